@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { DevicePackageSchema } from './device-package.js';
+import type { Result } from './codes.js';
+
+/**
+ * The one IPC contract. Every call the UI, the CLI or the browser bridge can
+ * make is listed here once, with the schema of its input and of its value.
+ * electron/preload builds window.sealpost from it, electron/main registers one
+ * handler per channel from it, the webhost and the CLI dispatch through it.
+ *
+ * Inputs are validated on the engine side of every edge (IPC, WebSocket, CLI);
+ * values are validated in tests, so the renderer can trust them.
+ */
+
+const Pin = z.string().min(1).max(64);
+const Base64 = z.string().max(64 * 1024 * 1024).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+const Identifier = z.string().min(1).max(200).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only');
+const UserId = z.string().min(1).max(200);
+
+export const KeychainBackend = z.enum(['secret-service', 'file']);
+
+export const StatusValue = z.object({
+  hasIdentity: z.boolean(),
+  unlocked: z.boolean(),
+  pinDisabled: z.boolean(),
+  keychainBackend: KeychainBackend,
+  attemptsLeft: z.number().int(),
+  retryAfterMs: z.number().int(),
+  wiped: z.boolean(),
+  registered: z.boolean(),
+  did: z.string().optional(),
+  fingerprint: z.string().optional(),
+  autoLockMs: z.number().int(),
+});
+
+export const IdentityValue = z.object({
+  did: z.string(),
+  fingerprint: z.string(),
+  safetyNumber: z.string(),
+  publicKeyPem: z.string(),
+  rsaBits: z.number().int(),
+});
+
+export const AuditEntryValue = z.object({
+  id: z.number().int(),
+  ts: z.string(),
+  actor: z.string(),
+  action: z.string(),
+  target: z.string().nullable(),
+  result: z.string(),
+  details: z.record(z.string(), z.unknown()).nullable(),
+  hash: z.string(),
+});
+
+export const AuditVerifyValue = z.object({
+  ok: z.boolean(),
+  entries: z.number().int(),
+  firstBadId: z.number().int().optional(),
+  reason: z.string().optional(),
+});
+
+function call<I extends z.ZodType, O extends z.ZodType>(input: I, output: O) {
+  return { input, output };
+}
+
+export const contract = {
+  'engine:status': call(z.object({}).strict(), StatusValue),
+  /** IDENTOS initialize: 0 when registered with this app, -50 when not, -1 on failure. */
+  'engine:initialize': call(
+    z.object({ appId: z.string().min(1).max(200), clientKey: z.string().min(1).max(500), version: z.string().max(20).optional() }).strict(),
+    z.object({ registered: z.boolean() }),
+  ),
+  'identity:create': call(
+    z.object({ pin: Pin, rsaBits: z.union([z.literal(2048), z.literal(3072), z.literal(4096)]).optional() }).strict(),
+    IdentityValue,
+  ),
+  'identity:get': call(z.object({}).strict(), IdentityValue),
+  /** IDENTOS devicePackage(pin): what registration sends to the key service. */
+  'device:package': call(z.object({ pin: Pin }).strict(), DevicePackageSchema),
+  /** IDENTOS authenticate(pin): unlocks the keys. */
+  'session:authenticate': call(z.object({ pin: Pin }).strict(), z.object({ unlocked: z.literal(true) })),
+  'session:lock': call(z.object({}).strict(), z.object({ unlocked: z.literal(false) })),
+  'pin:change': call(z.object({ oldPin: Pin, newPin: Pin }).strict(), z.object({ pinDisabled: z.boolean() })),
+  /** IDENTOS encrypt(data, identifier?) -> [ciphertext, identifier]; data and ciphertext are base64. */
+  'vault:encrypt': call(z.object({ data: Base64, identifier: Identifier.optional() }).strict(), z.tuple([z.string(), z.string()])),
+  /** IDENTOS decrypt(ciphertext) -> [plaintext, identifier]. */
+  'vault:decrypt': call(z.object({ data: Base64 }).strict(), z.tuple([z.string(), z.string()])),
+  /** IDENTOS grantAccess(identifier, userIds): wraps the item key for those contacts. */
+  'vault:grantAccess': call(
+    z.object({ identifier: Identifier, userIds: z.array(UserId).min(1).max(1000) }).strict(),
+    z.object({ granted: z.array(z.string()) }),
+  ),
+  'keys:exportPublic': call(z.object({}).strict(), z.object({ pem: z.string(), fingerprint: z.string(), safetyNumber: z.string() })),
+  'audit:list': call(
+    z.object({ limit: z.number().int().min(1).max(10_000).optional(), action: z.string().max(64).optional(), result: z.string().max(32).optional() }).strict(),
+    z.array(AuditEntryValue),
+  ),
+  'audit:verify': call(z.object({}).strict(), AuditVerifyValue),
+} as const;
+
+export type Contract = typeof contract;
+export type Channel = keyof Contract;
+export type Input<C extends Channel> = z.input<Contract[C]['input']>;
+export type Output<C extends Channel> = z.output<Contract[C]['output']>;
+
+/** All channel names, e.g. for the preload and the main handlers. */
+export const channels = Object.keys(contract) as Channel[];
+
+/** The engine side: one async handler per channel, each returning a Result. */
+export type Handlers = { [C in Channel]: (input: z.output<Contract[C]['input']>) => Promise<Result<Output<C>>> };
+
+/**
+ * What window.sealpost looks like: grouped by the part before the colon,
+ * e.g. window.sealpost.vault.encrypt({ data }).
+ */
+type Split<C extends string> = C extends `${infer G}:${infer N}` ? [G, N] : never;
+export type SealpostApi = {
+  [G in Split<Channel>[0]]: {
+    [C in Channel as Split<C>[0] extends G ? Split<C>[1] : never]: (input: Input<C>) => Promise<Result<Output<C>>>;
+  };
+};
+
+/** Splits "vault:encrypt" into ["vault", "encrypt"]. */
+export function splitChannel(channel: Channel): [string, string] {
+  const [group, name] = channel.split(':') as [string, string];
+  return [group, name];
+}
+
+/** Builds the grouped API object from one generic invoker; used by the preload and the browser bridge. */
+export function buildApi(invoke: (channel: Channel, input: unknown) => Promise<unknown>): SealpostApi {
+  const api: Record<string, Record<string, (input: unknown) => Promise<unknown>>> = {};
+  for (const channel of channels) {
+    const [group, name] = splitChannel(channel);
+    (api[group] ??= {})[name] = (input: unknown) => invoke(channel, input ?? {});
+  }
+  return api as unknown as SealpostApi;
+}
