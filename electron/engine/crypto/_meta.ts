@@ -51,6 +51,13 @@ const domainPrefix = (d: MetaDomain): Uint8Array => utf8(`sealpost/${d}/v1\u0000
 const HEX64 = /^[0-9a-f]{64}$/;
 const HEX32 = /^[0-9a-f]{32}$/;
 const CONTENT_TYPE = /^[\x20-\x7e]{1,255}$/;
+const hasControlOrSeparator = (s: string): boolean => {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f || c === 0x2f /* / */ || c === 0x5c /* \ */) return true;
+  }
+  return false;
+};
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** @throws {InvalidInputError} */
@@ -67,7 +74,7 @@ export function checkFileName(fn: unknown): string {
     typeof fn !== 'string' ||
     fn.length === 0 ||
     utf8(fn).length > 255 ||
-    /[/\\\x00-\x1f\x7f]/.test(fn) ||
+    hasControlOrSeparator(fn) ||
     fn === '.' ||
     fn === '..' ||
     LONE_SURROGATE.test(fn)
