@@ -21,7 +21,10 @@ const hexOf = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).pad
 const cat = (...p: Uint8Array[]): Uint8Array => {
   const out = new Uint8Array(p.reduce((n, x) => n + x.length, 0));
   let o = 0;
-  for (const x of p) (out.set(x, o), (o += x.length));
+  for (const x of p) {
+    out.set(x, o);
+    o += x.length;
+  }
   return out;
 };
 const u16 = (n: number): Uint8Array => Uint8Array.of(n >> 8, n & 0xff);
