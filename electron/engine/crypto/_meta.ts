@@ -132,11 +132,14 @@ export function verifyMeta(
   if (meta.length > MAX_META_BYTES) throw malformed();
   let o: Record<string, unknown>;
   try {
-    o = JSON.parse(fromUtf8(meta)) as Record<string, unknown>;
+    const text = fromUtf8(meta);
+    o = JSON.parse(text) as Record<string, unknown>;
+    // Only the canonical form is accepted: no duplicate members, no alternative
+    // escapes or spacing that two parsers might read differently.
+    if (!o || typeof o !== 'object' || Array.isArray(o) || canonicalJson(o) !== text) throw new Error();
   } catch {
     throw malformed();
   }
-  if (!o || typeof o !== 'object' || Array.isArray(o)) throw malformed();
   const allowed = domain === 'file' ? ['v', 'ct', 'fn', 'fp', 'spk', 'ts', 'to', 'bh', 'bl', 'hd'] : ['v', 'ct', 'fn', 'fp', 'spk', 'ts', 'to', 'bh', 'bl'];
   if (Object.keys(o).some((k) => !allowed.includes(k))) throw malformed();
   const { v, ct, fn, fp, spk, ts, to, bh, bl, hd } = o;
