@@ -236,8 +236,10 @@ export function openEnvelope(bytes: Uint8Array, opts: OpenEnvelopeOptions): Open
   if (ex?.publicKey !== undefined && !equalBytes(ex.publicKey, m.senderPublicKey)) {
     throw new BadSignatureError('sender signing key is not the expected one');
   }
+  const out = body.slice();
+  wipe(inner);
   return {
-    body: body.slice(),
+    body: out,
     contentType: m.contentType,
     ...(m.fileName !== undefined ? { fileName: m.fileName } : {}),
     senderFingerprint: m.senderFingerprint,

@@ -30,6 +30,7 @@ import {
   WrongKeyError,
 } from '../../../electron/engine/crypto/errors.js';
 import { type EncryptionKeyPair, keyId } from '../../../electron/engine/crypto/rsa.js';
+import { canonicalJson } from '../../../shared/canonical-json.js';
 import { forgePrivateKey, forgeUnwrap, pureOpenEnvelope, pureSealEnvelope } from './purejs.js';
 import { rsaKeys, senderFor, toHex } from './helpers.js';
 
@@ -179,6 +180,15 @@ describe('signature and sender', () => {
       recipients: [b.publicKeyPem],
     });
     expect(() => openEnvelope(env, { privateKey: b.privateKeyDer })).toThrow(BadSignatureError);
+  });
+
+  it('signed metadata that is not canonical JSON is BadSignatureError (no parser ambiguity)', () => {
+    const seal = (metaJson: (m: Record<string, unknown>) => string): Uint8Array =>
+      pureSealEnvelope({ body: new Uint8Array([1]), contentType: 'text/plain', sentAt: 1, sender: alice, recipients: [b.publicKeyPem], metaJson });
+    expect(openEnvelope(seal((m) => canonicalJson(m)), { privateKey: b.privateKeyDer }).sentAt).toBe(1);
+    expect(() => openEnvelope(seal((m) => JSON.stringify(m, null, 1)), { privateKey: b.privateKeyDer })).toThrow(BadSignatureError);
+    expect(() => openEnvelope(seal((m) => canonicalJson(m).replace('{', '{"ts":2,')), { privateKey: b.privateKeyDer })).toThrow(BadSignatureError);
+    expect(() => openEnvelope(seal((m) => canonicalJson({ ...m, extra: 1 })), { privateKey: b.privateKeyDer })).toThrow(BadSignatureError);
   });
 
   it('expectedSender is enforced', () => {

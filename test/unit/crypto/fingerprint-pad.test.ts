@@ -1,5 +1,7 @@
-/** Fingerprint, safety numbers and Padmé padding. */
+/** Fingerprint, safety numbers, Padmé padding, gzip interop. */
 import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import pako from 'pako';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError, TamperedError } from '../../../electron/engine/crypto/errors.js';
@@ -81,5 +83,19 @@ describe('Padmé', () => {
     const r = p.slice();
     r[3] = 99;
     expect(() => unpad(r)).toThrow(TamperedError);
+  });
+});
+
+describe('gzip: node:zlib and pako interoperate', () => {
+  it('zlib output inflates with pako and pako output inflates with zlib', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 5000 }), fc.string({ maxLength: 3000 }).map((s) => new TextEncoder().encode(s.repeat(3)))), (data) => {
+        const z = gzipSync(data, { level: 6 });
+        expect(Buffer.from(pako.ungzip(z)).equals(Buffer.from(data))).toBe(true);
+        const p = pako.gzip(data, { level: 6 });
+        expect(gunzipSync(p).equals(Buffer.from(data))).toBe(true);
+      }),
+      { numRuns: 100 },
+    );
   });
 });

@@ -113,6 +113,8 @@ export function pureSealEnvelope(opts: {
   sentAt: number;
   sender: { secretKey: Uint8Array; publicKey: Uint8Array; fingerprint: string };
   recipients: string[];
+  /** Test hook: serialise the meta differently (non-canonical) before signing. */
+  metaJson?: (meta: Record<string, unknown>) => string;
 }): Uint8Array {
   const key = randomBytes(32);
   const nonce = randomBytes(12);
@@ -131,7 +133,7 @@ export function pureSealEnvelope(opts: {
     bl: opts.body.length,
   };
   if (opts.fileName !== undefined) meta.fn = opts.fileName;
-  const metaBytes = te.encode(canonicalJson(meta));
+  const metaBytes = te.encode((opts.metaJson ?? canonicalJson)(meta));
   const sig = ed25519.sign(cat(te.encode('sealpost/envelope/v1\u0000'), metaBytes), opts.sender.secretKey);
   const gz = pako.gzip(cat(u32(metaBytes.length), metaBytes, sig, opts.body));
   const padded = new Uint8Array(padme(4 + gz.length));
