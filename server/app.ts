@@ -1,0 +1,84 @@
+/**
+ * The Fastify application: plugins, hooks and routes, in the order requests
+ * meet them:
+ *   onRequest       CORS; format + version (respond.ts); credentials and rate
+ *                   limits (auth/authenticate.ts) — before any body is read
+ *   parsing         JSON / XML / form (body-parsers.ts), multipart (sends only)
+ *   preValidation   multipart parts -> fields + files (messages.ts)
+ *   validation      zod schemas from shared/wire.ts
+ *   handler         routes/*.ts
+ *   onSend          audit entry (audit.ts); XML serialisation (respond.ts)
+ */
+import cors from '@fastify/cors';
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { registerAuth } from './auth/authenticate.js';
+import type { ServerContext } from './context.js';
+import { registerBodyParsers } from './http/body-parsers.js';
+import { ApiError } from './http/errors.js';
+import { REDACT_PATHS, logSerializers } from './http/redact.js';
+import { registerResponder } from './http/respond.js';
+import { auditRoutes } from './routes/audit.js';
+import { genJwtRoutes } from './routes/gen-jwt.js';
+import { grantRoutes } from './routes/grants.js';
+import { healthRoutes } from './routes/health.js';
+import { itemRoutes } from './routes/items.js';
+import { keyRoutes } from './routes/keys.js';
+import { messageRoutes } from './routes/messages.js';
+import { userRoutes } from './routes/users.js';
+
+const SEND_ROUTE = '/v1/keys/:token/messages';
+
+export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
+  const o = ctx.options;
+  const app = Fastify({
+    logger: o.logger
+      ? { level: o.logger.level ?? 'info', ...(o.logger.stream ? { stream: o.logger.stream } : {}), serializers: logSerializers, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }
+      : false,
+    bodyLimit: o.bodyLimitBytes,
+    // proxy-addr also takes a hop count; Fastify's types omit it.
+    trustProxy: o.trustProxy as boolean | string,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+    connectionTimeout: 120_000,
+    requestTimeout: 120_000,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+  });
+
+  registerResponder(app);
+  registerBodyParsers(app);
+  await app.register(cors, {
+    origin: o.corsOrigin,
+    methods: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ['Content-Type', 'Accept', 'Authorization', 'X-Client-Key', 'X-Server-Key', 'X-Passphrase', 'X-Private-Key-Hash'],
+    exposedHeaders: ['Retry-After', 'WWW-Authenticate'],
+    maxAge: 600,
+  });
+  await app.register(multipart, {
+    limits: {
+      fileSize: o.fileLimitBytes,
+      files: o.maxFiles,
+      fields: 20,
+      fieldSize: o.bodyLimitBytes,
+      parts: o.maxFiles + 20,
+      headerPairs: 100,
+    },
+  });
+  app.addHook('preValidation', async (request) => {
+    if (request.isMultipart() && request.routeOptions.url !== SEND_ROUTE) {
+      throw new ApiError(415, 'unsupported_media_type', 'multipart/form-data is accepted only by PUT /v1/keys/{token}/messages');
+    }
+  });
+  registerAuth(app, ctx);
+  ctx.audit.register(app);
+
+  healthRoutes(app, ctx);
+  keyRoutes(app, ctx);
+  messageRoutes(app, ctx);
+  userRoutes(app, ctx);
+  genJwtRoutes(app, ctx);
+  itemRoutes(app, ctx);
+  grantRoutes(app, ctx);
+  auditRoutes(app, ctx);
+  return app;
+}

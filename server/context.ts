@@ -1,0 +1,19 @@
+import type { AuditLog } from './audit.js';
+import type { ResolvedOptions } from './config.js';
+import type { VerifiedSecretCache } from './crypto/secrets.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { Store } from './store/types.js';
+
+/** Everything a route needs, built once per server instance (index.ts). */
+export interface ServerContext {
+  store: Store;
+  options: ResolvedOptions;
+  /** HMAC key for stored API keys and key tokens (shared by all instances through the database). */
+  pepper: Buffer;
+  /** HS256 key for device JWTs. */
+  jwtSecret: Buffer;
+  /** Per-instance cache of privatekeyhash checks that succeeded (an optimisation only). */
+  verified: VerifiedSecretCache;
+  rateLimiter: RateLimiter;
+  audit: AuditLog;
+}

@@ -1,0 +1,91 @@
+/**
+ * The key service as a library: startServer() for the CLI, the tests, the
+ * benchmark and the desktop app's `npm start` (which runs a local key service
+ * in-process or as a child).
+ *
+ *   const ks = await startServer({ port: 0, db: '/path/keyservice.db' });
+ *   const { appId, serverKey, clientKey } = await ks.admin.createApp({ name: 'desktop' });
+ *   // ... fetch(`${ks.url}/v1/...`)
+ *   await ks.close();
+ */
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { Admin, loadPepper } from './admin.js';
+import { buildApp } from './app.js';
+import { AuditLog } from './audit.js';
+import { resolveOptions, type ResolvedOptions, type ServerOptions } from './config.js';
+import type { ServerContext } from './context.js';
+import { VerifiedSecretCache } from './crypto/secrets.js';
+import { RateLimiter } from './rate-limit.js';
+import { openStore } from './store/index.js';
+import type { Store } from './store/types.js';
+
+export type { ServerOptions, RateLimitOptions, LogOptions } from './config.js';
+export type { CreatedApp, CreateAppInput } from './admin.js';
+export type { Store, StoreKind } from './store/types.js';
+export { Admin, AdminError } from './admin.js';
+export { openStore } from './store/index.js';
+
+export interface RunningServer {
+  /** Base URL, e.g. http://127.0.0.1:8787 (no trailing slash). */
+  url: string;
+  host: string;
+  port: number;
+  store: Store;
+  /** Create apps, list/revoke apps and devices, verify the audit chain. */
+  admin: Admin;
+  /** The Fastify instance (for inject() in tests). */
+  app: FastifyInstance;
+  /** Stops listening, finishes in-flight requests, closes the store (unless it was passed in). */
+  close(): Promise<void>;
+}
+
+/** Builds the per-instance context: secrets from options or the database. */
+export async function createContext(store: Store, options: ResolvedOptions, jwtSecret?: string): Promise<ServerContext> {
+  const pepper = await loadPepper(store);
+  const jwt = jwtSecret
+    ? Buffer.from(jwtSecret, 'utf8')
+    : Buffer.from(await store.getOrCreateSecret('jwt', () => randomBytes(32).toString('base64')), 'base64');
+  return {
+    store,
+    options,
+    pepper,
+    jwtSecret: jwt,
+    verified: new VerifiedSecretCache(),
+    rateLimiter: new RateLimiter(store, options.rateLimit),
+    audit: new AuditLog(store),
+  };
+}
+
+/**
+ * Opens the store (SQLite file `db`, default ./sealpost-keyservice.db, or
+ * PostgreSQL at `databaseUrl`), migrates it, and listens on host:port.
+ * @throws {RangeError} bad options; errors from the database or listen()
+ */
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const resolved = resolveOptions(options);
+  const store = options.store ?? (await openStore(options));
+  try {
+    const ctx = await createContext(store, resolved, options.jwtSecret);
+    const app = await buildApp(ctx);
+    await app.listen({ host: resolved.host, port: resolved.port });
+    const { port } = app.server.address() as AddressInfo;
+    const hostForUrl = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
+    return {
+      url: `http://${hostForUrl}:${port}`,
+      host: resolved.host,
+      port,
+      store,
+      admin: new Admin(store, ctx.pepper),
+      app,
+      close: async () => {
+        await app.close();
+        if (!options.store) await store.close();
+      },
+    };
+  } catch (error) {
+    if (!options.store) await store.close().catch(() => undefined);
+    throw error;
+  }
+}

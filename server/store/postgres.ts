@@ -1,0 +1,174 @@
+import pg from 'pg';
+import { MIGRATIONS, MIGRATIONS_TABLE, migrationSql } from './schema.js';
+import { COUNTER_UPSERT, MESSAGE_COLUMNS, SqlStore, messageValues, type Row } from './sql-store.js';
+import { MissingRow, type CounterHit, type InsertMessagesResult, type NewAuditEntry, type NewMessage } from './types.js';
+
+/** Arbitrary constant for pg_advisory_lock: one migrator at a time across instances. */
+const MIGRATION_LOCK = 0x5ea1_0057;
+
+/** BIGINT (int8) and COUNT(*) come back as numbers; every value we store fits in 2^53. */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+export interface PostgresOptions {
+  url: string;
+  /** Connections per instance (default 10). */
+  poolSize?: number;
+}
+
+/**
+ * The scale-out store: PostgreSQL through a pg connection pool. Each write the
+ * hot path makes is one statement, so concurrency is the database's job:
+ * per-key MessageIds come from a row-locked counter on the key (commit order
+ * equals MessageId order, so cursors never skip), the audit chain head is a
+ * row updated in the same statement that appends the entry, and counters are
+ * upserts. Any number of instances can share the database.
+ */
+export class PostgresStore extends SqlStore {
+  readonly kind = 'postgres' as const;
+  private readonly pool: pg.Pool;
+
+  constructor(options: PostgresOptions) {
+    super();
+    this.pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, types, idleTimeoutMillis: 30_000 });
+    // An idle client's connection dropping must not crash the process; the next query reconnects.
+    this.pool.on('error', () => undefined);
+  }
+
+  protected async all(sql: string, params: unknown[] = []): Promise<Row[]> {
+    return (await this.pool.query(sql, params)).rows as Row[];
+  }
+
+  protected async run(sql: string, params: unknown[] = []): Promise<number> {
+    return (await this.pool.query(sql, params)).rowCount ?? 0;
+  }
+
+  protected isUniqueViolation(error: unknown): boolean {
+    return (error as { code?: unknown } | null)?.code === '23505';
+  }
+
+  async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      await client.query(MIGRATIONS_TABLE);
+      for (const migration of MIGRATIONS) {
+        const done = await client.query('SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version]);
+        if (done.rowCount) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(migrationSql('postgres', migration));
+          await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [migration.version, migration.name, Date.now()]);
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK');
+          throw error;
+        }
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  private async existingByClientId(keyId: number, clientId: string, contentHash: Buffer | null): Promise<InsertMessagesResult | null> {
+    const rows = await this.all('SELECT seq, content_hash FROM messages WHERE key_id = $1 AND client_id = $2 ORDER BY part', [keyId, clientId]);
+    if (rows.length === 0) return null;
+    const first = rows[0]!.content_hash as Buffer | null;
+    return {
+      ids: rows.map((r) => Number(r.seq)),
+      duplicate: true,
+      sameContent: first !== null && contentHash !== null && first.equals(contentHash),
+    };
+  }
+
+  async insertMessages(keyId: number, messages: NewMessage[], clientId: string | null, contentHash: Buffer | null): Promise<InsertMessagesResult> {
+    if (messages.length === 1) {
+      // One statement: bump the key's counter (row lock until commit) and insert.
+      const values = messageValues(keyId, 0, messages[0]!, clientId, 0, contentHash);
+      values.splice(1, 1); // seq comes from the key's counter
+      const rows = await this.all(
+        `WITH k AS (UPDATE keys SET msg_seq = msg_seq + 1 WHERE id = $1 RETURNING msg_seq)
+         INSERT INTO messages (${MESSAGE_COLUMNS})
+         SELECT $1::bigint, k.msg_seq, $2::text, $3::integer, $4::bytea, $5::text, $6::integer, $7::text, $8::text,
+                $9::bytea, $10::bytea, $11::bigint, $12::bigint, $13::text FROM k
+         ON CONFLICT (key_id, client_id, part) DO NOTHING RETURNING seq`,
+        values,
+      );
+      if (rows[0]) return { ids: [Number(rows[0].seq)], duplicate: false, sameContent: true };
+      const existing = clientId === null ? null : await this.existingByClientId(keyId, clientId, contentHash);
+      if (existing) return existing;
+      throw new MissingRow('key not found');
+    }
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const bumped = await client.query('UPDATE keys SET msg_seq = msg_seq + $2 WHERE id = $1 RETURNING msg_seq', [keyId, messages.length]);
+      if (!bumped.rows[0]) throw new MissingRow('key not found');
+      // The key row is locked until COMMIT, so this check cannot race another send to the key.
+      if (clientId !== null) {
+        const seen = await client.query('SELECT 1 FROM messages WHERE key_id = $1 AND client_id = $2 LIMIT 1', [keyId, clientId]);
+        if (seen.rowCount) {
+          await client.query('ROLLBACK');
+          return (await this.existingByClientId(keyId, clientId, contentHash))!;
+        }
+      }
+      const first = Number(bumped.rows[0].msg_seq) - messages.length + 1;
+      for (const [part, m] of messages.entries()) {
+        await client.query(
+          `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+          messageValues(keyId, first + part, m, clientId, part, contentHash),
+        );
+      }
+      await client.query('COMMIT');
+      return { ids: messages.map((_, part) => first + part), duplicate: false, sameContent: true };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async appendAudit(e: NewAuditEntry, canonical: Buffer): Promise<number> {
+    // The head row is locked by the upsert until this statement commits, so
+    // concurrent appends from any instance chain one after another.
+    const rows = await this.all(
+      `WITH h AS (
+         INSERT INTO audit_heads (chain, seq, hash) VALUES ($1::text, 1, sha256(decode(repeat('00', 32), 'hex') || $2::bytea))
+         ON CONFLICT (chain) DO UPDATE SET seq = audit_heads.seq + 1, hash = sha256(audit_heads.hash || $2::bytea)
+         RETURNING seq, hash)
+       INSERT INTO audit_log (chain, seq, ts, user_id, device_id, actor, action, target, result, status, ip, hash)
+       SELECT $1::text, h.seq, $3::bigint, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::integer, $11::text, h.hash
+       FROM h RETURNING seq`,
+      [e.chain, canonical, e.ts, e.userId, e.deviceId, e.actor, e.action, e.target, e.result, e.status, e.ip],
+    );
+    return Number(rows[0]!.seq);
+  }
+
+  async incrementCounters(hits: CounterHit[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    if (hits.length === 1) {
+      const h = hits[0]!;
+      counts.set(h.key, Number((await this.all(COUNTER_UPSERT, [h.key, h.windowStart, h.n]))[0]!.count));
+      return counts;
+    }
+    // Callers pass distinct keys; one multi-row upsert per batch.
+    const params: unknown[] = [];
+    const values = hits.map((h) => {
+      params.push(h.key, h.windowStart, h.n);
+      return `($${params.length - 2}, $${params.length - 1}, $${params.length})`;
+    });
+    const sql = COUNTER_UPSERT.replace('VALUES ($1, $2, $3)', `VALUES ${values.join(', ')}`).replace('RETURNING count', 'RETURNING key, count');
+    for (const r of await this.all(sql, params)) counts.set(String(r.key), Number(r.count));
+    return counts;
+  }
+}

@@ -1,0 +1,422 @@
+import type {
+  AppRow,
+  AppSummary,
+  AuditRow,
+  CounterHit,
+  DeviceAuthRow,
+  DeviceRow,
+  GrantRow,
+  InsertMessagesResult,
+  ItemRow,
+  KeyRow,
+  MessageRow,
+  NewApp,
+  NewAuditEntry,
+  NewKey,
+  NewMessage,
+  SharedItemRow,
+  Store,
+  StoreKind,
+  UserRow,
+} from './types.js';
+import { UniqueViolation } from './types.js';
+
+/**
+ * The SQL both adapters share. Statements use PostgreSQL's `$n` placeholders;
+ * the SQLite adapter rewrites them. Only what cannot be one portable
+ * statement (message sequence numbers, the audit chain, migrations) is left
+ * to the adapters.
+ */
+export type Row = Record<string, unknown>;
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
+const str = (v: unknown): string => String(v);
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const buf = (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : Buffer.from(v as Uint8Array));
+const bufOrNull = (v: unknown): Buffer | null => (v === null || v === undefined ? null : buf(v));
+
+export const toApp = (r: Row): AppRow => ({
+  id: str(r.id),
+  name: str(r.name),
+  createdAt: num(r.created_at),
+  revokedAt: numOrNull(r.revoked_at),
+});
+
+export const toUser = (r: Row): UserRow => ({
+  id: str(r.id),
+  appId: str(r.app_id),
+  username: str(r.username),
+  did: strOrNull(r.did),
+  signingKey: strOrNull(r.signing_key),
+  createdAt: num(r.created_at),
+});
+
+export const toDevice = (r: Row): DeviceRow => ({
+  appId: str(r.app_id),
+  deviceId: str(r.device_id),
+  userId: str(r.user_id),
+  packageJson: str(r.package),
+  encryptionKey: str(r.encryption_key),
+  fingerprint: str(r.fingerprint),
+  createdAt: num(r.created_at),
+  revokedAt: numOrNull(r.revoked_at),
+});
+
+export const toKey = (r: Row): KeyRow => ({
+  id: num(r.id),
+  appId: str(r.app_id),
+  tokenHash: str(r.token_hash),
+  mode: str(r.mode) as KeyRow['mode'],
+  publicKey: str(r.public_key),
+  fingerprint: str(r.fingerprint),
+  bits: num(r.bits),
+  privateKeyKind: strOrNull(r.private_key_kind) as KeyRow['privateKeyKind'],
+  privateKey: bufOrNull(r.private_key),
+  passphraseVerifier: strOrNull(r.passphrase_verifier),
+  privateKeyHashVerifier: str(r.private_key_hash_verifier),
+  ownerUserId: strOrNull(r.owner_user_id),
+  publishedToken: strOrNull(r.published_token),
+  createdAt: num(r.created_at),
+});
+
+export const toMessage = (r: Row): MessageRow => ({
+  seq: num(r.seq),
+  clientId: strOrNull(r.client_id),
+  kind: str(r.kind) as MessageRow['kind'],
+  isFile: num(r.is_file) === 1,
+  fileName: strOrNull(r.file_name),
+  contentType: strOrNull(r.content_type),
+  body: buf(r.body),
+  encKey: buf(r.enc_key),
+  size: num(r.size),
+  sentOn: num(r.sent_on),
+  sender: strOrNull(r.sender),
+});
+
+export const toItem = (r: Row): ItemRow => ({
+  appId: str(r.app_id),
+  identifier: str(r.identifier),
+  ownerId: str(r.owner_id),
+  version: num(r.version),
+  data: buf(r.data),
+  ownerWrappedKey: bufOrNull(r.owner_wrapped_key),
+  createdAt: num(r.created_at),
+  updatedAt: num(r.updated_at),
+});
+
+export const toGrant = (r: Row): GrantRow => ({
+  identifier: str(r.identifier),
+  userId: str(r.user_id),
+  role: str(r.role) as GrantRow['role'],
+  wrappedKey: buf(r.wrapped_key),
+  grantedAt: num(r.granted_at),
+});
+
+export const toAudit = (r: Row): AuditRow => ({
+  chain: str(r.chain),
+  seq: num(r.seq),
+  ts: num(r.ts),
+  userId: strOrNull(r.user_id),
+  deviceId: strOrNull(r.device_id),
+  actor: str(r.actor),
+  action: str(r.action),
+  target: strOrNull(r.target),
+  result: str(r.result),
+  status: num(r.status),
+  ip: str(r.ip),
+  hash: buf(r.hash),
+});
+
+/** Column list and values of a message row, shared by both adapters' inserts. */
+export const MESSAGE_COLUMNS =
+  'key_id, seq, client_id, part, content_hash, kind, is_file, file_name, content_type, body, enc_key, size, sent_on, sender';
+
+export function messageValues(keyId: number, seq: number, m: NewMessage, clientId: string | null, part: number, contentHash: Buffer | null): unknown[] {
+  return [keyId, seq, clientId, part, part === 0 ? contentHash : null, m.kind, m.isFile ? 1 : 0, m.fileName, m.contentType, m.body, m.encKey, m.size, m.sentOn, m.sender];
+}
+
+export const COUNTER_UPSERT = `INSERT INTO rate_counters (key, window_start, count) VALUES ($1, $2, $3)
+ON CONFLICT (key) DO UPDATE SET
+  count = CASE WHEN rate_counters.window_start >= excluded.window_start THEN rate_counters.count + excluded.count ELSE excluded.count END,
+  window_start = CASE WHEN rate_counters.window_start >= excluded.window_start THEN rate_counters.window_start ELSE excluded.window_start END
+RETURNING count`;
+
+export abstract class SqlStore implements Store {
+  abstract readonly kind: StoreKind;
+  abstract migrate(): Promise<void>;
+  abstract close(): Promise<void>;
+  abstract insertMessages(keyId: number, messages: NewMessage[], clientId: string | null, contentHash: Buffer | null): Promise<InsertMessagesResult>;
+  abstract appendAudit(entry: NewAuditEntry, canonical: Buffer): Promise<number>;
+  abstract incrementCounters(hits: CounterHit[]): Promise<Map<string, number>>;
+
+  protected abstract all(sql: string, params?: unknown[]): Promise<Row[]>;
+  protected abstract run(sql: string, params?: unknown[]): Promise<number>;
+  protected abstract isUniqueViolation(error: unknown): boolean;
+
+  protected async get(sql: string, params?: unknown[]): Promise<Row | undefined> {
+    return (await this.all(sql, params))[0];
+  }
+
+  async ping(): Promise<void> {
+    await this.get('SELECT 1 AS ok');
+  }
+
+  async getOrCreateSecret(name: string, create: () => string): Promise<string> {
+    await this.run('INSERT INTO server_secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING', [name, create(), Date.now()]);
+    const row = await this.get('SELECT value FROM server_secrets WHERE name = $1', [name]);
+    if (!row) throw new Error(`server secret ${name} could not be stored`);
+    return str(row.value);
+  }
+
+  async insertApp(app: NewApp): Promise<void> {
+    try {
+      await this.run('INSERT INTO apps (id, name, server_key_hash, client_key_hash, created_at) VALUES ($1, $2, $3, $4, $5)', [
+        app.id,
+        app.name,
+        app.serverKeyHash,
+        app.clientKeyHash,
+        app.createdAt,
+      ]);
+    } catch (error) {
+      if (this.isUniqueViolation(error)) throw new UniqueViolation('an app with this id or key exists');
+      throw error;
+    }
+  }
+
+  async appByServerKeyHash(hash: string): Promise<AppRow | undefined> {
+    const r = await this.get('SELECT id, name, created_at, revoked_at FROM apps WHERE server_key_hash = $1', [hash]);
+    return r && toApp(r);
+  }
+
+  async appByClientKeyHash(hash: string): Promise<AppRow | undefined> {
+    const r = await this.get('SELECT id, name, created_at, revoked_at FROM apps WHERE client_key_hash = $1', [hash]);
+    return r && toApp(r);
+  }
+
+  async getApp(id: string): Promise<AppRow | undefined> {
+    const r = await this.get('SELECT id, name, created_at, revoked_at FROM apps WHERE id = $1', [id]);
+    return r && toApp(r);
+  }
+
+  async listApps(): Promise<AppSummary[]> {
+    const rows = await this.all(
+      `SELECT a.id, a.name, a.created_at, a.revoked_at,
+        (SELECT COUNT(*) FROM users u WHERE u.app_id = a.id) AS users,
+        (SELECT COUNT(*) FROM devices d WHERE d.app_id = a.id) AS devices
+       FROM apps a ORDER BY a.created_at, a.id`,
+    );
+    return rows.map((r) => ({ ...toApp(r), users: num(r.users), devices: num(r.devices) }));
+  }
+
+  async revokeApp(id: string, at: number): Promise<boolean> {
+    return (await this.run('UPDATE apps SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL', [id, at])) > 0;
+  }
+
+  async insertUserIfAbsent(user: UserRow, usernameKey: string): Promise<UserRow> {
+    await this.run(
+      `INSERT INTO users (id, app_id, username, username_key, did, signing_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (app_id, username_key) DO NOTHING`,
+      [user.id, user.appId, user.username, usernameKey, user.did, user.signingKey, user.createdAt],
+    );
+    const stored = await this.userByName(user.appId, usernameKey);
+    if (!stored) throw new Error('user row vanished after insert');
+    return stored;
+  }
+
+  async bindUserIdentity(appId: string, userId: string, did: string, signingKey: string): Promise<UserRow> {
+    await this.run('UPDATE users SET did = $3, signing_key = $4 WHERE app_id = $1 AND id = $2 AND did IS NULL', [appId, userId, did, signingKey]);
+    const stored = await this.userById(appId, userId);
+    if (!stored) throw new Error('user row vanished after update');
+    return stored;
+  }
+
+  async userById(appId: string, id: string): Promise<UserRow | undefined> {
+    const r = await this.get('SELECT * FROM users WHERE app_id = $1 AND id = $2', [appId, id]);
+    return r && toUser(r);
+  }
+
+  async userByName(appId: string, usernameKey: string): Promise<UserRow | undefined> {
+    const r = await this.get('SELECT * FROM users WHERE app_id = $1 AND username_key = $2', [appId, usernameKey]);
+    return r && toUser(r);
+  }
+
+  async insertDeviceIfAbsent(d: DeviceRow): Promise<DeviceRow> {
+    await this.run(
+      `INSERT INTO devices (app_id, device_id, user_id, package, encryption_key, fingerprint, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (app_id, device_id) DO NOTHING`,
+      [d.appId, d.deviceId, d.userId, d.packageJson, d.encryptionKey, d.fingerprint, d.createdAt],
+    );
+    const r = await this.get('SELECT * FROM devices WHERE app_id = $1 AND device_id = $2', [d.appId, d.deviceId]);
+    if (!r) throw new Error('device row vanished after insert');
+    return toDevice(r);
+  }
+
+  async deviceAuth(appId: string, deviceId: string): Promise<DeviceAuthRow | undefined> {
+    const r = await this.get(
+      `SELECT d.user_id, d.revoked_at, a.revoked_at AS app_revoked_at FROM devices d JOIN apps a ON a.id = d.app_id
+       WHERE d.app_id = $1 AND d.device_id = $2`,
+      [appId, deviceId],
+    );
+    return r && { userId: str(r.user_id), revokedAt: numOrNull(r.revoked_at), appRevokedAt: numOrNull(r.app_revoked_at) };
+  }
+
+  async devicesOfUser(appId: string, userId: string): Promise<DeviceRow[]> {
+    const rows = await this.all('SELECT * FROM devices WHERE app_id = $1 AND user_id = $2 ORDER BY created_at, device_id', [appId, userId]);
+    return rows.map(toDevice);
+  }
+
+  async listDevices(appId: string): Promise<DeviceRow[]> {
+    const rows = await this.all('SELECT * FROM devices WHERE app_id = $1 ORDER BY created_at, device_id', [appId]);
+    return rows.map(toDevice);
+  }
+
+  async revokeDevice(appId: string, deviceId: string, at: number): Promise<boolean> {
+    return (await this.run('UPDATE devices SET revoked_at = $3 WHERE app_id = $1 AND device_id = $2 AND revoked_at IS NULL', [appId, deviceId, at])) > 0;
+  }
+
+  async insertKey(k: NewKey): Promise<number> {
+    const r = await this.get(
+      `INSERT INTO keys (app_id, token_hash, mode, public_key, fingerprint, bits, private_key_kind, private_key, passphrase_verifier,
+         private_key_hash_verifier, owner_user_id, published_token, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+      [
+        k.appId,
+        k.tokenHash,
+        k.mode,
+        k.publicKey,
+        k.fingerprint,
+        k.bits,
+        k.privateKeyKind,
+        k.privateKey,
+        k.passphraseVerifier,
+        k.privateKeyHashVerifier,
+        k.ownerUserId,
+        k.publishedToken,
+        k.createdAt,
+      ],
+    );
+    if (!r) throw new Error('key insert returned no id');
+    return num(r.id);
+  }
+
+  async keyByTokenHash(appId: string, tokenHash: string): Promise<KeyRow | undefined> {
+    const r = await this.get('SELECT * FROM keys WHERE app_id = $1 AND token_hash = $2', [appId, tokenHash]);
+    return r && toKey(r);
+  }
+
+  async deleteKey(id: number): Promise<boolean> {
+    return (await this.run('DELETE FROM keys WHERE id = $1', [id])) > 0;
+  }
+
+  async publishedKeysOfUser(appId: string, userId: string): Promise<KeyRow[]> {
+    const rows = await this.all(
+      'SELECT * FROM keys WHERE app_id = $1 AND owner_user_id = $2 AND published_token IS NOT NULL ORDER BY created_at, id',
+      [appId, userId],
+    );
+    return rows.map(toKey);
+  }
+
+  async listMessages(keyId: number, after: number, limit: number): Promise<MessageRow[]> {
+    const rows = await this.all(
+      `SELECT seq, client_id, kind, is_file, file_name, content_type, body, enc_key, size, sent_on, sender
+       FROM messages WHERE key_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+      [keyId, after, limit],
+    );
+    return rows.map(toMessage);
+  }
+
+  async getItem(appId: string, identifier: string): Promise<ItemRow | undefined> {
+    const r = await this.get('SELECT * FROM items WHERE app_id = $1 AND identifier = $2', [appId, identifier]);
+    return r && toItem(r);
+  }
+
+  async createItem(i: ItemRow): Promise<boolean> {
+    const changes = await this.run(
+      `INSERT INTO items (app_id, identifier, owner_id, version, data, owner_wrapped_key, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (app_id, identifier) DO NOTHING`,
+      [i.appId, i.identifier, i.ownerId, i.version, i.data, i.ownerWrappedKey, i.createdAt, i.updatedAt],
+    );
+    return changes === 1;
+  }
+
+  async updateItem(appId: string, identifier: string, expectedVersion: number, data: Buffer, wrappedKey: Buffer | null, at: number): Promise<number | null> {
+    const r = await this.get(
+      `UPDATE items SET data = $4, version = version + 1, owner_wrapped_key = COALESCE($5, owner_wrapped_key), updated_at = $6
+       WHERE app_id = $1 AND identifier = $2 AND version = $3 RETURNING version`,
+      [appId, identifier, expectedVersion, data, wrappedKey, at],
+    );
+    return r ? num(r.version) : null;
+  }
+
+  async deleteItem(appId: string, identifier: string): Promise<boolean> {
+    return (await this.run('DELETE FROM items WHERE app_id = $1 AND identifier = $2', [appId, identifier])) > 0;
+  }
+
+  async listOwnItems(appId: string, ownerId: string, after: string, limit: number): Promise<ItemRow[]> {
+    const rows = await this.all(
+      'SELECT * FROM items WHERE app_id = $1 AND owner_id = $2 AND identifier > $3 ORDER BY identifier LIMIT $4',
+      [appId, ownerId, after, limit],
+    );
+    return rows.map(toItem);
+  }
+
+  async listSharedItems(appId: string, userId: string, after: string, limit: number): Promise<SharedItemRow[]> {
+    const rows = await this.all(
+      `SELECT i.*, g.role AS grant_role, g.wrapped_key AS grant_wrapped_key FROM grants g
+       JOIN items i ON i.app_id = g.app_id AND i.identifier = g.identifier
+       WHERE g.app_id = $1 AND g.user_id = $2 AND g.identifier > $3 ORDER BY g.identifier LIMIT $4`,
+      [appId, userId, after, limit],
+    );
+    return rows.map((r) => ({ ...toItem(r), role: str(r.grant_role) as SharedItemRow['role'], grantWrappedKey: buf(r.grant_wrapped_key) }));
+  }
+
+  async getGrant(appId: string, identifier: string, userId: string): Promise<GrantRow | undefined> {
+    const r = await this.get('SELECT * FROM grants WHERE app_id = $1 AND identifier = $2 AND user_id = $3', [appId, identifier, userId]);
+    return r && toGrant(r);
+  }
+
+  async listGrants(appId: string, identifier: string): Promise<GrantRow[]> {
+    const rows = await this.all('SELECT * FROM grants WHERE app_id = $1 AND identifier = $2 ORDER BY user_id', [appId, identifier]);
+    return rows.map(toGrant);
+  }
+
+  /** One statement, so a set of grants lands all together or not at all. Callers pass distinct user ids. */
+  async upsertGrants(appId: string, identifier: string, grants: GrantRow[]): Promise<void> {
+    if (grants.length === 0) return;
+    const params: unknown[] = [];
+    const values = grants.map((g) => {
+      const base = params.length;
+      params.push(appId, identifier, g.userId, g.role, g.wrappedKey, g.grantedAt);
+      return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, $${base + 6})`;
+    });
+    await this.run(
+      `INSERT INTO grants (app_id, identifier, user_id, role, wrapped_key, granted_at) VALUES ${values.join(', ')}
+       ON CONFLICT (app_id, identifier, user_id) DO UPDATE SET role = excluded.role, wrapped_key = excluded.wrapped_key, granted_at = excluded.granted_at`,
+      params,
+    );
+  }
+
+  async deleteGrants(appId: string, identifier: string, userIds: string[]): Promise<number> {
+    if (userIds.length === 0) return 0;
+    const list = userIds.map((_, i) => `$${i + 3}`).join(', ');
+    return this.run(`DELETE FROM grants WHERE app_id = $1 AND identifier = $2 AND user_id IN (${list})`, [appId, identifier, ...userIds]);
+  }
+
+  async listAudit(chain: string, userId: string | null, after: number, limit: number): Promise<AuditRow[]> {
+    const rows =
+      userId === null
+        ? await this.all('SELECT * FROM audit_log WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3', [chain, after, limit])
+        : await this.all('SELECT * FROM audit_log WHERE chain = $1 AND user_id = $2 AND seq > $3 ORDER BY seq LIMIT $4', [chain, userId, after, limit]);
+    return rows.map(toAudit);
+  }
+
+  async getCounter(key: string, windowStart: number): Promise<number> {
+    const r = await this.get('SELECT count FROM rate_counters WHERE key = $1 AND window_start = $2', [key, windowStart]);
+    return r ? num(r.count) : 0;
+  }
+
+  async pruneCounters(before: number): Promise<void> {
+    await this.run('DELETE FROM rate_counters WHERE window_start < $1', [before]);
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * The key service's storage interface. Two adapters implement it (sqlite.ts,
+ * postgres.ts) and the same API test suite runs against both.
+ *
+ * Nothing here keeps state in process memory that correctness depends on:
+ * uniqueness, dedupe, versions, counters and the audit chain are all enforced
+ * by the database (unique constraints, conditional updates, row locks), so
+ * several server instances can share one database.
+ *
+ * Times are milliseconds since the epoch; binary values are Buffers.
+ */
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+export interface AppRow {
+  id: string;
+  name: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface AppSummary extends AppRow {
+  users: number;
+  devices: number;
+}
+
+export interface NewApp {
+  id: string;
+  name: string;
+  serverKeyHash: string;
+  clientKeyHash: string;
+  createdAt: number;
+}
+
+export interface UserRow {
+  id: string;
+  appId: string;
+  username: string;
+  /** The identity (did:key) bound by the first device package; null until then. */
+  did: string | null;
+  /** Ed25519 identity public key, base64url; null until the first device. */
+  signingKey: string | null;
+  createdAt: number;
+}
+
+export interface DeviceRow {
+  appId: string;
+  deviceId: string;
+  userId: string;
+  /** The signed device package as JSON text. */
+  packageJson: string;
+  encryptionKey: string;
+  fingerprint: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+/** What a device JWT is checked against on every request. */
+export interface DeviceAuthRow {
+  userId: string;
+  revokedAt: number | null;
+  appRevokedAt: number | null;
+}
+
+export type KeyMode = 'online' | 'offline';
+/** How a key's private half is kept: sealed by the server, an uploaded encrypted PKCS#8 PEM, or not at all. */
+export type PrivateKeyKind = 'scrypt-aes-256-gcm' | 'pkcs8-pem' | null;
+
+export interface NewKey {
+  appId: string;
+  tokenHash: string;
+  mode: KeyMode;
+  publicKey: string;
+  fingerprint: string;
+  bits: number;
+  privateKeyKind: PrivateKeyKind;
+  privateKey: Buffer | null;
+  /** scrypt verifier of the passphrase (server-sealed keys only). */
+  passphraseVerifier: string | null;
+  /** scrypt verifier of the privatekeyhash. */
+  privateKeyHashVerifier: string;
+  ownerUserId: string | null;
+  /** The token itself, kept only for keys published in the directory. */
+  publishedToken: string | null;
+  createdAt: number;
+}
+
+export interface KeyRow extends NewKey {
+  id: number;
+}
+
+export interface NewMessage {
+  kind: KeyMode;
+  isFile: boolean;
+  fileName: string | null;
+  contentType: string | null;
+  body: Buffer;
+  encKey: Buffer;
+  size: number;
+  sentOn: number;
+  sender: string | null;
+}
+
+export interface MessageRow extends NewMessage {
+  seq: number;
+  clientId: string | null;
+}
+
+export interface InsertMessagesResult {
+  /** MessageIds (per-key sequence numbers) of the stored messages, in order. */
+  ids: number[];
+  /** True when the clientId had been seen: nothing new was stored. */
+  duplicate: boolean;
+  /** For a duplicate: whether the earlier send had the same content. */
+  sameContent: boolean;
+}
+
+export interface ItemRow {
+  appId: string;
+  identifier: string;
+  ownerId: string;
+  version: number;
+  data: Buffer;
+  ownerWrappedKey: Buffer | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface GrantRow {
+  identifier: string;
+  userId: string;
+  role: 'read' | 'edit';
+  wrappedKey: Buffer;
+  grantedAt: number;
+}
+
+export interface SharedItemRow extends ItemRow {
+  role: 'read' | 'edit';
+  grantWrappedKey: Buffer;
+}
+
+export interface NewAuditEntry {
+  /** The app id, or "-" for requests no app could be identified for. */
+  chain: string;
+  ts: number;
+  userId: string | null;
+  deviceId: string | null;
+  actor: string;
+  action: string;
+  target: string | null;
+  result: string;
+  status: number;
+  ip: string;
+}
+
+export interface AuditRow extends NewAuditEntry {
+  seq: number;
+  hash: Buffer;
+}
+
+export interface CounterHit {
+  key: string;
+  windowStart: number;
+  n: number;
+}
+
+export interface Store {
+  readonly kind: StoreKind;
+  /** Creates or upgrades the schema; safe to run from several instances at once. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  /** Throws when the database cannot be reached. */
+  ping(): Promise<void>;
+
+  /** A server-wide secret: the stored value, or `create()` stored atomically (first writer wins). */
+  getOrCreateSecret(name: string, create: () => string): Promise<string>;
+
+  /** @throws {UniqueViolation} an app with that id or key hash exists */
+  insertApp(app: NewApp): Promise<void>;
+  appByServerKeyHash(hash: string): Promise<AppRow | undefined>;
+  appByClientKeyHash(hash: string): Promise<AppRow | undefined>;
+  getApp(id: string): Promise<AppRow | undefined>;
+  listApps(): Promise<AppSummary[]>;
+  revokeApp(id: string, at: number): Promise<boolean>;
+
+  /** Inserts the user unless the (app, username) exists; returns the stored row either way. */
+  insertUserIfAbsent(user: UserRow, usernameKey: string): Promise<UserRow>;
+  /** Binds an identity to a user that has none yet; returns the stored row. */
+  bindUserIdentity(appId: string, userId: string, did: string, signingKey: string): Promise<UserRow>;
+  userById(appId: string, id: string): Promise<UserRow | undefined>;
+  userByName(appId: string, usernameKey: string): Promise<UserRow | undefined>;
+  /** Inserts the device unless (app, deviceId) exists; returns the stored row either way. */
+  insertDeviceIfAbsent(device: DeviceRow): Promise<DeviceRow>;
+  deviceAuth(appId: string, deviceId: string): Promise<DeviceAuthRow | undefined>;
+  devicesOfUser(appId: string, userId: string): Promise<DeviceRow[]>;
+  listDevices(appId: string): Promise<DeviceRow[]>;
+  revokeDevice(appId: string, deviceId: string, at: number): Promise<boolean>;
+
+  insertKey(key: NewKey): Promise<number>;
+  keyByTokenHash(appId: string, tokenHash: string): Promise<KeyRow | undefined>;
+  deleteKey(id: number): Promise<boolean>;
+  publishedKeysOfUser(appId: string, userId: string): Promise<KeyRow[]>;
+
+  /**
+   * Stores messages for a key with consecutive MessageIds, atomically. With a
+   * clientId, a second call with the same (key, clientId) stores nothing and
+   * returns the first call's ids (and whether its content hash matched).
+   */
+  insertMessages(keyId: number, messages: NewMessage[], clientId: string | null, contentHash: Buffer | null): Promise<InsertMessagesResult>;
+  /** Messages with MessageId > after, oldest first. */
+  listMessages(keyId: number, after: number, limit: number): Promise<MessageRow[]>;
+
+  getItem(appId: string, identifier: string): Promise<ItemRow | undefined>;
+  /** false when the identifier exists. */
+  createItem(item: ItemRow): Promise<boolean>;
+  /** The new version, or null when `expectedVersion` is stale (or the item is gone). */
+  updateItem(appId: string, identifier: string, expectedVersion: number, data: Buffer, ownerWrappedKey: Buffer | null, at: number): Promise<number | null>;
+  deleteItem(appId: string, identifier: string): Promise<boolean>;
+  listOwnItems(appId: string, ownerId: string, after: string, limit: number): Promise<ItemRow[]>;
+  listSharedItems(appId: string, userId: string, after: string, limit: number): Promise<SharedItemRow[]>;
+  getGrant(appId: string, identifier: string, userId: string): Promise<GrantRow | undefined>;
+  listGrants(appId: string, identifier: string): Promise<GrantRow[]>;
+  upsertGrants(appId: string, identifier: string, grants: GrantRow[]): Promise<void>;
+  deleteGrants(appId: string, identifier: string, userIds: string[]): Promise<number>;
+
+  /** Appends to the chain's hash chain: hash = SHA-256(previous hash || canonical entry). */
+  appendAudit(entry: NewAuditEntry, canonical: Buffer): Promise<number>;
+  listAudit(chain: string, userId: string | null, after: number, limit: number): Promise<AuditRow[]>;
+
+  /** Adds `n` to each fixed-window counter (reset when its window moved on); returns the new counts by key. */
+  incrementCounters(hits: CounterHit[]): Promise<Map<string, number>>;
+  getCounter(key: string, windowStart: number): Promise<number>;
+  pruneCounters(before: number): Promise<void>;
+}
+
+/** A unique constraint refused the write. */
+export class UniqueViolation extends Error {
+  constructor(message = 'already exists') {
+    super(message);
+    this.name = 'UniqueViolation';
+  }
+}
+
+/** 32 zero bytes: the "previous hash" of a chain's first entry. */
+export const AUDIT_GENESIS = Buffer.alloc(32);
+
+/** The row a write depends on is gone (e.g. a key deleted while a message was being sent to it). */
+export class MissingRow extends Error {
+  constructor(message = 'not found') {
+    super(message);
+    this.name = 'MissingRow';
+  }
+}
