@@ -17,7 +17,7 @@ import type { ServerContext } from './context.js';
 import { registerBodyParsers } from './http/body-parsers.js';
 import { ApiError } from './http/errors.js';
 import { REDACT_PATHS, logSerializers } from './http/redact.js';
-import { registerResponder } from './http/respond.js';
+import { frameworkErrors, registerResponder } from './http/respond.js';
 import { auditRoutes } from './routes/audit.js';
 import { genJwtRoutes } from './routes/gen-jwt.js';
 import { grantRoutes } from './routes/grants.js';
@@ -42,6 +42,7 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
     forceCloseConnections: true,
     connectionTimeout: 120_000,
     requestTimeout: 120_000,
+    frameworkErrors,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
   });
 

@@ -115,6 +115,18 @@ function sendError(request: FastifyRequest, reply: FastifyReply, error: ApiError
     .send({ code: error.code, message: error.message, ...error.extra });
 }
 
+/**
+ * Errors Fastify raises before routing (malformed URL, over-long path
+ * parameter): same error shape, format from Accept or a raw `format=xml`.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const wantsXml = /[?&]format=xml(&|$)/.test(request.raw.url ?? '') || formatFromAccept(request.headers.accept) === 'xml';
+  const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+  const body = { code: status === 414 ? 'uri_too_long' : 'bad_request', message: status === 414 ? 'a path parameter is too long' : 'the URL is malformed' };
+  if (wantsXml) void reply.status(status).type('application/xml; charset=utf-8').send(toXml('error', body));
+  else void reply.status(status).send(body);
+}
+
 export function registerResponder(app: FastifyInstance): void {
   app.decorateRequest('format', 'json');
   app.setValidatorCompiler(zodValidatorCompiler);

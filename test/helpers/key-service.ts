@@ -48,21 +48,29 @@ export function makeIdentity(): Identity {
   };
 }
 
+/** Signs package fields (anything but "signature") with an Ed25519 secret key, as a device does. */
+export function signDevicePackage(fields: Omit<DevicePackage, 'signature'>, signingSecretKey: Uint8Array): DevicePackage {
+  const signature = Buffer.from(ed25519.sign(new TextEncoder().encode(canonicalJson(fields)), signingSecretKey)).toString('base64url');
+  return { ...fields, signature };
+}
+
 /** A signed device package for an identity (a new one unless given). */
 export function makeDevice(identity: Identity = makeIdentity()): TestDevice {
   const deviceId = Buffer.from(ed25519.utils.randomSecretKey().subarray(0, 16)).toString('hex');
   const pkcs8 = identity.rsaPrivateKey.export({ type: 'pkcs8', format: 'der' });
   const publicDer = createPublicKey(identity.rsaPublicPem).export({ type: 'spki', format: 'der' });
-  const unsigned = {
-    version: 1 as const,
-    deviceId,
-    did: didKeyOf(identity.signingPublicKey),
-    signingPublicKey: Buffer.from(identity.signingPublicKey).toString('base64url'),
-    encryptionPublicKey: identity.rsaPublicPem,
-    fingerprint: identityFingerprint(identity.signingPublicKey, publicDer),
-    createdAt: new Date().toISOString(),
-  };
-  const signature = Buffer.from(ed25519.sign(new TextEncoder().encode(canonicalJson(unsigned)), identity.signingSecretKey)).toString('base64url');
+  const pkg = signDevicePackage(
+    {
+      version: 1,
+      deviceId,
+      did: didKeyOf(identity.signingPublicKey),
+      signingPublicKey: Buffer.from(identity.signingPublicKey).toString('base64url'),
+      encryptionPublicKey: identity.rsaPublicPem,
+      fingerprint: identityFingerprint(identity.signingPublicKey, publicDer),
+      createdAt: new Date().toISOString(),
+    },
+    identity.signingSecretKey,
+  );
   return {
     deviceId,
     signingSecretKey: identity.signingSecretKey,
@@ -70,7 +78,7 @@ export function makeDevice(identity: Identity = makeIdentity()): TestDevice {
     rsaPublicPem: identity.rsaPublicPem,
     rsaPrivateKey: identity.rsaPrivateKey,
     privateKeyHash: createHash('sha256').update(pkcs8).digest('hex'),
-    pkg: { ...unsigned, signature },
+    pkg,
   };
 }
 

@@ -1,0 +1,113 @@
+/**
+ * The same API and safety suites against a real PostgreSQL (a throwaway
+ * cluster from Debian's binaries, or DATABASE_URL), plus several instances
+ * serving one database. With CI=true this must run: no PostgreSQL is a failure.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { MessagesResponse } from '../../../shared/wire.js';
+import { startServer, type RunningServer } from '../../../server/index.js';
+import { PostgresUnavailable, startPostgres, type TestPostgres } from '../../helpers/postgres.js';
+import { apiRequest, makeDevice, type RegisteredDevice } from '../../helpers/key-service.js';
+import { defineApiSuite, JWT_SECRET } from './api-suite.js';
+import { defineSafetySuite } from './safety-suite.js';
+
+let pg: TestPostgres | null = null;
+let unavailable = '';
+try {
+  pg = await startPostgres();
+} catch (error) {
+  if (process.env.CI === 'true' || !(error instanceof PostgresUnavailable)) throw error;
+  unavailable = error.message;
+}
+afterAll(async () => {
+  await pg?.stop();
+});
+
+if (!pg) {
+  describe('key service on PostgreSQL', () => {
+    it.skip(`skipped: ${unavailable.split('\n')[0]}`, () => undefined);
+  });
+} else {
+  const url = pg.url;
+  const cluster = pg;
+  const env = () => ({ store: () => ({ databaseUrl: url }), freshStore: async () => ({ databaseUrl: await cluster.createDatabase() }) });
+  defineApiSuite('postgres', env);
+  defineSafetySuite('postgres', env);
+
+  describe('several instances on one PostgreSQL database', () => {
+    const servers: RunningServer[] = [];
+    afterAll(async () => {
+      await Promise.all(servers.map((s) => s.close()));
+    });
+
+    async function instance(extra: Parameters<typeof startServer>[0] = {}): Promise<RunningServer> {
+      const s = await startServer({ host: '127.0.0.1', port: 0, databaseUrl: url, rsaBits: 2048, ...extra });
+      servers.push(s);
+      return s;
+    }
+
+    async function register(s: RunningServer, app: { appId: string; serverKey: string }, username: string): Promise<RegisteredDevice> {
+      const device = makeDevice();
+      const reg = await apiRequest<{ userid: string }>(s.url, 'POST', '/v1/user/register', { body: { appid: app.appId, serverkey: app.serverKey, username, devicePackage: device.pkg } });
+      const tok = await apiRequest<{ jwt: string }>(s.url, 'POST', '/v1/gen-jwt', { serverKey: app.serverKey, body: { instance_id: device.deviceId } });
+      expect([reg.status, tok.status]).toEqual([200, 200]);
+      return { ...device, userid: reg.json.userid, username, jwt: tok.json.jwt };
+    }
+
+    it('send on one, read on the other; clientId dedupes across instances; ids never skip', async () => {
+      const [a, b] = [await instance(), await instance()];
+      const app = await a.admin.createApp({ name: 'multi' });
+      const dev = await register(a, app, 'multi-user');
+      // A token from instance A is valid on B: the JWT secret is shared through the database.
+      const k = await apiRequest<{ token: string }>(b.url, 'POST', '/v1/keys', { jwt: dev.jwt, body: { publickey: dev.rsaPublicPem, privatekeyhash: dev.privateKeyHash } });
+      const path = `/v1/keys/${k.json.token}/messages`;
+      const sent = await apiRequest<{ MessageId: number }>(a.url, 'PUT', path, { jwt: dev.jwt, body: { encryptedmessage: 'AQID', encryptionkey: 'BAUG' } });
+      const read = await apiRequest(b.url, 'GET', path, { jwt: dev.jwt, headers: { 'x-private-key-hash': dev.privateKeyHash } });
+      expect(MessagesResponse.parse(read.json).Messages.map((m) => m.MessageId)).toEqual([sent.json.MessageId]);
+
+      const body = { encryptedmessage: 'ZGVkdXBl', encryptionkey: 'a2V5', clientId: 'cross-instance' };
+      const racing = await Promise.all(Array.from({ length: 10 }, (_, i) => apiRequest<{ MessageId: number }>((i % 2 ? a : b).url, 'PUT', path, { jwt: dev.jwt, body })));
+      expect(racing.every((r) => r.status === 200)).toBe(true);
+      expect(new Set(racing.map((r) => r.json.MessageId)).size).toBe(1);
+
+      const burst = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          apiRequest<{ MessageId: number }>((i % 2 ? a : b).url, 'PUT', path, { jwt: dev.jwt, body: { encryptedmessage: 'AAAA', encryptionkey: 'AAAA', clientId: `burst-${i}` } }),
+        ),
+      );
+      const all = await apiRequest(a.url, 'GET', `${path}?limit=1000`, { jwt: dev.jwt, headers: { 'x-private-key-hash': dev.privateKeyHash } });
+      const ids = MessagesResponse.parse(all.json).Messages.map((m) => m.MessageId);
+      expect(ids).toHaveLength(42);
+      expect(ids).toEqual([...ids].sort((x, y) => x - y));
+      expect(new Set(burst.map((r) => r.json.MessageId)).size).toBe(40);
+      expect(await a.admin.verifyAudit(app.appId)).toMatchObject({ ok: true });
+    });
+
+    it('revocation on one instance is enforced by the other at once', async () => {
+      const [a, b] = [await instance(), await instance()];
+      const app = await a.admin.createApp({ name: 'revoke-multi' });
+      const dev = await register(a, app, 'rev');
+      expect((await apiRequest(b.url, 'GET', '/v1/users/rev', { jwt: dev.jwt })).status).toBe(200);
+      await a.admin.revokeDevice(app.appId, dev.deviceId);
+      expect((await apiRequest(b.url, 'GET', '/v1/users/rev', { jwt: dev.jwt })).status).toBe(403);
+    });
+
+    it('rate limits are shared by the instances', async () => {
+      const limits = { rateLimit: { perDevice: 10, perIp: 10_000 } };
+      const [a, b] = [await instance(limits), await instance(limits)];
+      const app = await a.admin.createApp({ name: 'limits-multi' });
+      const dev = await register(a, app, 'lim');
+      const statuses: number[] = [];
+      for (let i = 0; i < 14; i++) statuses.push((await apiRequest((i % 2 ? a : b).url, 'GET', '/v1/users/lim', { jwt: dev.jwt })).status);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(10);
+      expect(statuses.slice(10)).toEqual([429, 429, 429, 429]);
+    });
+
+    it('a JWT secret from the environment works on every instance that has it', async () => {
+      const [a, b] = [await instance({ jwtSecret: JWT_SECRET }), await instance({ jwtSecret: JWT_SECRET })];
+      const app = await a.admin.createApp({ name: 'env-secret' });
+      const dev = await register(a, app, 'envsecret');
+      expect((await apiRequest(b.url, 'GET', '/v1/users/envsecret', { jwt: dev.jwt })).status).toBe(200);
+    });
+  });
+}
