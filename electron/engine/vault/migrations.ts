@@ -1,0 +1,149 @@
+/**
+ * Schema migrations, keyed by SQLite's `PRAGMA user_version`: MIGRATIONS[i] takes
+ * the schema from version i to i + 1. Each step and its version bump commit in one
+ * transaction, so a crash mid-migration leaves the previous version intact. Steps
+ * are append-only: never edit a released step, add the next one.
+ *
+ * Tables are STRICT (column types enforced by SQLite) with CHECK constraints, so
+ * the database itself refuses malformed rows, whichever code writes them.
+ * @module
+ */
+import type { Db } from './_sql.js';
+import { VaultError } from './errors.js';
+
+export const MIGRATIONS: readonly string[] = Object.freeze([
+  /* 1: initial schema */ `
+  CREATE TABLE items (
+    identifier TEXT PRIMARY KEY NOT NULL CHECK (length(identifier) BETWEEN 1 AND 200),
+    version    INTEGER NOT NULL CHECK (version >= 0),
+    ciphertext BLOB NOT NULL,
+    owner      TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    deleted    INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+    dirty      INTEGER NOT NULL DEFAULT 1 CHECK (dirty IN (0, 1))  -- local change the key service has not acknowledged
+  ) STRICT;
+
+  -- Prior revisions: 'superseded' (replaced locally or by a newer remote one; the
+  -- newest few kept) and 'conflict' (a remote revision that raced a local edit;
+  -- kept until the user resolves it, never dropped silently, design §5).
+  CREATE TABLE item_revisions (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    identifier  TEXT NOT NULL REFERENCES items (identifier) ON DELETE CASCADE,
+    version     INTEGER NOT NULL CHECK (version >= 0),
+    ciphertext  BLOB NOT NULL,
+    owner       TEXT NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    deleted     INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+    kind        TEXT NOT NULL CHECK (kind IN ('superseded', 'conflict')),
+    recorded_at INTEGER NOT NULL,
+    resolved    INTEGER NOT NULL DEFAULT 0 CHECK (resolved IN (0, 1))
+  ) STRICT;
+  CREATE INDEX item_revisions_by_item ON item_revisions (identifier, id);
+  CREATE INDEX item_revisions_open_conflicts ON item_revisions (id) WHERE kind = 'conflict' AND resolved = 0;
+
+  -- The item's data key wrapped for each grantee (owner included), RSA-OAEP.
+  CREATE TABLE item_keys (
+    identifier TEXT NOT NULL REFERENCES items (identifier) ON DELETE CASCADE,
+    grantee    TEXT NOT NULL CHECK (length(grantee) BETWEEN 1 AND 200),
+    key_id     TEXT NOT NULL,
+    wrapped    BLOB NOT NULL,
+    granted_at INTEGER NOT NULL,
+    PRIMARY KEY (identifier, grantee)
+  ) STRICT;
+
+  CREATE TABLE messages (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    direction   TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+    peer        TEXT NOT NULL,
+    envelope    BLOB NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'failed', 'received')),
+    created_at  INTEGER NOT NULL,
+    received_at INTEGER,
+    read        INTEGER NOT NULL DEFAULT 0 CHECK (read IN (0, 1)),
+    server_id   TEXT UNIQUE,
+    client_id   TEXT UNIQUE,
+    CHECK ((direction = 'out') = (client_id IS NOT NULL))
+  ) STRICT;
+  CREATE INDEX messages_by_peer ON messages (peer, id);
+  CREATE INDEX messages_unread ON messages (peer) WHERE read = 0 AND direction = 'in';
+
+  -- Durable outbox (design §5): client_id is what the key service dedupes on.
+  CREATE TABLE outbox (
+    client_id       TEXT PRIMARY KEY NOT NULL CHECK (length(client_id) BETWEEN 1 AND 200),
+    kind            TEXT NOT NULL,
+    recipient       TEXT NOT NULL,
+    payload         BLOB NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_at INTEGER NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'sent', 'failed')),
+    last_error      TEXT,
+    created_at      INTEGER NOT NULL,
+    sent_at         INTEGER,
+    server_id       TEXT
+  ) STRICT;
+  CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+
+  CREATE TABLE contacts (
+    user_id              TEXT PRIMARY KEY NOT NULL CHECK (length(user_id) BETWEEN 1 AND 200),
+    username             TEXT NOT NULL UNIQUE,
+    fingerprint          TEXT NOT NULL,
+    did                  TEXT,
+    encryption_key       TEXT NOT NULL,     -- RSA public key, SPKI PEM
+    verified             INTEGER NOT NULL DEFAULT 0 CHECK (verified IN (0, 1)),
+    key_changed          INTEGER NOT NULL DEFAULT 0 CHECK (key_changed IN (0, 1)),
+    previous_fingerprint TEXT,
+    added_at             INTEGER NOT NULL,
+    updated_at           INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE settings (
+    key        TEXT PRIMARY KEY NOT NULL CHECK (length(key) BETWEEN 1 AND 128),
+    value      TEXT NOT NULL,               -- JSON
+    updated_at INTEGER NOT NULL
+  ) STRICT;
+
+  -- Hash-chained audit log (audit.ts). Append-only for the app: the triggers stop
+  -- a bug from rewriting history; the chain and the keychain anchor catch the rest.
+  CREATE TABLE audit (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts        INTEGER NOT NULL,
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    target    TEXT,
+    result    TEXT NOT NULL,
+    details   TEXT,                         -- canonical JSON object, or NULL
+    prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),
+    hash      TEXT NOT NULL CHECK (length(hash) = 64)
+  ) STRICT;
+  CREATE INDEX audit_by_action ON audit (action, id);
+  CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+  CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+  `,
+]);
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings `db` to the newest schema; a no-op when it is current. Returns the
+ * versions it moved between.
+ * @throws {VaultError} 'newer-schema' when the file was written by a newer build
+ * @throws the SQLite error of a failing step (that step is rolled back entirely)
+ */
+export function migrate(db: Db, steps: readonly string[] = MIGRATIONS): { from: number; to: number } {
+  const from = userVersion(db);
+  if (from > steps.length) {
+    throw new VaultError('newer-schema', `vault.db has schema version ${from}; this build knows up to ${steps.length}`);
+  }
+  for (let v = from; v < steps.length; v++) {
+    db.transaction(() => {
+      // Re-check under the write lock: another process may have migrated meanwhile.
+      if (userVersion(db) !== v) return;
+      db.exec(steps[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+  return { from, to: userVersion(db) };
+}
+
+export const userVersion = (db: Db): number => db.pragma('user_version', { simple: true }) as number;
