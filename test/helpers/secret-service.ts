@@ -61,7 +61,7 @@ export async function startSecretService(): Promise<SecretService> {
   const run = path.join(root, 'run');
   mkdirSync(data, { mode: 0o700 });
   mkdirSync(run, { mode: 0o700 });
-  const baseEnv = { ...process.env, XDG_DATA_HOME: data, XDG_RUNTIME_DIR: run, HOME: root };
+  const baseEnv: NodeJS.ProcessEnv = { ...process.env, XDG_DATA_HOME: data, XDG_RUNTIME_DIR: run, HOME: root };
   delete baseEnv.DBUS_SESSION_BUS_ADDRESS;
   const bus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1'], { env: baseEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const stop = async (): Promise<void> => {

@@ -9,6 +9,9 @@ import { VaultError } from './errors.js';
 
 export type Db = Database.Database;
 
+/** Any Uint8Array (Buffer included); z.instanceof would narrow to Uint8Array<ArrayBuffer>. */
+const anyBytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'must be a Uint8Array');
+
 const cache = new WeakMap<Db, Map<string, Database.Statement>>();
 
 /** The prepared statement for `sql` on `db` (prepared once per connection). */
@@ -39,7 +42,8 @@ export const col = {
   int: z.number().int(),
   ms: z.number().int().nonnegative(),
   bool: z.union([z.literal(0), z.literal(1)]).transform((v) => v === 1),
-  blob: z.instanceof(Uint8Array),
+  /** better-sqlite3 returns Buffers; callers get plain Uint8Array views (no copy, no Buffer JSON shape). */
+  blob: anyBytes.transform((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)),
 };
 
 /**
@@ -58,7 +62,7 @@ export function checkInput<T>(schema: z.ZodType<T>, value: unknown, what: string
 export const input = {
   id: z.string().min(1).max(200),
   userId: z.string().min(1).max(200),
-  bytes: z.instanceof(Uint8Array),
+  bytes: anyBytes,
   ms: z.number().int().nonnegative(),
   version: z.number().int().nonnegative(),
 };
