@@ -124,7 +124,12 @@ export async function probeSecretService(options: ProbeOptions): Promise<ProbeRe
     keytar = loaded.keytar;
   }
   const service = options.service ?? KEYCHAIN_SERVICE;
-  const account = entryName(checkProfileName(options.profileName), '.probe');
+  let account: string;
+  try {
+    account = entryName(checkProfileName(options.profileName), '.probe');
+  } catch (e) {
+    return { ok: false, reason: firstLine(e) };
+  }
   const token = randomBytes(12).toString('base64');
   const k = keytar;
   const roundTrip = async (): Promise<ProbeResult> => {
