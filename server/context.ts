@@ -1,4 +1,5 @@
 import type { AuditLog } from './audit.js';
+import type { JwtVerifier } from './auth/jwt.js';
 import type { ResolvedOptions } from './config.js';
 import type { VerifiedSecretCache } from './crypto/secrets.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -12,6 +13,9 @@ export interface ServerContext {
   pepper: Buffer;
   /** HS256 key for device JWTs. */
   jwtSecret: Buffer;
+  jwtVerifier: JwtVerifier;
+  /** keyedHash(pepper, token), memoised per instance (key tokens arrive on every request). */
+  tokenHash(token: string): string;
   /** Per-instance cache of privatekeyhash checks that succeeded (an optimisation only). */
   verified: VerifiedSecretCache;
   rateLimiter: RateLimiter;

@@ -16,7 +16,9 @@ import { buildApp } from './app.js';
 import { AuditLog } from './audit.js';
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './config.js';
 import type { ServerContext } from './context.js';
-import { VerifiedSecretCache } from './crypto/secrets.js';
+import { JwtVerifier } from './auth/jwt.js';
+import { VerifiedSecretCache, keyedHash } from './crypto/secrets.js';
+import { BoundedMap } from './lru.js';
 import { RateLimiter } from './rate-limit.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -47,11 +49,21 @@ export async function createContext(store: Store, options: ResolvedOptions, jwtS
   const jwt = jwtSecret
     ? Buffer.from(jwtSecret, 'utf8')
     : Buffer.from(await store.getOrCreateSecret('jwt', () => randomBytes(32).toString('base64')), 'base64');
+  const tokenHashes = new BoundedMap<string, string>(10_000);
   return {
     store,
     options,
     pepper,
     jwtSecret: jwt,
+    jwtVerifier: new JwtVerifier(jwt),
+    tokenHash: (token) => {
+      let hash = tokenHashes.get(token);
+      if (hash === undefined) {
+        hash = keyedHash(pepper, token);
+        tokenHashes.set(token, hash);
+      }
+      return hash;
+    },
     verified: new VerifiedSecretCache(),
     rateLimiter: new RateLimiter(store, options.rateLimit),
     audit: new AuditLog(store),

@@ -19,7 +19,6 @@ import type { ServerContext } from '../context.js';
 import { keyedHash } from '../crypto/secrets.js';
 import { badRequest, forbidden, unauthorized } from '../http/errors.js';
 import type { AppRow } from '../store/types.js';
-import { verifyDeviceJwt } from './jwt.js';
 
 export type Caller =
   | { kind: 'device'; appId: string; deviceId: string; userId: string }
@@ -85,7 +84,7 @@ export async function appForServerKey(ctx: ServerContext, serverKey: string): Pr
 }
 
 async function deviceFromJwt(ctx: ServerContext, token: string): Promise<Caller> {
-  const verified = verifyDeviceJwt(token, ctx.jwtSecret);
+  const verified = ctx.jwtVerifier.verify(token);
   if (!verified.ok) {
     if (verified.reason === 'expired') throw unauthorized('the device token has expired: get a new one from gen-jwt', 'token_expired');
     throw unauthorized('the device token is not valid', 'invalid_token');

@@ -7,6 +7,7 @@
  * uid = user id, iat, exp, jti.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { BoundedMap } from '../lru.js';
 
 export const JWT_ISSUER = 'sealpost-keyservice';
 const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
@@ -72,4 +73,28 @@ export function verifyDeviceJwt(token: string, secret: Buffer, now = Date.now())
   if (claims.exp <= nowSeconds) return { ok: false, reason: 'expired' };
   if (claims.iat > nowSeconds + SKEW_SECONDS) return { ok: false, reason: 'not_yet_valid' };
   return { ok: true, claims };
+}
+
+/**
+ * verifyDeviceJwt with a per-instance memo of tokens whose signature and
+ * claims checked out: a device sends the same token on every request, so the
+ * HMAC and JSON parsing run once per token. Times are checked on every call;
+ * revocation is checked by the caller (in the database) on every call.
+ */
+export class JwtVerifier {
+  private readonly verified = new BoundedMap<string, DeviceClaims>(10_000);
+
+  constructor(private readonly secret: Buffer) {}
+
+  verify(token: string, now = Date.now()): ReturnType<typeof verifyDeviceJwt> {
+    const cached = this.verified.get(token);
+    if (cached) {
+      if (cached.exp > Math.floor(now / 1000)) return { ok: true, claims: cached };
+      this.verified.delete(token);
+      return { ok: false, reason: 'expired' };
+    }
+    const result = verifyDeviceJwt(token, this.secret, now);
+    if (result.ok) this.verified.set(token, result.claims);
+    return result;
+  }
 }

@@ -11,9 +11,9 @@ import { Passphrase, PrivateKeyHash } from '../../shared/wire.js';
 import { singleHeader } from '../auth/authenticate.js';
 import type { ServerContext } from '../context.js';
 import { KeyFormatError, openSealedPrivateKey, openUploadedPrivateKey, parseRsaPublicKey } from '../crypto/online.js';
-import { keyedHash, slowVerify } from '../crypto/secrets.js';
+import { slowVerify } from '../crypto/secrets.js';
 import { ApiError, badRequest, conflict, forbidden, notFound } from '../http/errors.js';
-import type { KeyRow } from '../store/types.js';
+import type { KeyRef, KeyRow } from '../store/types.js';
 
 export type SecretName = 'passphrase' | 'privatekeyhash';
 const HEADERS: Record<SecretName, string> = { passphrase: 'x-passphrase', privatekeyhash: 'x-private-key-hash' };
@@ -38,7 +38,17 @@ export function secretFrom(request: FastifyRequest, name: SecretName): string | 
 export async function findKey(ctx: ServerContext, request: FastifyRequest, token: string): Promise<KeyRow> {
   const caller = request.caller;
   if (caller.kind === 'none') throw new ApiError(401, 'unauthorized', 'authentication required');
-  const key = await ctx.store.keyByTokenHash(caller.appId, keyedHash(ctx.pepper, token));
+  const key = await ctx.store.keyByTokenHash(caller.appId, ctx.tokenHash(token));
+  if (!key) throw notFound('no key with this token', 'unknown_key');
+  request.auditTarget = `key:${key.id}`;
+  return key;
+}
+
+/** The narrow key lookup the send path needs. */
+export async function findKeyForSend(ctx: ServerContext, request: FastifyRequest, token: string): Promise<KeyRef> {
+  const caller = request.caller;
+  if (caller.kind === 'none') throw new ApiError(401, 'unauthorized', 'authentication required');
+  const key = await ctx.store.keyForSend(caller.appId, ctx.tokenHash(token));
   if (!key) throw notFound('no key with this token', 'unknown_key');
   request.auditTarget = `key:${key.id}`;
   return key;

@@ -12,7 +12,7 @@ import type { ServerContext } from '../context.js';
 import { decryptForKey, encryptForKey, parseRsaPublicKey } from '../crypto/online.js';
 import { badRequest, conflict, tooLarge } from '../http/errors.js';
 import type { MessageRow, NewMessage } from '../store/types.js';
-import { findKey, unlockKey } from './key-access.js';
+import { findKey, findKeyForSend, unlockKey } from './key-access.js';
 
 const TokenParams = z.strictObject({ token: KeyToken });
 const DEFAULT_PAGE = 100;
@@ -93,12 +93,12 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
     async (request) => {
       const body = request.body as z.infer<typeof SendMessageBody>;
       const files = request.uploadedFiles ?? [];
-      const key = await findKey(ctx, request, (request.params as { token: string }).token);
+      const key = await findKeyForSend(ctx, request, (request.params as { token: string }).token);
       const sender = request.caller.kind === 'device' ? `device:${request.caller.deviceId}` : request.caller.kind;
       const now = Date.now();
       const offline = body.encryptedmessage !== undefined || body.encryptionkey !== undefined;
       let messages: NewMessage[];
-      let hashParts: Array<string | Buffer>;
+      let hashParts: Array<string | Buffer> | null = null;
 
       if (offline) {
         if (body.encryptedmessage === undefined || body.encryptionkey === undefined) {
@@ -119,7 +119,6 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
             sender,
           },
         ];
-        hashParts = ['offline', body.encryptedmessage, body.encryptionkey, String(body.isfile ?? false)];
       } else {
         if (body.isfile !== undefined) throw badRequest('isfile is for encrypted messages; online files are sent as form data', 'unexpected_field');
         if (body.message === undefined && files.length === 0) {
@@ -148,7 +147,8 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
       }
 
       const clientId = body.clientId ?? null;
-      const result = await ctx.store.insertMessages(key.id, messages, clientId, clientId === null ? null : contentHash(hashParts));
+      // Offline duplicates are compared byte for byte; online ones by a hash of the plaintext (the stored ciphertext is ours).
+      const result = await ctx.store.insertMessages(key.id, messages, clientId, clientId === null || hashParts === null ? null : contentHash(hashParts));
       if (result.duplicate && !result.sameContent) {
         throw conflict('clientId was already used for a different message to this key', 'client_id_reused', { MessageId: result.ids[0] ?? null });
       }

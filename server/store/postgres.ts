@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { MIGRATIONS, MIGRATIONS_TABLE, migrationSql } from './schema.js';
-import { COUNTER_UPSERT, MESSAGE_COLUMNS, SqlStore, messageValues, type Row } from './sql-store.js';
+import { COUNTER_UPSERT, DUPLICATE_QUERY, MESSAGE_COLUMNS, SqlStore, messageValues, sameContent, type Row } from './sql-store.js';
 import { MissingRow, type CounterHit, type InsertMessagesResult, type NewAuditEntry, type NewMessage } from './types.js';
 
 /** Arbitrary constant for pg_advisory_lock: one migrator at a time across instances. */
@@ -79,15 +79,10 @@ export class PostgresStore extends SqlStore {
     await this.pool.end();
   }
 
-  private async existingByClientId(keyId: number, clientId: string, contentHash: Buffer | null): Promise<InsertMessagesResult | null> {
-    const rows = await this.all('SELECT seq, content_hash FROM messages WHERE key_id = $1 AND client_id = $2 ORDER BY part', [keyId, clientId]);
+  private async existingByClientId(keyId: number, clientId: string, messages: NewMessage[], contentHash: Buffer | null): Promise<InsertMessagesResult | null> {
+    const rows = await this.all(DUPLICATE_QUERY, [keyId, clientId]);
     if (rows.length === 0) return null;
-    const first = rows[0]!.content_hash as Buffer | null;
-    return {
-      ids: rows.map((r) => Number(r.seq)),
-      duplicate: true,
-      sameContent: first !== null && contentHash !== null && first.equals(contentHash),
-    };
+    return { ids: rows.map((r) => Number(r.seq)), duplicate: true, sameContent: sameContent(rows, messages, contentHash) };
   }
 
   async insertMessages(keyId: number, messages: NewMessage[], clientId: string | null, contentHash: Buffer | null): Promise<InsertMessagesResult> {
@@ -104,7 +99,7 @@ export class PostgresStore extends SqlStore {
         values,
       );
       if (rows[0]) return { ids: [Number(rows[0].seq)], duplicate: false, sameContent: true };
-      const existing = clientId === null ? null : await this.existingByClientId(keyId, clientId, contentHash);
+      const existing = clientId === null ? null : await this.existingByClientId(keyId, clientId, messages, contentHash);
       if (existing) return existing;
       throw new MissingRow('key not found');
     }
@@ -118,7 +113,7 @@ export class PostgresStore extends SqlStore {
         const seen = await client.query('SELECT 1 FROM messages WHERE key_id = $1 AND client_id = $2 LIMIT 1', [keyId, clientId]);
         if (seen.rowCount) {
           await client.query('ROLLBACK');
-          return (await this.existingByClientId(keyId, clientId, contentHash))!;
+          return (await this.existingByClientId(keyId, clientId, messages, contentHash))!;
         }
       }
       const first = Number(bumped.rows[0].msg_seq) - messages.length + 1;

@@ -8,6 +8,7 @@ import type {
   GrantRow,
   InsertMessagesResult,
   ItemRow,
+  KeyRef,
   KeyRow,
   MessageRow,
   NewApp,
@@ -135,6 +136,23 @@ export const MESSAGE_COLUMNS =
 export function messageValues(keyId: number, seq: number, m: NewMessage, clientId: string | null, part: number, contentHash: Buffer | null): unknown[] {
   return [keyId, seq, clientId, part, part === 0 ? contentHash : null, m.kind, m.isFile ? 1 : 0, m.fileName, m.contentType, m.body, m.encKey, m.size, m.sentOn, m.sender];
 }
+
+/**
+ * Whether a repeated clientId carried the same content as the stored send:
+ * by the content hash when one was stored (online sends, whose ciphertext is
+ * the server's), else byte for byte (offline sends are stored as sent).
+ */
+export function sameContent(existing: Row[], messages: NewMessage[], contentHash: Buffer | null): boolean {
+  if (existing.length !== messages.length) return false;
+  const storedHash = existing[0]?.content_hash;
+  if (storedHash !== null && storedHash !== undefined) return contentHash !== null && buf(storedHash).equals(contentHash);
+  return existing.every((r, i) => {
+    const m = messages[i]!;
+    return buf(r.body).equals(m.body) && buf(r.enc_key).equals(m.encKey) && num(r.is_file) === (m.isFile ? 1 : 0);
+  });
+}
+
+export const DUPLICATE_QUERY = 'SELECT seq, content_hash, body, enc_key, is_file FROM messages WHERE key_id = $1 AND client_id = $2 ORDER BY part';
 
 export const COUNTER_UPSERT = `INSERT INTO rate_counters (key, window_start, count) VALUES ($1, $2, $3)
 ON CONFLICT (key) DO UPDATE SET
@@ -303,6 +321,11 @@ export abstract class SqlStore implements Store {
   async keyByTokenHash(appId: string, tokenHash: string): Promise<KeyRow | undefined> {
     const r = await this.get('SELECT * FROM keys WHERE app_id = $1 AND token_hash = $2', [appId, tokenHash]);
     return r && toKey(r);
+  }
+
+  async keyForSend(appId: string, tokenHash: string): Promise<KeyRef | undefined> {
+    const r = await this.get('SELECT id, mode, public_key FROM keys WHERE app_id = $1 AND token_hash = $2', [appId, tokenHash]);
+    return r && { id: num(r.id), mode: str(r.mode) as KeyRef['mode'], publicKey: str(r.public_key) };
   }
 
   async deleteKey(id: number): Promise<boolean> {

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, MIGRATIONS_TABLE, migrationSql } from './schema.js';
-import { COUNTER_UPSERT, MESSAGE_COLUMNS, SqlStore, messageValues, type Row } from './sql-store.js';
+import { COUNTER_UPSERT, DUPLICATE_QUERY, MESSAGE_COLUMNS, SqlStore, messageValues, sameContent, type Row } from './sql-store.js';
 import { AUDIT_GENESIS, MissingRow, type CounterHit, type InsertMessagesResult, type NewAuditEntry, type NewMessage } from './types.js';
 
 /**
@@ -19,12 +21,36 @@ import { AUDIT_GENESIS, MissingRow, type CounterHit, type InsertMessagesResult, 
  * Several processes may open the same file (BEGIN IMMEDIATE serializes their
  * writers; busy_timeout waits), but PostgreSQL is the store for scale-out.
  */
+const CHECKPOINT_INTERVAL_MS = 250;
+
+/** Runs in a worker thread (CommonJS, eval'd): periodic passive checkpoints on its own connection. */
+const CHECKPOINTER = `
+const { workerData, parentPort } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file);
+db.pragma('busy_timeout = 1000');
+const timer = setInterval(() => {
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy: next time */ }
+}, workerData.intervalMs);
+parentPort.on('message', (m) => {
+  if (m !== 'stop') return;
+  clearInterval(timer);
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* ignore */ }
+  db.close();
+  parentPort.postMessage('stopped');
+});
+`;
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 export class SqliteStore extends SqlStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly statements = new Map<string, { stmt: Database.Statement; order: number[] }>();
   private queue: Array<{ op: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
   private flushScheduled = false;
+  /** Audit chain heads touched by the batch being committed. */
+  private heads: Map<string, { seq: number; hash: Buffer }> | null = null;
   private closed = false;
 
   constructor(readonly file: string) {
@@ -35,6 +61,32 @@ export class SqliteStore extends SqlStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    if (file !== ':memory:') this.startCheckpointer();
+  }
+
+  private checkpointer: Worker | null = null;
+
+  /**
+   * WAL checkpoints (copying the log into the database file, with fsync) run
+   * on a worker thread with its own connection, so commits on the event loop
+   * never pay for them. Without the worker, SQLite's auto-checkpoint stays on.
+   */
+  private startCheckpointer(): void {
+    try {
+      const worker = new Worker(CHECKPOINTER, {
+        eval: true,
+        workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), file: this.file, intervalMs: CHECKPOINT_INTERVAL_MS },
+      });
+      worker.unref();
+      worker.on('error', () => {
+        this.checkpointer = null;
+        if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+      });
+      this.checkpointer = worker;
+      this.db.pragma('wal_autocheckpoint = 0');
+    } catch {
+      this.checkpointer = null;
+    }
   }
 
   /** Prepared statement for `$n`-style SQL, cached; `order` maps `?` positions to parameters. */
@@ -99,22 +151,12 @@ export class SqliteStore extends SqlStore {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    let outcomes: Outcome[] | null;
     try {
-      this.db.exec('BEGIN IMMEDIATE');
-      for (const { op } of batch) {
-        this.db.exec('SAVEPOINT op');
-        try {
-          outcomes.push({ ok: true, value: op() });
-          this.db.exec('RELEASE op');
-        } catch (error) {
-          this.db.exec('ROLLBACK TO op; RELEASE op');
-          outcomes.push({ ok: false, error });
-        }
-      }
-      this.db.exec('COMMIT');
+      outcomes = this.commitOps(batch.map((b) => b.op));
+      // An op threw and the batch was rolled back: run each op in its own transaction.
+      if (outcomes === null) outcomes = batch.map((b) => this.commitOps([b.op])![0]!);
     } catch (error) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
       for (const item of batch) item.reject(error);
       return;
     }
@@ -123,6 +165,49 @@ export class SqliteStore extends SqlStore {
       if (outcome.ok) item.resolve(outcome.value);
       else item.reject(outcome.error);
     });
+  }
+
+  /**
+   * Runs ops in one transaction. null when one of several ops threw (all
+   * rolled back); a single op's error is returned as its outcome.
+   * @throws the database's error when the transaction itself fails
+   */
+  private commitOps(ops: Array<() => unknown>): Outcome[] | null {
+    const tx = this.txStatements();
+    this.heads = new Map();
+    tx.begin.run();
+    const outcomes: Outcome[] = [];
+    for (const op of ops) {
+      try {
+        outcomes.push({ ok: true, value: op() });
+      } catch (error) {
+        tx.rollback.run();
+        this.heads = null;
+        return ops.length === 1 ? [{ ok: false, error }] : null;
+      }
+    }
+    try {
+      for (const [chain, head] of this.heads) {
+        this.runSync('INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, $2, $3) ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash', [
+          chain,
+          head.seq,
+          head.hash,
+        ]);
+      }
+      tx.commit.run();
+    } catch (error) {
+      if (this.db.inTransaction) tx.rollback.run();
+      throw error;
+    } finally {
+      this.heads = null;
+    }
+    return outcomes;
+  }
+
+  private tx: { begin: Database.Statement; commit: Database.Statement; rollback: Database.Statement } | null = null;
+  private txStatements() {
+    this.tx ??= { begin: this.db.prepare('BEGIN IMMEDIATE'), commit: this.db.prepare('COMMIT'), rollback: this.db.prepare('ROLLBACK') };
+    return this.tx;
   }
 
   async migrate(): Promise<void> {
@@ -142,47 +227,65 @@ export class SqliteStore extends SqlStore {
     if (this.closed) return;
     if (this.queue.length > 0) this.flush();
     this.closed = true;
+    const worker = this.checkpointer;
+    this.checkpointer = null;
+    if (worker) {
+      await new Promise<void>((resolve) => {
+        const done = () => resolve();
+        worker.once('message', done);
+        worker.once('exit', done);
+        worker.once('error', done);
+        worker.postMessage('stop');
+      });
+      await worker.terminate();
+    }
+    // The last connection to close checkpoints the WAL into the file.
     this.db.close();
   }
 
   insertMessages(keyId: number, messages: NewMessage[], clientId: string | null, contentHash: Buffer | null): Promise<InsertMessagesResult> {
     return this.write(() => {
-      if (clientId !== null) {
-        const existing = this.allSync('SELECT seq, content_hash FROM messages WHERE key_id = $1 AND client_id = $2 ORDER BY part', [keyId, clientId]);
-        if (existing.length > 0) {
-          const first = existing[0]!.content_hash as Buffer | null;
-          return {
-            ids: existing.map((r) => Number(r.seq)),
-            duplicate: true,
-            sameContent: first !== null && contentHash !== null && first.equals(contentHash),
-          };
+      // Writers are serialized (one connection's batch, or BEGIN IMMEDIATE across
+      // processes), so MAX(seq) + 1 inside the transaction is the next MessageId.
+      const sql = `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE key_id = $1),
+        $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (key_id, client_id, part) DO NOTHING RETURNING seq`;
+      const ids: number[] = [];
+      for (const [part, m] of messages.entries()) {
+        let row: Row | undefined;
+        try {
+          row = this.allSync(sql, messageValues(keyId, 0, m, clientId, part, contentHash))[0];
+        } catch (error) {
+          if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new MissingRow('key not found');
+          throw error;
         }
+        if (!row) {
+          // clientId seen before: this send was stored already.
+          const existing = this.allSync(DUPLICATE_QUERY, [keyId, clientId]);
+          return { ids: existing.map((r) => Number(r.seq)), duplicate: true, sameContent: sameContent(existing, messages, contentHash) };
+        }
+        ids.push(Number(row.seq));
       }
-      const row = this.allSync('UPDATE keys SET msg_seq = msg_seq + $2 WHERE id = $1 RETURNING msg_seq', [keyId, messages.length])[0];
-      if (!row) throw new MissingRow('key not found');
-      const first = Number(row.msg_seq) - messages.length + 1;
-      const sql = `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`;
-      messages.forEach((m, part) => this.runSync(sql, messageValues(keyId, first + part, m, clientId, part, contentHash)));
-      return { ids: messages.map((_, part) => first + part), duplicate: false, sameContent: true };
+      return { ids, duplicate: false, sameContent: true };
     });
   }
 
   appendAudit(e: NewAuditEntry, canonical: Buffer): Promise<number> {
     return this.write(() => {
-      const head = this.allSync('SELECT seq, hash FROM audit_heads WHERE chain = $1', [e.chain])[0];
-      const seq = head ? Number(head.seq) + 1 : 1;
-      const prev = head ? (head.hash as Buffer) : AUDIT_GENESIS;
-      const hash = createHash('sha256').update(prev).update(canonical).digest();
-      this.runSync(
-        'INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, $2, $3) ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash',
-        [e.chain, seq, hash],
-      );
+      // The chain head is read once per batch and written back before COMMIT (commitOps).
+      const heads = this.heads!;
+      let head = heads.get(e.chain);
+      if (!head) {
+        const row = this.allSync('SELECT seq, hash FROM audit_heads WHERE chain = $1', [e.chain])[0];
+        head = row ? { seq: Number(row.seq), hash: row.hash as Buffer } : { seq: 0, hash: AUDIT_GENESIS };
+      }
+      const next = { seq: head.seq + 1, hash: createHash('sha256').update(head.hash).update(canonical).digest() };
       this.runSync(
         `INSERT INTO audit_log (chain, seq, ts, user_id, device_id, actor, action, target, result, status, ip, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-        [e.chain, seq, e.ts, e.userId, e.deviceId, e.actor, e.action, e.target, e.result, e.status, e.ip, hash],
+        [e.chain, next.seq, e.ts, e.userId, e.deviceId, e.actor, e.action, e.target, e.result, e.status, e.ip, next.hash],
       );
-      return seq;
+      heads.set(e.chain, next);
+      return next.seq;
     });
   }
 

@@ -89,6 +89,13 @@ export interface KeyRow extends NewKey {
   id: number;
 }
 
+/** What a send needs of a key. */
+export interface KeyRef {
+  id: number;
+  mode: KeyMode;
+  publicKey: string;
+}
+
 export interface NewMessage {
   kind: KeyMode;
   isFile: boolean;
@@ -198,13 +205,15 @@ export interface Store {
 
   insertKey(key: NewKey): Promise<number>;
   keyByTokenHash(appId: string, tokenHash: string): Promise<KeyRow | undefined>;
+  keyForSend(appId: string, tokenHash: string): Promise<KeyRef | undefined>;
   deleteKey(id: number): Promise<boolean>;
   publishedKeysOfUser(appId: string, userId: string): Promise<KeyRow[]>;
 
   /**
-   * Stores messages for a key with consecutive MessageIds, atomically. With a
+   * Stores messages for a key with increasing MessageIds, atomically. With a
    * clientId, a second call with the same (key, clientId) stores nothing and
-   * returns the first call's ids (and whether its content hash matched).
+   * returns the first call's ids, and whether the content was the same (by
+   * `contentHash` when given, else byte for byte).
    */
   insertMessages(keyId: number, messages: NewMessage[], clientId: string | null, contentHash: Buffer | null): Promise<InsertMessagesResult>;
   /** Messages with MessageId > after, oldest first. */
