@@ -12,9 +12,18 @@
  * with one statement, and each request learns its own position in the
  * window, so the count is exact however many instances share the database.
  * Counting is at-least-once: a request refused with 429 still counts.
+ *
+ * Every hit is written; only the waiting is optimised. Each write returns the
+ * database's current total, which the instance remembers per key. While the
+ * remembered total plus this instance's unwritten hits is below half the
+ * limit, a request goes on without waiting for its counter write; from half
+ * the limit upward every request waits for the database's exact count. Other
+ * instances' hits are seen with every write, so the only slack is what they
+ * add within one event-loop turn while a key is under half its limit.
  */
 import type { RateLimitOptions } from './config.js';
 import { tooManyRequests } from './http/errors.js';
+import { BoundedMap } from './lru.js';
 import type { CounterHit, Store } from './store/types.js';
 
 interface Waiter {
@@ -29,6 +38,8 @@ export class RateLimiter {
   private pending = new Map<string, { windowStart: number; n: number; waiters: Waiter[] }>();
   private scheduled = false;
   private lastPrune = 0;
+  /** The database's count per key as of this instance's last write (key -> [windowStart, count]). */
+  private readonly seen = new BoundedMap<string, [number, number]>(50_000);
 
   constructor(
     private readonly store: Store,
@@ -89,6 +100,7 @@ export class RateLimiter {
       (counts) => {
         for (const [key, e] of batch) {
           const total = counts.get(key) ?? e.n;
+          this.seen.set(key, [e.windowStart, total]);
           for (const w of e.waiters) w.resolve(total - e.n + w.ordinal);
         }
       },
@@ -104,6 +116,17 @@ export class RateLimiter {
    */
   async hit(keys: Array<[key: string, limit: number]>, now = Date.now()): Promise<void> {
     if (!this.options || keys.length === 0) return;
+    const windowStart = this.windowStart(now);
+    const farBelow = keys.every(([key, limit]) => {
+      const seen = this.seen.get(key);
+      const pending = this.pending.get(key);
+      const estimate = (seen && seen[0] === windowStart ? seen[1] : 0) + (pending && pending.windowStart === windowStart ? pending.n : 0) + 1;
+      return estimate <= limit / 2;
+    });
+    if (farBelow) {
+      for (const [key] of keys) this.increment(key, now).catch(() => undefined);
+      return;
+    }
     const counts = await Promise.all(keys.map(([key]) => this.increment(key, now)));
     if (counts.some((count, i) => count > keys[i]![1])) throw tooManyRequests(this.retryAfter(now));
   }
