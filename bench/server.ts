@@ -204,6 +204,8 @@ async function benchStore(label: string, config: ServeConfig): Promise<StoreFigu
     }
     const ackedMissing = [...acked].filter((id) => !read.has(id)).length;
 
+    // Let the store settle (SQLite checkpoints the send phase's log) so the get phase measures reads.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
     const getPath = `/v1/keys/${token}/messages?limit=${PAGE}&after=0`;
     const sample = await apiRequest(url, 'GET', getPath, { jwt, headers: { 'x-private-key-hash': device.privateKeyHash } });
     process.stdout.write(`${label}: get…\n`);

@@ -9,28 +9,43 @@ import { COUNTER_UPSERT, DUPLICATE_QUERY, MESSAGE_COLUMNS, SqlStore, messageValu
 import { AUDIT_GENESIS, MissingRow, type CounterHit, type InsertMessagesResult, type NewAuditEntry, type NewMessage } from './types.js';
 
 /**
- * The embedded store: one SQLite file through better-sqlite3 (WAL mode).
+ * The embedded store: one SQLite file through better-sqlite3 (WAL mode,
+ * synchronous=NORMAL: a commit survives a crash of the process; the last
+ * moments before a power loss may not).
  *
  * better-sqlite3 is synchronous, so a transaction can never interleave with
  * another request's statements. Hot-path writes (messages, audit entries,
  * rate-limit counters) go through a write batcher: every write queued during
- * one turn of the event loop is committed in one transaction ("group commit"),
- * each op inside its own savepoint so one failing op does not undo the others.
- * Callers still get their own result or error, only after the commit.
+ * one turn of the event loop is committed in one transaction ("group
+ * commit"). If one op throws, the batch is rolled back and each op re-run in
+ * its own transaction, so one failure never undoes another request's write;
+ * callers get their own result or error only after the commit.
  *
- * Several processes may open the same file (BEGIN IMMEDIATE serializes their
- * writers; busy_timeout waits), but PostgreSQL is the store for scale-out.
+ * Checkpoints run on a worker thread (below). Several processes may open the
+ * same file (BEGIN IMMEDIATE serializes writers; busy_timeout waits), but
+ * PostgreSQL is the store for scale-out.
  */
 const CHECKPOINT_INTERVAL_MS = 250;
+/** WAL frames (4 KiB pages) after which the checkpointer resets the log: ~64 MiB. */
+const WAL_RESET_FRAMES = 16_384;
 
-/** Runs in a worker thread (CommonJS, eval'd): periodic passive checkpoints on its own connection. */
+/**
+ * Runs in a worker thread (CommonJS, eval'd) with its own connection: a
+ * passive checkpoint every interval (never blocks the writer), and when the
+ * log has grown past WAL_RESET_FRAMES a TRUNCATE checkpoint, which waits for
+ * the writer's current batch, copies the rest and empties the log — so the
+ * WAL stays bounded under sustained writes.
+ */
 const CHECKPOINTER = `
 const { workerData, parentPort } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
-db.pragma('busy_timeout = 1000');
+db.pragma('busy_timeout = 5000');
 const timer = setInterval(() => {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy: next time */ }
+  try {
+    const [state] = db.pragma('wal_checkpoint(PASSIVE)');
+    if (state && state.log > workerData.resetFrames) db.pragma('wal_checkpoint(TRUNCATE)');
+  } catch { /* busy: next time */ }
 }, workerData.intervalMs);
 parentPort.on('message', (m) => {
   if (m !== 'stop') return;
@@ -61,6 +76,7 @@ export class SqliteStore extends SqlStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('journal_size_limit = 67108864');
     if (file !== ':memory:') this.startCheckpointer();
   }
 
@@ -75,7 +91,7 @@ export class SqliteStore extends SqlStore {
     try {
       const worker = new Worker(CHECKPOINTER, {
         eval: true,
-        workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), file: this.file, intervalMs: CHECKPOINT_INTERVAL_MS },
+        workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), file: this.file, intervalMs: CHECKPOINT_INTERVAL_MS, resetFrames: WAL_RESET_FRAMES },
       });
       worker.unref();
       worker.on('error', () => {
