@@ -4,7 +4,8 @@
  */
 import { app, BrowserWindow, powerMonitor } from 'electron';
 import { join } from 'node:path';
-import { openService } from '../engine/service.js';
+import { defaultProfileDir } from '../engine/paths.js';
+import { openService } from '../engine/service/index.js';
 import { registerIpc } from './ipc.js';
 import { hardenWindow, hardenedWebPreferences } from './window-security.js';
 
@@ -14,8 +15,7 @@ if (!hasLock) app.quit();
 let mainWindow: BrowserWindow | null = null;
 
 async function createWindow(): Promise<void> {
-  const profileDir = process.env.SEALPOST_PROFILE ?? join(app.getPath('userData'), 'profile');
-  const service = await openService({ profileDir });
+  const service = await openService({ profileDir: defaultProfileDir(), actor: 'ui' });
   registerIpc(service.handlers, () => mainWindow);
 
   // Lock on OS lock and suspend: keys leave memory when the user walks away.

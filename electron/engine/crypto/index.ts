@@ -88,3 +88,4 @@ export {
 } from './item-crypto.js';
 export { sealIdentityBackup, openIdentityBackup } from './backup.js';
 export { prepareOpenKey, type OpenKey, type OpenKeyInput } from './_recipients.js';
+export { encodeItemContainer, decodeItemContainer, type ItemContainer } from './item-container.js';

@@ -1,0 +1,394 @@
+/**
+ * The engine's facade: one object that implements the contract (shared/contract.ts)
+ * over the crypto, keychain, session and vault modules. Electron's IPC handlers,
+ * the browser bridge and the CLI all call these handlers through dispatch(), which
+ * has already validated the input against the channel's schema.
+ *
+ * Every handler returns a Result (results.ts maps typed errors to the seed's codes
+ * once). Key and data requests are recorded in the hash-chained audit log with
+ * their outcome, failed ones included.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { ResultCode, resultCodeName, type Result } from '../../../shared/codes.js';
+import type { Handlers } from '../../../shared/contract.js';
+import { canonicalJson } from '../../../shared/canonical-json.js';
+import type { DevicePackage } from '../../../shared/device-package.js';
+import { fromBase64, toBase64 } from '../crypto/_bytes.js';
+import { sealIdentityBackup } from '../crypto/backup.js';
+import { safetyNumberForOne, fingerprint as fingerprintOf } from '../crypto/fingerprint.js';
+import { identityFromSeed, sign } from '../crypto/identity.js';
+import { decodeItemContainer, encodeItemContainer } from '../crypto/item-container.js';
+import { openItemWithDek, sealItem, unwrapDek, wrapDekFor } from '../crypto/item-crypto.js';
+import type { KdfParams } from '../crypto/pin-kdf.js';
+import { DEFAULT_RSA_BITS, generateEncryptionKeyPair, publicKeySpkiDer, type RsaBits } from '../crypto/rsa.js';
+import { newSeed } from '../crypto/seed.js';
+import { openKeychain, type OpenedKeychain } from '../keychain/open.js';
+import { PinVault } from '../session/pin-vault.js';
+import { checkPin } from '../session/policy.js';
+import { DEFAULT_AUTO_LOCK_MS, Session } from '../session/session.js';
+import { AuditLog, type AuditAction, type JsonValue } from '../vault/audit.js';
+import { getContact, getContactByUsername, type Contact } from '../vault/contacts.js';
+import { openVault, type Vault } from '../vault/db.js';
+import { getItem, putItem } from '../vault/items.js';
+import { listItemKeys, putItemKey } from '../vault/item-keys.js';
+import { getSetting, setSetting } from '../vault/settings.js';
+import { FileCrypto } from './file-crypto.js';
+import { profileName, readPublicIdentity, writePublicIdentity, encodeSecrets, type PublicIdentity } from './profile.js';
+import { failureOf, ok, ServiceError } from './results.js';
+import { KeyRing, type UnlockedKeys } from './unlocked-keys.js';
+
+export interface ServiceOptions {
+  /** The profile folder: vault.db, keychain marker/fallback file. Created if missing. */
+  profileDir: string;
+  /** Who calls, recorded in the audit log: 'ui', 'cli', 'webhost'. */
+  actor?: string;
+  /** Keychain backend: 'auto' (default: Secret Service if it answers, else the file). */
+  keychain?: 'auto' | 'file' | 'secret-service';
+  /** scrypt parameters for new PIN seals (tests use cheap ones); default ~250 ms. */
+  kdfParams?: KdfParams;
+  now?: () => number;
+}
+
+export interface Service {
+  readonly handlers: Handlers;
+  /** Streamed file sealing/opening for the CLI (paths never come from the renderer). */
+  readonly files: FileCrypto;
+  readonly keychain: { backend: OpenedKeychain['backend']; reason: string };
+  readonly profileDir: string;
+  /** Locks (wipes in-memory keys) and closes the vault. */
+  close(): void;
+}
+
+const Registration = z.object({ appId: z.string(), userId: z.string(), username: z.string(), server: z.string() });
+const AppSettings = z.object({ appId: z.string(), version: z.string().nullable() });
+const AUTO_LOCK_KEY = 'autoLockMs';
+
+/**
+ * Opens a profile: the vault (migrations, crash recovery), the keychain (backend
+ * chosen and reported), the PIN vault and a locked session.
+ * @throws on an unreadable vault or an unavailable keychain the profile is bound to
+ */
+export async function openService(options: ServiceOptions): Promise<Service> {
+  const now = options.now ?? Date.now;
+  const vault = openVault(options.profileDir);
+  try {
+    const name = profileName(vault.db, options.profileDir, now());
+    const keychain = await openKeychain({ profileDir: options.profileDir, profileName: name, prefer: options.keychain ?? 'auto' });
+    return new Engine(vault, keychain, options, now).service();
+  } catch (e) {
+    vault.close();
+    throw e;
+  }
+}
+
+class Engine {
+  private readonly pinVault: PinVault;
+  private readonly session: Session;
+  private readonly keys: KeyRing;
+  private readonly audit: AuditLog;
+  private readonly actor: string;
+
+  constructor(
+    private readonly vault: Vault,
+    private readonly keychain: OpenedKeychain,
+    private readonly options: ServiceOptions,
+    private readonly now: () => number,
+  ) {
+    this.actor = options.actor ?? 'ui';
+    this.pinVault = PinVault.open(keychain, { now, ...(options.kdfParams && { kdfParams: options.kdfParams }) });
+    const autoLockMs = getSetting(vault.db, AUTO_LOCK_KEY, z.number().int().min(0)) ?? DEFAULT_AUTO_LOCK_MS;
+    this.session = new Session(this.pinVault, { autoLockMs });
+    this.keys = new KeyRing(this.session);
+    this.audit = new AuditLog(vault.db, keychain, now);
+  }
+
+  private get db() {
+    return this.vault.db;
+  }
+
+  service(): Service {
+    return {
+      handlers: this.handlers(),
+      files: new FileCrypto({ identity: () => this.identity(), unlocked: () => this.unlocked(), record: (a, t, r, d) => this.record(a, t, r, d) }),
+      keychain: { backend: this.keychain.backend, reason: this.keychain.reason },
+      profileDir: this.options.profileDir,
+      close: () => {
+        this.session.lock('manual');
+        this.vault.close();
+      },
+    };
+  }
+
+  /** The public identity, or NoIdentity. */
+  identity(): PublicIdentity {
+    const identity = readPublicIdentity(this.db);
+    if (!identity) throw new ServiceError(ResultCode.NoIdentity, 'No identity on this profile yet: create one first.');
+    return identity;
+  }
+
+  /** The unlocked keys (and a touch of the idle timer), or Locked. */
+  unlocked(): UnlockedKeys {
+    const keys = this.keys.get(this.identity());
+    this.session.touch();
+    return keys;
+  }
+
+  private registration() {
+    return getSetting(this.db, 'registration', Registration) ?? null;
+  }
+
+  /** Records one audit entry; the entry never holds content or secrets (audit.ts redacts by key name too). */
+  async record(action: AuditAction, target: string | null, result: string, details: Record<string, JsonValue> | null = null): Promise<void> {
+    await this.audit.record({ actor: this.actor, action, target, result, details });
+  }
+
+  /** Runs a key/data request and records it with its outcome, success or not. */
+  private async audited<T>(action: AuditAction, target: string | null, op: () => Promise<T> | T): Promise<Result<T>> {
+    let result: Result<T>;
+    try {
+      result = ok(await op());
+    } catch (error) {
+      result = failureOf(error);
+    }
+    const outcome = result.code === 0 ? 'ok' : resultCodeName(result.code);
+    try {
+      await this.record(action, target, outcome);
+    } catch (error) {
+      if (result.code === 0) return failureOf(error);
+    }
+    return result;
+  }
+
+  private async plain<T>(op: () => Promise<T> | T): Promise<Result<T>> {
+    try {
+      return ok(await op());
+    } catch (error) {
+      return failureOf(error);
+    }
+  }
+
+  handlers(): Handlers {
+    return {
+      'engine:status': () => this.plain(() => this.status()),
+      'engine:initialize': (input) => this.plain(() => this.initialize(input.appId, input.clientKey, input.version ?? null)),
+      'identity:create': (input) => this.audited('identity.create', null, () => this.createIdentity(input.pin, input.rsaBits ?? DEFAULT_RSA_BITS)),
+      'identity:get': () => this.plain(() => this.identityValue()),
+      'device:package': (input) => this.audited('device.package', null, () => this.devicePackage(input.pin)),
+      'session:authenticate': (input) =>
+        this.audited('unlock', null, async () => {
+          this.identity();
+          await this.session.unlock(input.pin);
+          return { unlocked: true as const };
+        }),
+      'session:lock': () =>
+        this.plain(async () => {
+          if (this.session.lock('manual')) await this.record('lock', null, 'ok');
+          return { unlocked: false as const };
+        }),
+      'pin:change': (input) =>
+        this.audited('pin.change', null, async () => {
+          this.identity();
+          const changed = await this.pinVault.changePin(input.oldPin, input.newPin);
+          this.session.lock('manual');
+          return changed;
+        }),
+      'vault:encrypt': (input) => this.audited('encrypt', input.identifier ?? null, () => this.encrypt(input.data, input.identifier)),
+      'vault:decrypt': (input) => this.audited('decrypt', null, () => this.decrypt(input.data)),
+      'vault:grantAccess': (input) => this.audited('grant', input.identifier, () => this.grantAccess(input.identifier, input.userIds)),
+      'keys:exportPublic': () =>
+        this.audited('identity.export', null, () => {
+          const id = this.identity();
+          return { pem: id.rsaPublicPem, fingerprint: id.fingerprint, safetyNumber: safetyNumberForOne(id.fingerprint) };
+        }),
+      'audit:list': (input) =>
+        this.plain(() =>
+          this.audit.list({ ...(input.limit && { limit: input.limit }), ...(input.action && { action: input.action }), ...(input.result && { result: input.result }) }).map((e) => ({
+            id: e.id,
+            ts: new Date(e.ts).toISOString(),
+            actor: e.actor,
+            action: e.action,
+            target: e.target,
+            result: e.result,
+            details: e.details,
+            hash: e.hash,
+          })),
+        ),
+      'audit:verify': () =>
+        this.plain(async () => {
+          const v = await this.audit.verify();
+          return { ok: v.ok, entries: v.entries, ...(v.firstBadId !== undefined && { firstBadId: v.firstBadId }), ...(v.reason && { reason: v.reason }) };
+        }),
+    };
+  }
+
+  private async status() {
+    const pin = await this.pinVault.status();
+    const identity = readPublicIdentity(this.db);
+    return {
+      hasIdentity: identity !== null && pin.exists,
+      unlocked: this.session.isUnlocked(),
+      pinDisabled: pin.pinDisabled,
+      keychainBackend: this.keychain.backend,
+      attemptsLeft: pin.attemptsLeft,
+      retryAfterMs: pin.retryAfterMs,
+      wiped: pin.wiped,
+      registered: this.registration() !== null,
+      ...(identity && { did: identity.did, fingerprint: identity.fingerprint }),
+      autoLockMs: this.session.autoLockMs,
+    };
+  }
+
+  /**
+   * IDENTOS initialize(appId, clientKey, version): remembers the app and its client
+   * key, and answers whether this device is registered with that app (-50 if not).
+   */
+  private async initialize(appId: string, clientKey: string, version: string | null) {
+    setSetting(this.db, 'app', AppSettings.parse({ appId, version }), this.now());
+    await this.keychain.set('server-credentials', new TextEncoder().encode(JSON.stringify({ clientKey })));
+    const registration = this.registration();
+    if (!registration || registration.appId !== appId) {
+      throw new ServiceError(ResultCode.DeviceUnregistered, `This device is not registered with app ${appId} yet.`);
+    }
+    return { registered: true };
+  }
+
+  private creating = false;
+
+  private async createIdentity(pin: string, rsaBits: RsaBits) {
+    if (this.creating) throw new ServiceError(ResultCode.InvalidState, 'An identity is being created already.');
+    this.creating = true;
+    try {
+      return await this.createIdentityOnce(pin, rsaBits);
+    } finally {
+      this.creating = false;
+    }
+  }
+
+  private async createIdentityOnce(pin: string, rsaBits: RsaBits) {
+    checkPin(pin); // before the slow key generation
+    const status = await this.pinVault.status();
+    if (status.exists && readPublicIdentity(this.db) !== null) throw new ServiceError(ResultCode.InvalidState, 'This profile already has an identity.');
+    const seed = newSeed();
+    const rsa = await generateEncryptionKeyPair(rsaBits);
+    const secrets = encodeSecrets(seed, rsa.privateKeyDer);
+    try {
+      const signing = identityFromSeed(seed);
+      signing.secretKey.fill(0);
+      const identity: PublicIdentity = {
+        version: 1,
+        did: signing.did,
+        signingPublicKey: Buffer.from(signing.publicKey).toString('base64url'),
+        rsaPublicPem: rsa.publicKeyPem,
+        rsaBits,
+        fingerprint: fingerprintOf(signing.publicKey, publicKeySpkiDer(rsa.publicKeyPem)),
+        deviceId: randomBytes(16).toString('hex'),
+        createdAt: this.now(),
+        backup: toBase64(sealIdentityBackup(seed, rsa.privateKeyDer)),
+      };
+      // Keychain first: a crash after it leaves a sealed record without public data,
+      // which the next create replaces (status() reports no identity until both exist;
+      // the check above allows overwriting only such an orphan or a wiped record).
+      await PinVault.create(this.keychain, { pin, secrets, overwrite: true, now: this.now, ...(this.options.kdfParams && { kdfParams: this.options.kdfParams }) });
+      writePublicIdentity(this.db, identity, this.now());
+      await this.record('backup.create', null, 'ok');
+    } finally {
+      secrets.fill(0);
+      seed.fill(0);
+      rsa.privateKeyDer.fill(0);
+    }
+    await this.session.unlock(pin);
+    return this.identityValue();
+  }
+
+  private identityValue() {
+    const id = this.identity();
+    return { did: id.did, fingerprint: id.fingerprint, safetyNumber: safetyNumberForOne(id.fingerprint), publicKeyPem: id.rsaPublicPem, rsaBits: id.rsaBits };
+  }
+
+  /** IDENTOS devicePackage(pin): checks the PIN, then signs what registration sends. */
+  private async devicePackage(pin: string): Promise<DevicePackage> {
+    const identity = this.identity();
+    await this.session.unlock(pin);
+    const keys = this.unlocked();
+    const fields: Omit<DevicePackage, 'signature'> = {
+      version: 1,
+      deviceId: identity.deviceId,
+      did: identity.did,
+      signingPublicKey: identity.signingPublicKey,
+      encryptionPublicKey: identity.rsaPublicPem,
+      fingerprint: identity.fingerprint,
+      createdAt: new Date(this.now()).toISOString(),
+    };
+    const signature = sign(new TextEncoder().encode(canonicalJson(fields)), keys.identity.secretKey);
+    return { ...fields, signature: Buffer.from(signature).toString('base64url') };
+  }
+
+  /** Our wrapped copy of an item's data key, unwrapped. @throws NotFound */
+  private ownDek(identifier: string, keys: UnlockedKeys): Uint8Array {
+    const own = listItemKeys(this.db, identifier).find((k) => k.keyId === keys.keyId);
+    if (!own) throw new ServiceError(ResultCode.NotFound, `No key for item ${identifier} on this device.`);
+    return unwrapDek(own.wrapped, keys.rsaPrivateKey);
+  }
+
+  /**
+   * IDENTOS encrypt(data, identifier?): seals `data` as a vault item. A new
+   * identifier gets a fresh data key wrapped for us; an existing one gets its next
+   * version under the same data key, so grants stay valid.
+   */
+  private encrypt(dataBase64: string, identifier?: string): [string, string] {
+    const keys = this.unlocked();
+    const data = fromBase64(dataBase64, 'data');
+    const id = identifier ?? `item-${randomBytes(12).toString('hex')}`;
+    const current = getItem(this.db, id);
+    const dek = current ? this.ownDek(id, keys) : undefined;
+    const version = current ? current.version + 1 : 1;
+    const sealed = sealItem({ identifier: id, version, data, ...(dek ? { dek } : { recipients: [this.identity().rsaPublicPem] }) });
+    try {
+      this.db.transaction(() => {
+        putItem(this.db, { identifier: id, version, ciphertext: sealed.ciphertext, owner: current?.owner ?? this.identity().did }, { expectedVersion: current?.version ?? null, now: this.now() });
+        for (const w of sealed.wrappedKeys) putItemKey(this.db, id, { grantee: this.identity().did, keyId: w.keyId, wrapped: w.wrapped }, this.now());
+      })();
+    } finally {
+      sealed.dek.fill(0);
+      dek?.fill(0);
+      data.fill(0);
+    }
+    return [toBase64(encodeItemContainer({ identifier: id, version, ciphertext: sealed.ciphertext })), id];
+  }
+
+  /** IDENTOS decrypt(ciphertext) -> [plaintext, identifier], with the key this device holds for the item. */
+  private decrypt(containerBase64: string): [string, string] {
+    const keys = this.unlocked();
+    const container = decodeItemContainer(fromBase64(containerBase64, 'ciphertext'));
+    const dek = this.ownDek(container.identifier, keys);
+    try {
+      const plaintext = openItemWithDek({ identifier: container.identifier, version: container.version, ciphertext: container.ciphertext, dek });
+      const out = toBase64(plaintext);
+      plaintext.fill(0);
+      return [out, container.identifier];
+    } finally {
+      dek.fill(0);
+    }
+  }
+
+  /** IDENTOS grantAccess(identifier, userIds): wraps the item's data key for each contact. */
+  private grantAccess(identifier: string, userIds: string[]): { granted: string[] } {
+    const keys = this.unlocked();
+    if (!getItem(this.db, identifier)) throw new ServiceError(ResultCode.NotFound, `No item ${identifier}.`);
+    const contacts = userIds.map((u) => [u, getContact(this.db, u) ?? getContactByUsername(this.db, u)] as const);
+    const missing = contacts.filter(([, c]) => !c).map(([u]) => u);
+    if (missing.length) throw new ServiceError(ResultCode.NotFound, `Not in your contacts: ${missing.join(', ')}.`, { missing });
+    const dek = this.ownDek(identifier, keys);
+    try {
+      const wrapped = contacts.map(([, c]) => [c as Contact, wrapDekFor(dek, (c as Contact).encryptionKey)] as const);
+      this.db.transaction(() => {
+        for (const [c, w] of wrapped) putItemKey(this.db, identifier, { grantee: c.userId, keyId: w.keyId, wrapped: w.wrapped }, this.now());
+      })();
+      return { granted: wrapped.map(([c]) => c.userId) };
+    } finally {
+      dek.fill(0);
+    }
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * What a profile keeps about its identity, and how the unlocked secrets are laid out.
+ *
+ * Public part (vault settings, readable while locked): did, public keys, fingerprint,
+ * device id and the identity backup (sealed under a seed-derived key, so it is
+ * useless without the recovery seed).
+ *
+ * Secret part (the PIN vault's sealed record, session/pin-vault.ts):
+ *   "SPSK" || 0x01 || seed(32) || RSA private key, PKCS#8 DER
+ * The Ed25519 identity key is derived from the seed again at unlock.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { z } from 'zod';
+import { InvalidInputError } from '../crypto/errors.js';
+import { SEED_LENGTH } from '../crypto/seed.js';
+import type { Db } from '../vault/_sql.js';
+import { getSetting, setSetting } from '../vault/settings.js';
+
+const SECRETS_MAGIC = Buffer.from('SPSK', 'latin1');
+const SECRETS_VERSION = 1;
+const SECRETS_HEADER = SECRETS_MAGIC.length + 1;
+
+export const PublicIdentity = z
+  .object({
+    version: z.literal(1),
+    did: z.string(),
+    /** Ed25519 identity public key, base64url. */
+    signingPublicKey: z.string(),
+    rsaPublicPem: z.string(),
+    rsaBits: z.number().int(),
+    fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+    /** Random per device, 32 hex digits. */
+    deviceId: z.string().regex(/^[0-9a-f]{32}$/),
+    createdAt: z.number().int(),
+    /** The identity backup blob (docs/format.md §14), base64. */
+    backup: z.string(),
+  })
+  .strict();
+export type PublicIdentity = z.infer<typeof PublicIdentity>;
+
+const IDENTITY_KEY = 'identity';
+const PROFILE_NAME_KEY = 'profileName';
+
+export function readPublicIdentity(db: Db): PublicIdentity | null {
+  return getSetting(db, IDENTITY_KEY, PublicIdentity) ?? null;
+}
+
+export function writePublicIdentity(db: Db, identity: PublicIdentity, now: number): void {
+  setSetting(db, IDENTITY_KEY, PublicIdentity.parse(identity), now);
+}
+
+/**
+ * The name this profile's keychain entries go under ("<name>/<purpose>"). Made once
+ * from the folder name plus 8 random hex digits, so two profile folders with the
+ * same name never share OS keychain entries.
+ */
+export function profileName(db: Db, profileDir: string, now: number): string {
+  const stored = getSetting(db, PROFILE_NAME_KEY, z.string());
+  if (stored) return stored;
+  const base = path.basename(path.resolve(profileDir)).replace(/[^A-Za-z0-9._-]/g, '').replace(/^[._-]+/, '').slice(0, 40) || 'profile';
+  const name = `${base}-${randomBytes(4).toString('hex')}`;
+  setSetting(db, PROFILE_NAME_KEY, name, now);
+  return name;
+}
+
+/** Packs the seed and the RSA PKCS#8 DER into one buffer for the PIN vault. */
+export function encodeSecrets(seed: Uint8Array, rsaPrivateKeyDer: Uint8Array): Uint8Array {
+  if (seed.length !== SEED_LENGTH) throw new InvalidInputError('seed must be 32 bytes');
+  const out = new Uint8Array(SECRETS_HEADER + SEED_LENGTH + rsaPrivateKeyDer.length);
+  out.set(SECRETS_MAGIC, 0);
+  out[SECRETS_MAGIC.length] = SECRETS_VERSION;
+  out.set(seed, SECRETS_HEADER);
+  out.set(rsaPrivateKeyDer, SECRETS_HEADER + SEED_LENGTH);
+  return out;
+}
+
+/**
+ * Views into the unlocked buffer (no copies: lock() zero-fills the one buffer).
+ * @throws {InvalidInputError} not a secrets record of this version
+ */
+export function decodeSecrets(secrets: Uint8Array): { seed: Uint8Array; rsaPrivateKeyDer: Uint8Array } {
+  const magicOk = secrets.length > SECRETS_HEADER + SEED_LENGTH && SECRETS_MAGIC.every((b, i) => secrets[i] === b);
+  if (!magicOk || secrets[SECRETS_MAGIC.length] !== SECRETS_VERSION) throw new InvalidInputError('unexpected secrets record');
+  return {
+    seed: secrets.subarray(SECRETS_HEADER, SECRETS_HEADER + SEED_LENGTH),
+    rsaPrivateKeyDer: secrets.subarray(SECRETS_HEADER + SEED_LENGTH),
+  };
+}
