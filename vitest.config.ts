@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // (CLI, crash tests, workers) use the tsc build in dist/, made by `npm test` first.
 export default defineConfig({
   test: {
-    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
+    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,
