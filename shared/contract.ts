@@ -59,6 +59,42 @@ export const AuditVerifyValue = z.object({
   reason: z.string().optional(),
 });
 
+/** Vault items as the UI sees them (electron/engine/service/items.ts): notes and files, sealed per item. */
+const ItemTitle = z.string().trim().min(1).max(200);
+export const ItemContent = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('note'), title: ItemTitle, text: z.string().max(1024 * 1024) }).strict(),
+  z.object({ kind: z.literal('file'), title: ItemTitle, fileName: z.string().min(1).max(255), mime: z.string().max(200), data: Base64 }).strict(),
+  /** What IDENTOS encrypt stored without a title (read-only in the UI). */
+  z.object({ kind: z.literal('data'), title: z.string().max(200), data: Base64 }).strict(),
+]);
+export const ItemSummaryValue = z.object({
+  identifier: z.string(),
+  version: z.number().int(),
+  kind: z.enum(['note', 'file', 'data']),
+  title: z.string(),
+  updatedAt: z.string(),
+  owner: z.string(),
+  mine: z.boolean(),
+  /** Changed here, not yet acknowledged by the key service. */
+  dirty: z.boolean(),
+  size: z.number().int(),
+  /** Open conflicts: remote revisions kept beside the local one until the user chooses. */
+  conflicts: z.number().int(),
+  sharedWith: z.number().int(),
+});
+export const ItemRevisionValue = z.object({
+  id: z.number().int(),
+  version: z.number().int(),
+  kind: z.enum(['superseded', 'conflict']),
+  updatedAt: z.string(),
+  deleted: z.boolean(),
+  resolved: z.boolean(),
+  /** Title when this device can still open the revision, else null. */
+  title: z.string().nullable(),
+});
+export const ItemGranteeValue = z.object({ grantee: z.string(), label: z.string(), owner: z.boolean(), grantedAt: z.string() });
+const ItemRef = z.object({ identifier: Identifier }).strict();
+
 function call<I extends z.ZodType, O extends z.ZodType>(input: I, output: O) {
   return { input, output };
 }
@@ -96,6 +132,20 @@ export const contract = {
     z.array(AuditEntryValue),
   ),
   'audit:verify': call(z.object({}).strict(), AuditVerifyValue),
+  /** Idle time before the keys are locked again; 0 = never. */
+  'session:setAutoLock': call(z.object({ ms: z.number().int().min(0).max(24 * 60 * 60_000) }).strict(), z.object({ autoLockMs: z.number().int() })),
+  'items:list': call(z.object({}).strict(), z.array(ItemSummaryValue)),
+  'items:create': call(z.object({ content: ItemContent }).strict(), ItemSummaryValue),
+  'items:open': call(ItemRef, z.object({ item: ItemSummaryValue, content: ItemContent })),
+  /** Saves a new version; `expectedVersion` is the one that was edited (Conflict if it moved on). */
+  'items:update': call(z.object({ identifier: Identifier, expectedVersion: z.number().int().min(1), content: ItemContent }).strict(), ItemSummaryValue),
+  'items:delete': call(z.object({ identifier: Identifier, expectedVersion: z.number().int().min(1) }).strict(), z.object({ deleted: z.literal(true) })),
+  'items:history': call(ItemRef, z.array(ItemRevisionValue)),
+  /** Keeps one side of a conflict: 'local' closes it, 'remote' saves the remote revision as the next version. */
+  'items:resolve': call(z.object({ identifier: Identifier, revisionId: z.number().int().min(1), keep: z.enum(['local', 'remote']) }).strict(), ItemSummaryValue),
+  'items:access': call(ItemRef, z.array(ItemGranteeValue)),
+  /** Removes grantees and rotates the item key, so they cannot open any newer version. */
+  'items:revoke': call(z.object({ identifier: Identifier, userIds: z.array(UserId).min(1).max(1000) }).strict(), z.object({ revoked: z.array(z.string()), version: z.number().int() })),
 } as const;
 
 export type Contract = typeof contract;

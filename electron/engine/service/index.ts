@@ -35,6 +35,7 @@ import { getItem, putItem } from '../vault/items.js';
 import { listItemKeys, putItemKey } from '../vault/item-keys.js';
 import { getSetting, setSetting } from '../vault/settings.js';
 import { FileCrypto } from './file-crypto.js';
+import { itemHandlers } from './items.js';
 import { profileName, readPublicIdentity, writePublicIdentity, encodeSecrets, type PublicIdentity } from './profile.js';
 import { failureOf, ok, ServiceError } from './results.js';
 import { KeyRing, type UnlockedKeys } from './unlocked-keys.js';
@@ -215,6 +216,13 @@ class Engine {
             hash: e.hash,
           })),
         ),
+      ...itemHandlers({ db: this.db, now: this.now, identity: () => this.identity(), unlocked: () => this.unlocked(), record: (a, t, r, d) => this.record(a, t, r, d ?? null) }),
+      'session:setAutoLock': (input) =>
+        this.plain(() => {
+          this.session.setAutoLockMs(input.ms);
+          setSetting(this.db, AUTO_LOCK_KEY, input.ms, this.now());
+          return { autoLockMs: this.session.autoLockMs };
+        }),
       'audit:verify': () =>
         this.plain(async () => {
           const v = await this.audit.verify();
