@@ -1,46 +1,91 @@
 /**
- * Electron main process: lifecycle, the window, and IPC registration. Thin on
- * purpose: everything that matters lives in electron/engine (plain Node).
+ * Electron main process: lifecycle, the one window, menu, tray, notifications
+ * and IPC registration. Thin on purpose: everything that matters lives in
+ * electron/engine (plain Node), reached only through the contract.
+ *
+ * The window's webPreferences are written out here, literally, rather than
+ * built by a helper: that is where a reviewer (and electronegativity, which
+ * reads the source) looks for them. window-security.ts adds the runtime
+ * guards (navigation, window.open, permissions, devtools).
  */
 import { app, BrowserWindow, powerMonitor } from 'electron';
 import { join } from 'node:path';
+import { dispatch } from '../engine/dispatch.js';
 import { defaultProfileDir } from '../engine/paths.js';
-import { openService } from '../engine/service/index.js';
+import { openService, type Service } from '../engine/service/index.js';
 import { registerIpc } from './ipc.js';
-import { hardenWindow, hardenedWebPreferences } from './window-security.js';
+import { installMenu } from './menu.js';
+import { watchForNewMessages } from './notifications.js';
+import { createTray } from './tray.js';
+import { guardAllContents, hardenWindow } from './window-security.js';
 
-const hasLock = app.requestSingleInstanceLock();
-if (!hasLock) app.quit();
+// One instance per profile: a second start focuses the first (two engines on one
+// vault would race on the PIN counter and the audit chain).
+if (!app.requestSingleInstanceLock()) app.quit();
 
 let mainWindow: BrowserWindow | null = null;
+let service: Service | null = null;
+
+const iconPath = () => (app.isPackaged ? join(process.resourcesPath, 'icon.png') : join(app.getAppPath(), 'resources', 'icon.png'));
+
+function showWindow(): void {
+  if (!mainWindow) return;
+  if (mainWindow.isMinimized()) mainWindow.restore();
+  mainWindow.show();
+  mainWindow.focus();
+}
 
 async function createWindow(): Promise<void> {
-  const service = await openService({ profileDir: defaultProfileDir(), actor: 'ui' });
-  registerIpc(service.handlers, () => mainWindow);
+  service = await openService({ profileDir: defaultProfileDir(), actor: 'ui' });
+  const handlers = service.handlers;
+  registerIpc(handlers, () => mainWindow);
+  const lock = () => void handlers['session:lock']({});
+  // Unknown channels (sync:now before the sync engine exists) answer InvalidParameter; never throw.
+  const syncNow = () => void dispatch(handlers, 'sync:now', {});
 
   // Lock on OS lock and suspend: keys leave memory when the user walks away.
-  powerMonitor.on('lock-screen', () => void service.handlers['session:lock']({}));
-  powerMonitor.on('suspend', () => void service.handlers['session:lock']({}));
-  app.on('before-quit', () => service.close());
+  powerMonitor.on('lock-screen', lock);
+  powerMonitor.on('suspend', lock);
 
   mainWindow = new BrowserWindow({
     width: 1100,
     height: 760,
+    minWidth: 420,
+    minHeight: 400,
     show: false,
     title: 'Sealpost',
-    webPreferences: hardenedWebPreferences(join(import.meta.dirname, '../preload/index.cjs')),
+    icon: iconPath(),
+    webPreferences: {
+      preload: join(import.meta.dirname, '../preload/index.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      experimentalFeatures: false,
+      enableBlinkFeatures: '',
+      disableBlinkFeatures: 'Auxclick',
+      webviewTag: false,
+      navigateOnDragDrop: false,
+      spellcheck: false,
+      devTools: !app.isPackaged,
+    },
   });
   hardenWindow(mainWindow, app.isPackaged);
   mainWindow.once('ready-to-show', () => mainWindow?.show());
+  mainWindow.on('closed', () => (mainWindow = null));
+
+  installMenu({ lock, syncNow, packaged: app.isPackaged });
+  createTray(iconPath(), { show: showWindow, lock, syncNow, quit: () => app.quit() });
+  watchForNewMessages(handlers, showWindow);
+
   await mainWindow.loadFile(join(import.meta.dirname, '../renderer/index.html'));
 }
 
-app.on('second-instance', () => {
-  if (mainWindow) {
-    if (mainWindow.isMinimized()) mainWindow.restore();
-    mainWindow.focus();
-  }
-});
-
+guardAllContents(app);
+app.on('second-instance', showWindow);
 app.on('window-all-closed', () => app.quit());
+app.on('before-quit', () => service?.close());
 void app.whenReady().then(createWindow);

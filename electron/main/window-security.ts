@@ -1,28 +1,15 @@
 /**
- * Window hardening (design.md §6): every window is isolated and sandboxed,
- * cannot navigate or open windows, and sends only allow-listed http(s) links
- * to the system browser.
+ * Window hardening (design.md §6) at run time: no navigation away from the
+ * bundled page, no new windows, no <webview>, no permission prompts (camera,
+ * notifications from the page, ...), and only allow-listed http(s) links go to
+ * the system browser. Applied to every web contents the app ever creates,
+ * not only to the main window. The webPreferences themselves (isolation,
+ * sandbox, no Node) are in index.ts.
  */
-import { shell, type BrowserWindow, type WebPreferences } from 'electron';
+import { shell, type App, type BrowserWindow, type WebContents } from 'electron';
 
 /** Hosts the app may open in the system browser. */
 const EXTERNAL_ALLOWLIST = new Set(['github.com', 'sealpost.app']);
-
-export function hardenedWebPreferences(preloadPath: string): WebPreferences {
-  return {
-    preload: preloadPath,
-    contextIsolation: true,
-    sandbox: true,
-    nodeIntegration: false,
-    nodeIntegrationInWorker: false,
-    nodeIntegrationInSubFrames: false,
-    webSecurity: true,
-    allowRunningInsecureContent: false,
-    experimentalFeatures: false,
-    webviewTag: false,
-    spellcheck: false,
-  };
-}
 
 /** True for an http(s) URL whose host is on the allowlist. */
 export function isAllowedExternal(url: string): boolean {
@@ -34,8 +21,7 @@ export function isAllowedExternal(url: string): boolean {
   }
 }
 
-export function hardenWindow(win: BrowserWindow, packaged: boolean): void {
-  const contents = win.webContents;
+function guard(contents: WebContents): void {
   contents.on('will-navigate', (event) => event.preventDefault());
   contents.on('will-redirect', (event) => event.preventDefault());
   contents.on('will-attach-webview', (event) => event.preventDefault());
@@ -43,6 +29,18 @@ export function hardenWindow(win: BrowserWindow, packaged: boolean): void {
     if (isAllowedExternal(url)) void shell.openExternal(url);
     return { action: 'deny' };
   });
+}
+
+/** Guards every web contents created from now on (windows, and anything a bug might open). */
+export function guardAllContents(app: App): void {
+  app.on('web-contents-created', (_event, contents) => guard(contents));
+}
+
+export function hardenWindow(win: BrowserWindow, packaged: boolean): void {
+  const contents = win.webContents;
+  guard(contents);
   contents.session.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  contents.session.setPermissionCheckHandler(() => false);
+  // devTools: false in webPreferences already; this also closes them if something opens them.
   if (packaged) contents.on('devtools-opened', () => contents.closeDevTools());
 }
