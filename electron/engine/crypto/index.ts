@@ -89,3 +89,15 @@ export {
 export { sealIdentityBackup, openIdentityBackup } from './backup.js';
 export { prepareOpenKey, type OpenKey, type OpenKeyInput } from './_recipients.js';
 export { encodeItemContainer, decodeItemContainer, type ItemContainer } from './item-container.js';
+export { seedToWords, wordsToSeed, RECOVERY_WORD_COUNT } from './recovery-words.js';
+export {
+  escrowKeyOf,
+  splitEscrowKey,
+  combineShares,
+  derivePinShare,
+  sealFullBackup,
+  openFullBackup,
+  ESCROW_KEY_NAME,
+  type SplitKey,
+  type PinShareParams,
+} from './key-shares.js';
