@@ -101,3 +101,4 @@ export {
   type SplitKey,
   type PinShareParams,
 } from './key-shares.js';
+export { newDeviceKey, deviceKeyFromSecret, signDelegation, verifyDelegation, makeAgentToken, verifyAgentToken, type DeviceKey } from './delegation.js';
