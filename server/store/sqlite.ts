@@ -26,6 +26,10 @@ import { AUDIT_GENESIS, MissingRow, type CounterHit, type InsertMessagesResult, 
  * PostgreSQL is the store for scale-out.
  */
 const CHECKPOINT_INTERVAL_MS = 250;
+/** A group commit refused with SQLITE_BUSY is retried after 2, 4, … 50 ms, for up to 5 s. */
+const BUSY_RETRY_FIRST_MS = 2;
+const BUSY_RETRY_MAX_MS = 50;
+const BUSY_GIVE_UP_MS = 5000;
 /** WAL frames (4 KiB pages) after which the checkpointer resets the log: ~64 MiB. */
 const WAL_RESET_FRAMES = 16_384;
 
@@ -62,7 +66,7 @@ export class SqliteStore extends SqlStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly statements = new Map<string, { stmt: Database.Statement; order: number[] }>();
-  private queue: Array<{ op: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
+  private queue: Array<{ op: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void; queuedAt: number }> = [];
   private flushScheduled = false;
   /** Audit chain heads touched by the batch being committed. */
   private heads: Map<string, { seq: number; hash: Buffer }> | null = null;
@@ -137,11 +141,39 @@ export class SqliteStore extends SqlStore {
     return stmt.run(...this.args(order, params)).changes;
   }
 
-  protected async all(sql: string, params?: unknown[]): Promise<Row[]> {
-    return this.allSync(sql, params);
+  /**
+   * Reads made during one turn of the event loop share one read transaction.
+   * In WAL mode every transaction takes and drops a lock on the -shm file
+   * (two fcntl calls), which made an autocommit point read cost ~8 µs against
+   * ~1.5 µs inside a transaction; the send path makes two such reads. The
+   * snapshot is at most one loop turn old, and it is ended before any write
+   * (run(), a group commit, migrate, close), so a write never joins it and a
+   * read after our own write always sees that write.
+   */
+  private sharedRead = false;
+
+  private beginSharedRead(): void {
+    if (this.sharedRead || this.db.inTransaction) return;
+    this.txStatements().beginRead.run();
+    this.sharedRead = true;
+    setImmediate(() => this.endSharedRead());
+  }
+
+  private endSharedRead(): void {
+    if (!this.sharedRead) return;
+    this.sharedRead = false;
+    if (this.db.inTransaction) this.txStatements().commit.run();
+  }
+
+  protected async all(sql: string, params: unknown[] = []): Promise<Row[]> {
+    const { stmt, order } = this.prepare(sql);
+    if (stmt.readonly) this.beginSharedRead();
+    else this.endSharedRead();
+    return stmt.all(...this.args(order, params)) as Row[];
   }
 
   protected async run(sql: string, params?: unknown[]): Promise<number> {
+    this.endSharedRead();
     return this.runSync(sql, params);
   }
 
@@ -154,7 +186,7 @@ export class SqliteStore extends SqlStore {
   private write<T>(op: () => T): Promise<T> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ op, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ op, resolve: resolve as (v: unknown) => void, reject, queuedAt: Date.now() });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -170,17 +202,50 @@ export class SqliteStore extends SqlStore {
     let outcomes: Outcome[] | null;
     try {
       outcomes = this.commitOps(batch.map((b) => b.op));
-      // An op threw and the batch was rolled back: run each op in its own transaction.
-      if (outcomes === null) outcomes = batch.map((b) => this.commitOps([b.op])![0]!);
     } catch (error) {
+      if (this.retryLater(batch, error)) return;
       for (const item of batch) item.reject(error);
       return;
     }
+    // An op threw and the batch was rolled back: run each op in its own transaction.
+    outcomes ??= batch.map((b) => {
+      try {
+        return this.commitOps([b.op])![0]!;
+      } catch (error) {
+        return { ok: false, error };
+      }
+    });
     batch.forEach((item, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) item.resolve(outcome.value);
       else item.reject(outcome.error);
     });
+  }
+
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryDelayMs = BUSY_RETRY_FIRST_MS;
+
+  /**
+   * SQLITE_BUSY for the whole group commit (nothing was committed: BEGIN or
+   * COMMIT was refused) puts the batch back at the head of the queue and
+   * tries again shortly. busy_timeout covers most lock waits, but SQLite
+   * returns BUSY at once in some cases, e.g. while the checkpointer's
+   * TRUNCATE checkpoint is restarting the log; a request must not fail for
+   * that. Gives up (false) once the oldest write has waited BUSY_GIVE_UP_MS.
+   */
+  private retryLater(batch: typeof this.queue, error: unknown): boolean {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (this.closed || typeof code !== 'string' || !code.startsWith('SQLITE_BUSY')) return false;
+    if (Date.now() - batch[0]!.queuedAt > BUSY_GIVE_UP_MS) return false;
+    this.queue = [...batch, ...this.queue];
+    if (!this.retryTimer) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        this.flush();
+      }, this.retryDelayMs);
+      this.retryDelayMs = Math.min(this.retryDelayMs * 2, BUSY_RETRY_MAX_MS);
+    }
+    return true;
   }
 
   /**
@@ -189,6 +254,7 @@ export class SqliteStore extends SqlStore {
    * @throws the database's error when the transaction itself fails
    */
   private commitOps(ops: Array<() => unknown>): Outcome[] | null {
+    this.endSharedRead();
     const tx = this.txStatements();
     this.heads = new Map();
     tx.begin.run();
@@ -211,6 +277,7 @@ export class SqliteStore extends SqlStore {
         ]);
       }
       tx.commit.run();
+      this.retryDelayMs = BUSY_RETRY_FIRST_MS;
     } catch (error) {
       if (this.db.inTransaction) tx.rollback.run();
       throw error;
@@ -220,13 +287,19 @@ export class SqliteStore extends SqlStore {
     return outcomes;
   }
 
-  private tx: { begin: Database.Statement; commit: Database.Statement; rollback: Database.Statement } | null = null;
+  private tx: { begin: Database.Statement; beginRead: Database.Statement; commit: Database.Statement; rollback: Database.Statement } | null = null;
   private txStatements() {
-    this.tx ??= { begin: this.db.prepare('BEGIN IMMEDIATE'), commit: this.db.prepare('COMMIT'), rollback: this.db.prepare('ROLLBACK') };
+    this.tx ??= {
+      begin: this.db.prepare('BEGIN IMMEDIATE'),
+      beginRead: this.db.prepare('BEGIN DEFERRED'),
+      commit: this.db.prepare('COMMIT'),
+      rollback: this.db.prepare('ROLLBACK'),
+    };
     return this.tx;
   }
 
   async migrate(): Promise<void> {
+    this.endSharedRead();
     this.db.exec(MIGRATIONS_TABLE);
     for (const migration of MIGRATIONS) {
       this.db
@@ -241,8 +314,13 @@ export class SqliteStore extends SqlStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     if (this.queue.length > 0) this.flush();
+    this.endSharedRead();
     this.closed = true;
+    // Still busy after the last attempt: those writes fail rather than hang.
+    for (const item of this.queue.splice(0)) item.reject(new Error('store closed before the write could be committed'));
     const worker = this.checkpointer;
     this.checkpointer = null;
     if (worker) {

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canonicalAuditEntry, canonicalAuditEntrySlow } from '../../../server/audit.js';
@@ -120,6 +121,45 @@ describe('SQLite store internals', () => {
     const dup = await store.insertMessages(keyId, [msg], 'c1', null);
     expect(dup).toEqual({ ids: [1], duplicate: true, sameContent: true });
     expect((await store.insertMessages(keyId, [{ ...msg, body: Buffer.from('other') }], 'c1', null)).sameContent).toBe(false);
+  });
+
+  it('a group commit refused with SQLITE_BUSY is retried, and each write lands once', async () => {
+    const keyId = (await store.keyForSend('app1', 't'))!.id;
+    const tx = (store as unknown as { txStatements(): { begin: { run(): unknown } } }).txStatements();
+    const realBegin = tx.begin;
+    let refusals = 3;
+    tx.begin = {
+      run: () => {
+        if (refusals-- > 0) throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+        return realBegin.run();
+      },
+    };
+    try {
+      const msg = { kind: 'offline' as const, isFile: false, fileName: null, contentType: null, body: Buffer.from('busy'), encKey: Buffer.from('k'), size: 4, sentOn: 1, sender: null };
+      const [a, b] = await Promise.all([store.insertMessages(keyId, [msg], 'busy-a', null), store.insertMessages(keyId, [msg], 'busy-b', null)]);
+      expect(refusals).toBe(-1);
+      expect([a.duplicate, b.duplicate]).toEqual([false, false]);
+      const stored = await store.listMessages(keyId, 0, 100);
+      expect(stored.filter((m) => m.clientId === 'busy-a' || m.clientId === 'busy-b').map((m) => m.seq)).toEqual([...a.ids, ...b.ids]);
+    } finally {
+      tx.begin = realBegin;
+    }
+  });
+
+  it('reads see the store\'s own writes at once and another connection\'s by the next turn', async () => {
+    expect((await store.getApp('app1'))!.revokedAt).toBeNull();
+    await store.revokeApp('app1', 5);
+    expect((await store.getApp('app1'))!.revokedAt).toBe(5);
+    const other = new Database(join(dir, 'u.db'));
+    try {
+      other.pragma('busy_timeout = 5000');
+      await store.getApp('app1');
+      other.prepare('UPDATE apps SET name = ? WHERE id = ?').run('renamed', 'app1');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect((await store.getApp('app1'))!.name).toBe('renamed');
+    } finally {
+      other.close();
+    }
   });
 
   it('rate limits count exactly near the limit, also for hits within one turn', async () => {
