@@ -95,7 +95,9 @@ export class AuditLog {
   }
 
   entryFor(request: FastifyRequest, reply: FastifyReply, action: string): NewAuditEntry {
-    const caller = request.caller;
+    // A request refused by an earlier onRequest hook (unsupported ?v or ?format)
+    // never reached authentication: no caller yet, so it is audited as anonymous.
+    const caller: Caller = (request.caller as Caller | null) ?? { kind: 'none' };
     return {
       chain: caller.kind === 'none' ? '-' : caller.appId,
       ts: Date.now(),

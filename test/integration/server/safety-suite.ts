@@ -231,5 +231,26 @@ export function defineSafetySuite(label: string, env: () => SuiteEnv): void {
         await logged.close();
       }
     });
+
+    it('requests refused before authentication (?v, ?format) are audited as anonymous and log no error', async () => {
+      const lines: string[] = [];
+      const logged = await startKeyService({ ...env().store(), logger: { level: 'info', stream: { write: (line: string) => void lines.push(line) } } });
+      try {
+        const dev = await logged.registerDevice('early');
+        const key = await logged.request<{ token: string }>('POST', '/v1/keys', { jwt: dev.jwt, body: { publickey: dev.rsaPublicPem, privatekeyhash: dev.privateKeyHash } });
+        const anonymous = async () => (await logged.server.store.listAudit('-', null, 0, 10_000)).filter((e) => e.action === 'messages.list' && e.status === 400).length;
+        const before = await anonymous();
+        for (const query of ['v=2', 'format=yaml', 'v=1&format=csv']) {
+          const res = await logged.request('GET', `/v1/keys/${key.json.token}/messages?${query}`, { jwt: dev.jwt, headers: { 'x-private-key-hash': dev.privateKeyHash } });
+          expect(res.status).toBe(400);
+          expect(ErrorBody.safeParse(res.json).success).toBe(true);
+        }
+        expect(await anonymous()).toBe(before + 3);
+        expect(lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 50)).toEqual([]);
+        expect((await logged.server.admin.verifyAudit('-')).ok).toBe(true);
+      } finally {
+        await logged.close();
+      }
+    });
   });
 }
