@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DevicePackageSchema } from './device-package.js';
 import type { Result } from './codes.js';
+import { messagingChannels } from './contract-messaging.js';
 
 /**
  * The one IPC contract. Every call the UI, the CLI or the browser bridge can
@@ -146,6 +147,7 @@ export const contract = {
   'items:access': call(ItemRef, z.array(ItemGranteeValue)),
   /** Removes grantees and rotates the item key, so they cannot open any newer version. */
   'items:revoke': call(z.object({ identifier: Identifier, userIds: z.array(UserId).min(1).max(1000) }).strict(), z.object({ revoked: z.array(z.string()), version: z.number().int() })),
+  ...messagingChannels,
 } as const;
 
 export type Contract = typeof contract;

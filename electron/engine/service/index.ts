@@ -36,6 +36,9 @@ import { listItemKeys, putItemKey } from '../vault/item-keys.js';
 import { getSetting, setSetting } from '../vault/settings.js';
 import { FileCrypto } from './file-crypto.js';
 import { itemHandlers } from './items.js';
+import { Messaging } from './messaging.js';
+import { updateCredentials } from '../sync/credentials.js';
+import type { BackoffPolicy } from '../sync/backoff.js';
 import { profileName, readPublicIdentity, writePublicIdentity, encodeSecrets, type PublicIdentity } from './profile.js';
 import { failureOf, ok, ServiceError } from './results.js';
 import { KeyRing, type UnlockedKeys } from './unlocked-keys.js';
@@ -50,6 +53,8 @@ export interface ServiceOptions {
   /** scrypt parameters for new PIN seals (tests use cheap ones); default ~250 ms. */
   kdfParams?: KdfParams;
   now?: () => number;
+  /** Sync retry backoff (tests use short ones); default 1 s doubling to 5 min, full jitter. */
+  syncBackoff?: BackoffPolicy;
 }
 
 export interface Service {
@@ -58,6 +63,8 @@ export interface Service {
   readonly files: FileCrypto;
   readonly keychain: { backend: OpenedKeychain['backend']; reason: string };
   readonly profileDir: string;
+  /** Messaging and sync: the timer (start/stop), progress events, and the CLI's path-taking calls. */
+  readonly messaging: Messaging;
   /** Locks (wipes in-memory keys) and closes the vault. */
   close(): void;
 }
@@ -103,7 +110,21 @@ class Engine {
     this.session = new Session(this.pinVault, { autoLockMs });
     this.keys = new KeyRing(this.session);
     this.audit = new AuditLog(vault.db, keychain, now);
+    this.messaging = new Messaging({
+      db: vault.db,
+      keychain,
+      profileDir: options.profileDir,
+      now,
+      identity: () => this.identity(),
+      unlocked: () => this.unlocked(),
+      keysIfUnlocked: () => (this.session.isUnlocked() ? this.keys.get(this.identity()) : null),
+      devicePackage: () => this.signDevicePackage(),
+      record: (a, t, r, d) => this.record(a, t, r, d ?? null),
+      ...(options.syncBackoff && { backoff: options.syncBackoff }),
+    });
   }
+
+  private readonly messaging: Messaging;
 
   private get db() {
     return this.vault.db;
@@ -115,7 +136,9 @@ class Engine {
       files: new FileCrypto({ identity: () => this.identity(), unlocked: () => this.unlocked(), record: (a, t, r, d) => this.record(a, t, r, d) }),
       keychain: { backend: this.keychain.backend, reason: this.keychain.reason },
       profileDir: this.options.profileDir,
+      messaging: this.messaging,
       close: () => {
+        this.messaging.sync.stop();
         this.session.lock('manual');
         this.vault.close();
       },
@@ -216,6 +239,7 @@ class Engine {
             hash: e.hash,
           })),
         ),
+      ...this.messaging.handlers(),
       ...itemHandlers({ db: this.db, now: this.now, identity: () => this.identity(), unlocked: () => this.unlocked(), record: (a, t, r, d) => this.record(a, t, r, d ?? null) }),
       'session:setAutoLock': (input) =>
         this.plain(() => {
@@ -254,7 +278,8 @@ class Engine {
    */
   private async initialize(appId: string, clientKey: string, version: string | null) {
     setSetting(this.db, 'app', AppSettings.parse({ appId, version }), this.now());
-    await this.keychain.set('server-credentials', new TextEncoder().encode(JSON.stringify({ clientKey })));
+    // Merged: the record also holds what registration stored (sync/credentials.ts).
+    await updateCredentials(this.keychain, { clientKey });
     const registration = this.registration();
     if (!registration || registration.appId !== appId) {
       throw new ServiceError(ResultCode.DeviceUnregistered, `This device is not registered with app ${appId} yet.`);
@@ -317,8 +342,14 @@ class Engine {
 
   /** IDENTOS devicePackage(pin): checks the PIN, then signs what registration sends. */
   private async devicePackage(pin: string): Promise<DevicePackage> {
-    const identity = this.identity();
+    this.identity();
     await this.session.unlock(pin);
+    return this.signDevicePackage();
+  }
+
+  /** The device package signed with the unlocked identity key. @throws Locked */
+  private signDevicePackage(): DevicePackage {
+    const identity = this.identity();
     const keys = this.unlocked();
     const fields: Omit<DevicePackage, 'signature'> = {
       version: 1,

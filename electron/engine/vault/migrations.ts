@@ -119,6 +119,78 @@ export const MIGRATIONS: readonly string[] = Object.freeze([
   CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
   CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
   `,
+  /* 2: sync (electron/engine/sync, docs/sync.md) */ `
+  -- What the engine knows about each message beyond its sealed envelope: how the
+  -- sender checked out, why it was rejected, and the opened content sealed under
+  -- the profile's local key (seed key "vault/local"), so lists and search never
+  -- keep plaintext on disk and never need an RSA operation per message.
+  CREATE TABLE message_info (
+    message_id   INTEGER PRIMARY KEY NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    sender       TEXT NOT NULL CHECK (sender IN ('self', 'verified', 'unverified', 'key-changed', 'unknown', 'rejected')),
+    reason       TEXT,                    -- rejected: tampered, bad-signature, wrong-key, replay, sender-mismatch, ...
+    sender_fp    TEXT,                    -- the fingerprint the envelope claims (rejected: may be NULL)
+    digest       TEXT UNIQUE,             -- SHA-256 of the sealed envelope: a replayed copy is refused
+    cache        BLOB,                    -- nonce || AES-256-GCM(local key, JSON content); NULL when rejected
+    sent_at      INTEGER,                 -- the signed time, when opened
+    delivered_at INTEGER,
+    attachments  INTEGER NOT NULL DEFAULT 0 CHECK (attachments >= 0)
+  ) STRICT;
+
+  -- A contact's encryption keys and inboxes, from the directory (one per device).
+  CREATE TABLE contact_keys (
+    user_id     TEXT NOT NULL REFERENCES contacts (user_id) ON DELETE CASCADE,
+    key_id      TEXT NOT NULL CHECK (length(key_id) = 32),
+    public_pem  TEXT NOT NULL,
+    fingerprint TEXT,
+    inbox       TEXT,
+    PRIMARY KEY (user_id, key_id)
+  ) STRICT;
+
+  -- Pulled, not yet opened: written with the cursor in one transaction, so a crash
+  -- mid-download loses nothing and a re-pull stores nothing twice.
+  CREATE TABLE inbox_raw (
+    server_id   TEXT PRIMARY KEY NOT NULL,   -- '<inbox ref>:<MessageId>'
+    body        BLOB NOT NULL,               -- encryptedmessage bytes
+    enc_key     BLOB NOT NULL,
+    is_file     INTEGER NOT NULL CHECK (is_file IN (0, 1)),
+    sent_on     INTEGER NOT NULL,
+    received_at INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE sync_cursors (
+    inbox      TEXT PRIMARY KEY NOT NULL,    -- inbox ref (hash of the token, never the token)
+    cursor     INTEGER NOT NULL CHECK (cursor >= 0),
+    updated_at INTEGER NOT NULL
+  ) STRICT;
+
+  -- Steps of a multi-request outbox entry already acknowledged per inbox
+  -- (attachment parts, then the message), so a retry resumes instead of re-uploading.
+  CREATE TABLE outbox_progress (
+    client_id TEXT NOT NULL REFERENCES outbox (client_id) ON DELETE CASCADE,
+    inbox     TEXT NOT NULL,
+    done      INTEGER NOT NULL CHECK (done >= 0),
+    PRIMARY KEY (client_id, inbox)
+  ) STRICT;
+
+  -- Attachments: a streamed file envelope (docs/format.md §11) on disk, moved in parts.
+  CREATE TABLE attachments (
+    id          TEXT PRIMARY KEY NOT NULL CHECK (length(id) = 32),
+    message_id  INTEGER REFERENCES messages (id) ON DELETE CASCADE,
+    direction   TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+    sealed_size INTEGER NOT NULL CHECK (sealed_size >= 0),
+    sealed_hash TEXT NOT NULL CHECK (length(sealed_hash) = 64),
+    parts       INTEGER NOT NULL CHECK (parts >= 1),
+    part_size   INTEGER NOT NULL CHECK (part_size >= 1),
+    state       TEXT NOT NULL CHECK (state IN ('partial', 'complete', 'failed')),
+    reason      TEXT,
+    created_at  INTEGER NOT NULL
+  ) STRICT;
+  CREATE TABLE attachment_parts (
+    attachment_id TEXT NOT NULL,
+    idx           INTEGER NOT NULL CHECK (idx >= 0),
+    PRIMARY KEY (attachment_id, idx)
+  ) STRICT;
+  `,
 ]);
 
 /** The schema version this build writes. */

@@ -1,0 +1,374 @@
+/**
+ * Messaging and sync handlers of the contract (shared/contract-messaging.ts):
+ * registration, contacts, compose/list/read, outbox state, retry, sync. The
+ * work is in ../sync; this file maps it to results, checks state (registered,
+ * unlocked) and records audit entries (never content, never secrets).
+ *
+ * Also the CLI's path-taking calls (attachments to send, a folder to save them
+ * in): they are not contract channels, because paths never come from the renderer.
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ResultCode, resultCodeName, type Result } from '../../../shared/codes.js';
+import type { Handlers, Output } from '../../../shared/contract.js';
+import type { DevicePackage } from '../../../shared/device-package.js';
+import { safetyNumber } from '../crypto/fingerprint.js';
+import { openFile, type ProgressCallback } from '../crypto/file-envelope.js';
+import { privateKeyHash } from '../crypto/rsa.js';
+import type { Keychain } from '../keychain/types.js';
+import type { AuditAction, JsonValue } from '../vault/audit.js';
+import type { Db } from '../vault/_sql.js';
+import { acknowledgeKeyChange, type Contact, getContact, getContactByUsername, listContacts, markVerified } from '../vault/contacts.js';
+import { countUnread, getMessage, listMessages, markRead, type Message } from '../vault/messages.js';
+import { countOutbox, getOutboxEntry, retryNow } from '../vault/outbox.js';
+import { getAttachment, getMessageInfo, listContactKeys, markPeerMessagesVerified } from '../vault/sync-store.js';
+import { sealedPath } from '../sync/attachments.js';
+import { composeMessage } from '../sync/compose.js';
+import { cacheKey, type MessageContent, openCache } from '../sync/content.js';
+import { lookupContact } from '../sync/directory.js';
+import { SyncEngine, type SyncReport } from '../sync/engine.js';
+import { isSyncError, type SyncError } from '../sync/errors.js';
+import { readRegistration, registerDevice } from '../sync/registration.js';
+import type { BackoffPolicy } from '../sync/backoff.js';
+import type { PublicIdentity } from './profile.js';
+import { failureOf, ok, ServiceError } from './results.js';
+import type { UnlockedKeys } from './unlocked-keys.js';
+
+export interface MessagingContext {
+  db: Db;
+  keychain: Keychain;
+  profileDir: string;
+  now(): number;
+  identity(): PublicIdentity;
+  /** @throws SessionLockedError */
+  unlocked(): UnlockedKeys;
+  /** The keys when unlocked, else null (no throw, no idle-timer touch). */
+  keysIfUnlocked(): UnlockedKeys | null;
+  /** The signed device package (keys unlocked). */
+  devicePackage(): DevicePackage;
+  record(action: AuditAction, target: string | null, result: string, details?: Record<string, JsonValue> | null): Promise<void>;
+  backoff?: BackoffPolicy;
+}
+
+type MessagingChannels =
+  | 'device:register'
+  | 'contacts:lookup'
+  | 'contacts:list'
+  | 'contacts:verify'
+  | 'contacts:acknowledgeKeyChange'
+  | 'messages:send'
+  | 'messages:list'
+  | 'messages:read'
+  | 'messages:markRead'
+  | 'messages:retry'
+  | 'sync:now'
+  | 'sync:status';
+
+type MessageValue = Output<'messages:read'>;
+type SendInput = { to: string[]; subject?: string; text: string; files?: { path: string; name?: string }[]; onProgress?: ProgressCallback };
+type ContactValue = Output<'contacts:list'>[number];
+
+/** A SyncError as a service failure: offline -> NoInternetAccess, unregistered -> DeviceUnregistered. */
+export function syncFailure(e: SyncError): ServiceError {
+  const details = { ...(e.extra.status !== undefined && { status: e.extra.status }), ...(e.extra.code && { server: e.extra.code }), kind: e.kind };
+  switch (e.kind) {
+    case 'offline':
+      return new ServiceError(ResultCode.NoInternetAccess, e.message, details);
+    case 'unregistered':
+      return new ServiceError(ResultCode.DeviceUnregistered, e.message, details);
+    case 'rejected':
+      return new ServiceError(e.extra.status === 404 ? ResultCode.NotFound : e.extra.status === 409 ? ResultCode.Conflict : ResultCode.Failed, e.message, details);
+    default:
+      return new ServiceError(ResultCode.Failed, e.message, details);
+  }
+}
+
+const mapError = (e: unknown): Result<never> => failureOf(isSyncError(e) ? syncFailure(e) : e);
+
+async function run<T>(op: () => Promise<T> | T): Promise<Result<T>> {
+  try {
+    return ok(await op());
+  } catch (e) {
+    return mapError(e);
+  }
+}
+
+export class Messaging {
+  readonly sync: SyncEngine;
+
+  constructor(private readonly c: MessagingContext) {
+    this.sync = new SyncEngine({
+      db: c.db,
+      keychain: c.keychain,
+      profileDir: c.profileDir,
+      now: () => c.now(),
+      deviceId: () => c.identity().deviceId,
+      keys: () => c.keysIfUnlocked(),
+      ...(c.backoff && { backoff: c.backoff }),
+    });
+  }
+
+  private registration() {
+    const reg = readRegistration(this.c.db);
+    if (!reg) throw new ServiceError(ResultCode.DeviceUnregistered, 'This device is not registered with a key service yet: register it first.');
+    return reg;
+  }
+
+  private async audited<T>(action: AuditAction, target: string | null, op: () => Promise<T> | T, details: (v: T) => Record<string, JsonValue> | null = () => null): Promise<Result<T>> {
+    const result = await run(op);
+    await this.c.record(action, target, result.code === 0 ? 'ok' : resultCodeName(result.code), result.code === 0 ? details(result.value) : null).catch(() => undefined);
+    return result;
+  }
+
+  private contactValue(contact: Contact): ContactValue {
+    const own = this.c.identity().fingerprint;
+    return {
+      userId: contact.userId,
+      username: contact.username,
+      fingerprint: contact.fingerprint,
+      safetyNumber: safetyNumber(own, contact.fingerprint),
+      verified: contact.verified,
+      keyChanged: contact.keyChanged,
+      previousFingerprint: contact.previousFingerprint,
+      did: contact.did,
+      reachable: listContactKeys(this.c.db, contact.userId).some((k) => k.inbox !== null),
+    };
+  }
+
+  private contactOr404(userId: string): Contact {
+    const c = getContact(this.c.db, userId) ?? getContactByUsername(this.c.db, userId);
+    if (!c) throw new ServiceError(ResultCode.NotFound, 'No such contact.');
+    return c;
+  }
+
+  /** A contact by username; looked up in the directory when not known yet. */
+  private async resolve(username: string): Promise<Contact> {
+    const known = getContactByUsername(this.c.db, username);
+    if (known) return known;
+    const conn = this.sync.connection();
+    if (!conn) throw new ServiceError(ResultCode.DeviceUnregistered, 'This device is not registered with a key service yet.');
+    return (await lookupContact(conn, this.c.db, username, this.c.now())).contact;
+  }
+
+  /** The value of one message; `key` opens the local cache. */
+  private messageValue(m: Message, key: Uint8Array): MessageValue {
+    const info = getMessageInfo(this.c.db, m.id);
+    const content: MessageContent | null = info?.cache ? openCache(key, info.cache) : null;
+    const entry = m.direction === 'out' && m.clientId ? getOutboxEntry(this.c.db, m.clientId) : null;
+    const peer = getContact(this.c.db, m.peer);
+    const state = m.direction === 'in' ? 'received' : entry?.state === 'sending' ? 'sending' : entry?.state === 'pending' ? 'queued' : m.state === 'received' ? 'sent' : m.state;
+    return {
+      id: m.id,
+      direction: m.direction,
+      peer: m.peer,
+      peerName: peer?.username ?? (m.direction === 'in' && content && info?.sender === 'unknown' ? `${content.from.username}?` : null),
+      state,
+      reason: m.direction === 'in' ? (info?.reason ?? null) : (entry?.lastError ?? null),
+      attempts: entry?.attempts ?? 0,
+      nextAttemptAt: entry && entry.state === 'pending' ? entry.nextAttemptAt : null,
+      sender: info?.sender ?? (m.direction === 'out' ? 'self' : 'rejected'),
+      read: m.direction === 'out' || m.read,
+      createdAt: m.createdAt,
+      sentAt: info?.sentAt ?? null,
+      subject: content?.subject ?? null,
+      text: info?.sender === 'rejected' ? null : (content?.text ?? null),
+      attachments: (content?.attachments ?? []).map((a) => {
+        const row = getAttachment(this.c.db, a.id);
+        return { id: a.id, name: a.name, size: a.size, contentType: a.contentType, sha256: a.sha256, state: row?.state ?? 'missing' };
+      }),
+    };
+  }
+
+  private withKey<T>(op: (key: Uint8Array) => T): T {
+    const key = cacheKey(this.c.unlocked().seed);
+    try {
+      return op(key);
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  private list(input: { peer?: string; query?: string; beforeId?: number; limit?: number; unreadOnly?: boolean }): MessageValue[] {
+    const limit = input.limit ?? 100;
+    const needle = input.query?.toLocaleLowerCase();
+    return this.withKey((key) => {
+      const out: MessageValue[] = [];
+      let before = input.beforeId;
+      for (;;) {
+        const page = listMessages(this.c.db, { ...(input.peer && { peer: input.peer }), ...(before && { beforeId: before }), limit: 500 });
+        if (page.length === 0) break;
+        for (const m of page) {
+          if (input.unreadOnly && (m.direction !== 'in' || m.read)) continue;
+          const v = this.messageValue(m, key);
+          if (needle && ![v.subject, v.text, ...v.attachments.map((a) => a.name)].some((s) => s?.toLocaleLowerCase().includes(needle))) continue;
+          out.push(v);
+          if (out.length >= limit) return out;
+        }
+        before = page[page.length - 1]!.id;
+      }
+      return out;
+    });
+  }
+
+  /** Streams a message's attachments, opened and checked, into `dir`. */
+  async saveAttachments(id: number, dir: string, onProgress?: ProgressCallback): Promise<{ saved: { name: string; path: string; bytes: number; sha256: string }[] }> {
+    const keys = this.c.unlocked();
+    const m = getMessage(this.c.db, id);
+    if (!m) throw new ServiceError(ResultCode.NotFound, `No message ${id}.`);
+    const value = this.withKey((key) => this.messageValue(m, key));
+    if (value.sender === 'rejected') throw new ServiceError(ResultCode.Tampered, `Message ${id} was rejected (${value.reason ?? 'unreadable'}): its attachments are not opened.`);
+    const info = getMessageInfo(this.c.db, id);
+    const saved = [];
+    for (const a of value.attachments) {
+      if (a.state !== 'complete') throw new ServiceError(ResultCode.InvalidState, `Attachment ${a.name} is ${a.state}: sync again first.`);
+      const name = path.basename(a.name);
+      if (name === '.' || name === '..' || name !== a.name) throw new ServiceError(ResultCode.InvalidParameter, 'An attachment has an unsafe file name.');
+      const out = path.join(dir, name);
+      if (existsSync(out)) throw new ServiceError(ResultCode.Conflict, `${out} exists already.`);
+      const expected = m.direction === 'out' ? this.c.identity().fingerprint : info?.senderFingerprint;
+      const opened = await openFile(sealedPath(this.c.profileDir, a.id), out, {
+        privateKey: keys.rsaPrivateKey,
+        keyId: keys.keyId,
+        ...(expected && { expectedSender: { fingerprint: expected } }),
+        ...(onProgress && { onProgress }),
+      });
+      if (opened.sha256 !== a.sha256) throw new ServiceError(ResultCode.Tampered, `Attachment ${a.name} does not match its message.`);
+      saved.push({ name, path: out, bytes: opened.bytes, sha256: opened.sha256 });
+    }
+    await this.c.record('message.open', String(id), 'ok', { attachments: saved.length });
+    return { saved };
+  }
+
+  /** Compose (with attachments from paths: CLI) and queue; audited with its outcome. */
+  async send(input: SendInput): Promise<Output<'messages:send'>> {
+    try {
+      const result = await this.compose(input);
+      await this.c.record('message.send', null, 'ok', { recipients: result.clientIds.length, attachments: input.files?.length ?? 0 });
+      return result;
+    } catch (e) {
+      await this.c.record('message.send', null, resultCodeName(mapError(e).code)).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async compose(input: SendInput): Promise<Output<'messages:send'>> {
+    const registration = this.registration();
+    const keys = this.c.unlocked();
+    const contacts: Contact[] = [];
+    for (const u of [...new Set(input.to)]) contacts.push(await this.resolve(u));
+    const result = await composeMessage(
+      { db: this.c.db, profileDir: this.c.profileDir, now: this.c.now(), keys, ownPublicPem: this.c.identity().rsaPublicPem, registration },
+      { to: contacts, text: input.text, files: input.files ?? [], ...(input.subject !== undefined && { subject: input.subject }), ...(input.onProgress && { onProgress: input.onProgress }) },
+    );
+    if (this.sync.started) void this.sync.sync().catch(() => undefined);
+    return result;
+  }
+
+  async syncNow(): Promise<SyncReport> {
+    return this.sync.sync();
+  }
+
+  handlers(): Pick<Handlers, MessagingChannels> {
+    const c = this.c;
+    return {
+      'device:register': (input) =>
+        this.audited(
+          'device.register',
+          input.username,
+          async () => {
+            const keys = c.unlocked();
+            const identity = c.identity();
+            const { registration, newInbox } = await registerDevice(
+              c.db,
+              c.keychain,
+              {
+                server: input.server,
+                appId: input.appId,
+                serverKey: input.serverKey,
+                ...(input.clientKey && { clientKey: input.clientKey }),
+                username: input.username,
+                devicePackage: c.devicePackage(),
+                publicKeyPem: identity.rsaPublicPem,
+                privateKeyHash: privateKeyHash(keys.rsaPrivateKeyDer),
+              },
+              c.now(),
+            );
+            this.sync.reset();
+            return { userId: registration.userId, username: registration.username, server: registration.server, newInbox };
+          },
+          (v) => ({ newInbox: v.newInbox }),
+        ),
+      'contacts:lookup': (input) =>
+        run(async () => {
+          c.identity();
+          const conn = this.sync.connection();
+          if (!conn) throw new ServiceError(ResultCode.DeviceUnregistered, 'This device is not registered with a key service yet.');
+          const { contact } = await lookupContact(conn, c.db, input.username, c.now());
+          return this.contactValue(contact);
+        }),
+      'contacts:list': () => run(() => listContacts(c.db).map((x) => this.contactValue(x))),
+      'contacts:verify': (input) =>
+        this.audited('contact.verify', input.userId, () => {
+          const contact = this.contactOr404(input.userId);
+          if (!markVerified(c.db, contact.userId, input.fingerprint, c.now())) {
+            throw new ServiceError(ResultCode.Conflict, "That is not the contact's current fingerprint: compare the safety number again.");
+          }
+          markPeerMessagesVerified(c.db, contact.userId, input.fingerprint);
+          return this.contactValue(this.contactOr404(contact.userId));
+        }),
+      'contacts:acknowledgeKeyChange': (input) =>
+        run(() => {
+          const contact = this.contactOr404(input.userId);
+          acknowledgeKeyChange(c.db, contact.userId, c.now());
+          return this.contactValue(this.contactOr404(contact.userId));
+        }),
+      'messages:send': (input) => run(() => this.send({ to: input.to, text: input.text, ...(input.subject !== undefined && { subject: input.subject }) })),
+      'messages:list': (input) => run(() => this.list(input)),
+      'messages:read': (input) =>
+        this.audited('message.open', String(input.id), () => {
+          const m = getMessage(c.db, input.id);
+          if (!m) throw new ServiceError(ResultCode.NotFound, `No message ${input.id}.`);
+          const v = this.withKey((key) => this.messageValue(m, key));
+          if (input.markRead !== false && m.direction === 'in' && !m.read) {
+            markRead(c.db, { ids: [m.id] });
+            v.read = true;
+          }
+          return v;
+        }),
+      'messages:markRead': (input) => run(() => ({ changed: markRead(c.db, 'ids' in input ? { ids: input.ids } : { peer: input.peer }) })),
+      'messages:retry': (input) =>
+        run(() => {
+          let clientId: string | undefined;
+          if (input.id !== undefined) {
+            const m = getMessage(c.db, input.id);
+            if (!m || m.direction !== 'out' || !m.clientId) throw new ServiceError(ResultCode.NotFound, `No outgoing message ${input.id}.`);
+            clientId = m.clientId;
+          }
+          const requeued = retryNow(c.db, c.now(), clientId);
+          if (this.sync.started) void this.sync.sync().catch(() => undefined);
+          return { requeued };
+        }),
+      'sync:now': () => run(() => this.syncNow()),
+      'sync:status': () =>
+        run(() => {
+          const reg = readRegistration(c.db);
+          const counts = countOutbox(c.db);
+          const s = this.sync.state;
+          return {
+            registered: reg !== null,
+            username: reg?.username ?? null,
+            server: reg?.server ?? null,
+            online: s.online,
+            syncing: s.syncing,
+            lastSyncAt: s.lastSyncAt,
+            lastError: s.lastError,
+            nextSyncAt: s.nextSyncAt,
+            pending: counts.pending + counts.sending,
+            failed: counts.failed,
+            unread: countUnread(c.db),
+          };
+        }),
+    };
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * One profile's sync: flush the outbox, pull the inbox, open what was pulled
+ * (when the keys are unlocked), on a timer, on "sync now" and when the network
+ * comes back. One sync runs at a time per process (a second caller joins the
+ * running one); between processes sharing a profile, the outbox claim and the
+ * pull transaction keep each entry and message single.
+ *
+ * Online state: true after a sync reached the key service, false after one
+ * could not; while offline the timer backs off with full jitter (backoff.ts).
+ * @module
+ */
+import type { Keychain } from '../keychain/types.js';
+import type { UnlockedKeys } from '../service/unlocked-keys.js';
+import type { Db } from '../vault/_sql.js';
+import { countRaw } from '../vault/sync-store.js';
+import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from './backoff.js';
+import { Connection } from './connection.js';
+import { SyncError } from './errors.js';
+import { flushOutbox } from './flush.js';
+import { openPulled } from './open.js';
+import { pullInbox } from './pull.js';
+import { readRegistration } from './registration.js';
+
+export type SyncProgress =
+  | { phase: 'send'; sent: number; failed: number; total: number }
+  | { phase: 'pull'; pulled: number }
+  | { phase: 'open'; opened: number; rejected: number };
+
+export interface SyncReport {
+  sent: number;
+  failed: number;
+  pulled: number;
+  received: number;
+  rejected: number;
+  waiting: number;
+}
+
+export interface SyncEngineDeps {
+  db: Db;
+  keychain: Keychain;
+  profileDir: string;
+  now: () => number;
+  deviceId: () => string;
+  /** The unlocked keys, or null while locked (pulled messages then wait). */
+  keys: () => UnlockedKeys | null;
+  backoff?: BackoffPolicy;
+  /** Per-request timeout, ms. */
+  timeoutMs?: number;
+}
+
+export interface SyncState {
+  online: boolean | null;
+  syncing: boolean;
+  lastSyncAt: number | null;
+  lastError: string | null;
+  nextSyncAt: number | null;
+}
+
+export class SyncEngine {
+  private running: Promise<SyncReport> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private intervalMs = 0;
+  private failures = 0;
+  private conn: Connection | null = null;
+  private listeners = new Set<(p: SyncProgress) => void>();
+  readonly state: SyncState = { online: null, syncing: false, lastSyncAt: null, lastError: null, nextSyncAt: null };
+
+  constructor(private readonly d: SyncEngineDeps) {}
+
+  /** The connection for the current registration, or null when unregistered. */
+  connection(): Connection | null {
+    const reg = readRegistration(this.d.db);
+    if (!reg) return (this.conn = null);
+    const c = this.conn;
+    if (c && c.registration.server === reg.server && c.registration.userId === reg.userId && c.registration.appId === reg.appId) return c;
+    this.conn = new Connection(reg, this.d.keychain, this.d.deviceId(), this.d.now, this.d.timeoutMs);
+    return this.conn;
+  }
+
+  /** Drops the cached connection (credentials changed). */
+  reset(): void {
+    this.conn = null;
+  }
+
+  /** Progress events of every sync (CLI --progress, the UI's status line). */
+  onProgress(listener: (p: SyncProgress) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Runs one sync (or joins the one running). Local work (opening what was
+   * pulled earlier) happens even when the key service cannot be reached.
+   * @throws {SyncError} 'unregistered', or the first transient/permanent failure after local work is done
+   */
+  sync(): Promise<SyncReport> {
+    this.running ??= this.syncOnce().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private emit(p: SyncProgress): void {
+    for (const l of this.listeners) l(p);
+  }
+
+  private async syncOnce(): Promise<SyncReport> {
+    const conn = this.connection();
+    if (!conn) throw new SyncError('unregistered', 'This device is not registered with a key service yet.');
+    this.state.syncing = true;
+    const report: SyncReport = { sent: 0, failed: 0, pulled: 0, received: 0, rejected: 0, waiting: 0 };
+    let error: unknown = null;
+    try {
+      const emit = (p: SyncProgress) => this.emit(p);
+      const flushed = await flushOutbox({ db: this.d.db, conn, profileDir: this.d.profileDir, now: this.d.now, ...(this.d.backoff && { backoff: this.d.backoff }), onProgress: emit });
+      report.sent = flushed.sent;
+      report.failed = flushed.failed;
+      if (flushed.error) error = flushed.error;
+      else {
+        try {
+          report.pulled = await pullInbox({ db: this.d.db, conn, now: this.d.now, onProgress: emit });
+        } catch (e) {
+          error = e;
+        }
+      }
+      const keys = this.d.keys();
+      if (keys) {
+        const opened = await openPulled({ db: this.d.db, profileDir: this.d.profileDir, keys, conn: error ? null : conn, now: this.d.now, onProgress: emit });
+        report.received = opened.received;
+        report.rejected = opened.rejected;
+      }
+      report.waiting = countRaw(this.d.db);
+    } catch (e) {
+      error ??= e;
+    } finally {
+      this.state.syncing = false;
+    }
+    const reached = !(error instanceof SyncError && (error.kind === 'offline' || error.kind === 'server'));
+    this.state.online = reached;
+    this.state.lastError = error ? (error instanceof Error ? error.message : 'sync failed') : null;
+    if (!error) this.state.lastSyncAt = this.d.now();
+    if (error) {
+      this.failures++;
+      throw error;
+    }
+    this.failures = 0;
+    return report;
+  }
+
+  /** True between start() and stop(): the app's timer runs. */
+  get started(): boolean {
+    return this.intervalMs > 0;
+  }
+
+  /** Syncs every `intervalMs` (backing off while it fails) until stop(). */
+  start(intervalMs = 60_000): void {
+    this.intervalMs = intervalMs;
+    this.schedule(0);
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.state.nextSyncAt = null;
+    this.intervalMs = 0;
+  }
+
+  /** The OS says the network is back (or gone): sync at once when it is back. */
+  setNetworkOnline(online: boolean): void {
+    if (!online) {
+      this.state.online = false;
+      return;
+    }
+    this.failures = 0;
+    if (this.intervalMs > 0) this.schedule(0);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.state.nextSyncAt = this.d.now() + delayMs;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.state.nextSyncAt = null;
+      this.sync().then(
+        () => this.intervalMs > 0 && this.schedule(this.intervalMs),
+        (e: unknown) => {
+          if (this.intervalMs <= 0) return;
+          const retryAfter = e instanceof SyncError ? e.extra.retryAfterMs : undefined;
+          const transient = e instanceof SyncError && e.transient;
+          // Transient: back off with jitter, never longer than the regular interval's cap; permanent: regular interval.
+          this.schedule(transient ? Math.max(50, retryDelay(this.failures, retryAfter, this.d.backoff ?? DEFAULT_BACKOFF)) : this.intervalMs);
+        },
+      );
+    }, delayMs);
+    this.timer.unref();
+  }
+}

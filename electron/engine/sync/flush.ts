@@ -1,0 +1,136 @@
+/**
+ * Outbox flush (docs/api.md step 3, design §5). Claims due entries (durably
+ * marked 'sending'), and for each recipient inbox sends the attachment parts,
+ * then the message, each with a client id derived from the entry's, so a retry
+ * after any failure or crash is deduped by the key service (same bytes, same
+ * MessageId). Steps acknowledged per inbox are remembered (outbox_progress), so
+ * a retry resumes instead of re-uploading a 100 MiB attachment.
+ *
+ * Transient failures (network, 5xx, 429) go back to 'pending' with backoff and
+ * full jitter; the key service refusing a request marks the entry 'failed'
+ * with the reason, until "retry" by hand. When the service is unreachable the
+ * flush stops at once and returns the rest of its claim to 'pending'.
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { toBase64 } from '../crypto/_bytes.js';
+import { envelopeRecipients, toWire } from '../crypto/envelope.js';
+import { isCryptoError } from '../crypto/errors.js';
+import type { Db } from '../vault/_sql.js';
+import { getMessageByClientId } from '../vault/messages.js';
+import { claimDue, markFailed, markRetry, markSent, type OutboxEntry } from '../vault/outbox.js';
+import { getProgress, listContactKeys, setProgress } from '../vault/sync-store.js';
+import { readPart, sealedPath } from './attachments.js';
+import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from './backoff.js';
+import type { Connection } from './connection.js';
+import { SyncError } from './errors.js';
+
+const Payload = z.object({
+  attachments: z.array(z.object({ id: z.string().regex(/^[0-9a-f]{32}$/), parts: z.number().int().positive(), partSize: z.number().int().positive() })),
+});
+
+export interface FlushDeps {
+  db: Db;
+  conn: Connection;
+  profileDir: string;
+  now: () => number;
+  backoff?: BackoffPolicy;
+  /** Requests in flight at once (default 8). */
+  concurrency?: number;
+  onProgress?: (e: { phase: 'send'; sent: number; failed: number; total: number }) => void;
+}
+
+export interface FlushReport {
+  sent: number;
+  failed: number;
+  retrying: number;
+  /** The first transient error, when the flush stopped on one (offline, 5xx). */
+  error?: SyncError;
+}
+
+/** A short, stable reference to an inbox token (never store or log the token itself where a reference does). */
+export const inboxRef = (token: string): string => createHash('sha256').update(token).digest('hex').slice(0, 16);
+
+export async function flushOutbox(d: FlushDeps): Promise<FlushReport> {
+  const report: FlushReport = { sent: 0, failed: 0, retrying: 0 };
+  const policy = d.backoff ?? DEFAULT_BACKOFF;
+  let total = 0;
+  for (;;) {
+    if (report.error) break;
+    const batch = claimDue(d.db, d.now(), 200);
+    if (batch.length === 0) break;
+    total += batch.length;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < batch.length) {
+        const entry = batch[next++]!;
+        if (report.error) {
+          // Stopped on an outage: the rest of the claim goes back, due when the service is expected back.
+          markRetry(d.db, entry.clientId, { error: report.error.message, nextAttemptAt: d.now() + retryDelay(entry.attempts, report.error.extra.retryAfterMs, policy) });
+          report.retrying++;
+          continue;
+        }
+        try {
+          await sendEntry(d, entry);
+          markSent(d.db, entry.clientId, { serverId: null, now: d.now() });
+          report.sent++;
+        } catch (e) {
+          if (e instanceof SyncError && e.transient) {
+            report.error ??= e;
+            markRetry(d.db, entry.clientId, { error: e.message, nextAttemptAt: d.now() + retryDelay(entry.attempts, e.extra.retryAfterMs, policy) });
+            report.retrying++;
+          } else {
+            markFailed(d.db, entry.clientId, { error: failureReason(e) });
+            report.failed++;
+          }
+        }
+        d.onProgress?.({ phase: 'send', sent: report.sent, failed: report.failed, total });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(d.concurrency ?? 8, batch.length)) }, worker));
+  }
+  return report;
+}
+
+function failureReason(e: unknown): string {
+  if (e instanceof SyncError) return e.message;
+  if (isCryptoError(e)) return `The message cannot be sent as sealed (${e.kind}): ${e.message}`;
+  return `Sending failed (${e instanceof Error ? e.name : 'error'}).`;
+}
+
+async function sendEntry(d: FlushDeps, entry: OutboxEntry): Promise<void> {
+  if (entry.kind !== 'message') throw new SyncError('rejected', `Unknown outbox entry kind ${entry.kind}.`);
+  const message = getMessageByClientId(d.db, entry.clientId);
+  if (!message) throw new SyncError('rejected', 'The message of this outbox entry is gone.');
+  let payload: z.infer<typeof Payload>;
+  try {
+    payload = Payload.parse(JSON.parse(new TextDecoder().decode(entry.payload)));
+  } catch {
+    throw new SyncError('rejected', 'The outbox entry is unreadable.');
+  }
+  const sealedFor = new Set(envelopeRecipients(message.envelope));
+  const keys = listContactKeys(d.db, entry.recipient).filter((k) => k.inbox !== null && sealedFor.has(k.keyId));
+  if (keys.length === 0) {
+    throw new SyncError('rejected', "The recipient's keys changed since this message was written (or they have no inbox): write it again to their new key.");
+  }
+  const parts = payload.attachments.flatMap((a) => Array.from({ length: a.parts }, (_, i) => ({ a, i })));
+  for (const k of keys) {
+    const inbox = k.inbox!;
+    const ref = inboxRef(inbox);
+    let done = getProgress(d.db, entry.clientId, ref);
+    const wire = toWire(message.envelope, k.keyId);
+    for (; done <= parts.length; done++) {
+      const result = await d.conn.call(async (auth) => {
+        if (done < parts.length) {
+          const { a, i } = parts[done]!;
+          const bytes = await readPart(sealedPath(d.profileDir, a.id), a.id, i, a.parts, a.partSize);
+          return d.conn.client.send(auth, inbox, { encryptedmessage: toBase64(bytes), encryptionkey: Buffer.from(a.id, 'hex').toString('base64'), clientId: `${entry.clientId}.${a.id.slice(0, 8)}.${i}`, isFile: true });
+        }
+        return d.conn.client.send(auth, inbox, { ...wire, clientId: entry.clientId });
+      });
+      if (result.MessageIds.length === 0) throw new SyncError('bad-response', 'The key service stored nothing.');
+      setProgress(d.db, entry.clientId, ref, done + 1);
+    }
+  }
+}

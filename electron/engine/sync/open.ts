@@ -1,0 +1,225 @@
+/**
+ * Opening pulled messages: every envelope is authenticated, its signature
+ * checked, its sender matched against contacts and the directory, and then
+ * stored in the vault inbox with its opened content sealed under the local key.
+ * A message that fails any check is stored as 'rejected' with the reason
+ * (tampered, wrong-key, bad-signature, replay, sender-mismatch, ...): it is
+ * listed, never shown as verified text, and the next message is processed.
+ *
+ * Sender checks, in order: the envelope's signature (crypto); the signed
+ * fingerprint claim and signing key must belong to the account the content
+ * names (contact keys, else a fresh directory lookup); a key that changed
+ * since the user verified the contact shows as 'key-changed', never 'verified'.
+ * A copy of an envelope already stored (replayed into our inbox) is 'replay'.
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { fromWire, openEnvelope, type OpenedEnvelope } from '../crypto/envelope.js';
+import { type CryptoError, isCryptoError } from '../crypto/errors.js';
+import { publicKeyFromDid } from '../crypto/identity.js';
+import { OpenPool, type OpenOutcome } from '../crypto/open-pool.js';
+import type { UnlockedKeys } from '../service/unlocked-keys.js';
+import type { Db } from '../vault/_sql.js';
+import { type Contact, getContact } from '../vault/contacts.js';
+import { insertIncoming } from '../vault/messages.js';
+import {
+  addPart,
+  countParts,
+  deleteRaw,
+  getAttachment,
+  listContactKeys,
+  listRaw,
+  messageByDigest,
+  putAttachment,
+  putMessageInfo,
+  type RawMessage,
+  type SenderState,
+  setAttachmentState,
+} from '../vault/sync-store.js';
+import { completeIncoming, parsePart, writePart } from './attachments.js';
+import type { Connection } from './connection.js';
+import { cacheKey, MESSAGE_CONTENT_TYPE, type MessageContent, parseContent, sealCache } from './content.js';
+import { lookupContact } from './directory.js';
+
+export interface OpenDeps {
+  db: Db;
+  profileDir: string;
+  keys: UnlockedKeys;
+  /** For directory lookups of unknown senders; null offline. */
+  conn: Connection | null;
+  now: () => number;
+  onProgress?: (e: { phase: 'open'; opened: number; rejected: number }) => void;
+}
+
+export interface OpenReport {
+  received: number;
+  rejected: number;
+  parts: number;
+}
+
+const BATCH = 512;
+/** Below this many pending envelopes, opening in-thread beats starting workers. */
+const POOL_THRESHOLD = 64;
+
+type Verdict =
+  | { ok: true; opened: OpenedEnvelope; content: MessageContent; sender: SenderState; peer: string; envelope: Uint8Array; digest: string }
+  | { ok: false; reason: string; peer: string; envelope: Uint8Array; digest: string | null; fp: string | null };
+
+function reasonOf(e: CryptoError | Error): string {
+  if (!isCryptoError(e)) return 'unreadable';
+  return e.kind === 'truncated' ? 'tampered' : e.kind === 'invalid-input' ? 'invalid' : e.kind;
+}
+
+export async function openPulled(d: OpenDeps): Promise<OpenReport> {
+  const report: OpenReport = { received: 0, rejected: 0, parts: 0 };
+  const first = listRaw(d.db, BATCH);
+  if (first.length === 0) return report;
+  const pool = first.length >= POOL_THRESHOLD ? await OpenPool.create({ privateKeyDer: d.keys.rsaPrivateKeyDer }).catch(() => null) : null;
+  const key = cacheKey(d.keys.seed);
+  const lookedUp = new Map<string, Contact | null>();
+  try {
+    let batch = first;
+    while (batch.length > 0) {
+      const envelopes = batch.filter((r) => !r.isFile);
+      const parts = batch.filter((r) => r.isFile);
+      await storeEnvelopes(d, envelopes, pool, key, lookedUp, report);
+      for (const p of parts) await storePart(d, p, report);
+      d.onProgress?.({ phase: 'open', opened: report.received, rejected: report.rejected });
+      batch = listRaw(d.db, BATCH);
+    }
+  } finally {
+    key.fill(0);
+    await pool?.close();
+  }
+  return report;
+}
+
+async function storeEnvelopes(d: OpenDeps, raws: RawMessage[], pool: OpenPool | null, key: Uint8Array, lookedUp: Map<string, Contact | null>, report: OpenReport): Promise<void> {
+  if (raws.length === 0) return;
+  const rebuilt = raws.map((r) => {
+    try {
+      return { ok: true as const, env: fromWire({ encryptedmessage: Buffer.from(r.body).toString('base64'), encryptionkey: Buffer.from(r.encKey).toString('base64') }) };
+    } catch (e) {
+      return { ok: false as const, reason: reasonOf(e as Error) };
+    }
+  });
+  const toOpen = rebuilt.flatMap((r) => (r.ok ? [r.env] : []));
+  let outcomes: OpenOutcome[];
+  if (pool) outcomes = await pool.openMany(toOpen);
+  else
+    outcomes = toOpen.map((env) => {
+      try {
+        return { ok: true as const, value: openEnvelope(env, { privateKey: d.keys.rsaPrivateKey, keyId: d.keys.keyId }) };
+      } catch (e) {
+        return { ok: false as const, error: e as Error };
+      }
+    });
+  let k = 0;
+  const verdicts: Verdict[] = [];
+  for (let i = 0; i < raws.length; i++) {
+    const raw = raws[i]!;
+    const rb = rebuilt[i]!;
+    const digest = createHash('sha256').update(raw.body).digest('hex');
+    if (!rb.ok) {
+      verdicts.push({ ok: false, reason: rb.reason, peer: 'unknown', envelope: raw.body, digest: null, fp: null });
+      continue;
+    }
+    const outcome = outcomes[k++]!;
+    if (!outcome.ok) {
+      verdicts.push({ ok: false, reason: reasonOf(outcome.error), peer: 'unknown', envelope: rb.env, digest: null, fp: null });
+      continue;
+    }
+    verdicts.push(await judge(d, outcome.value, rb.env, digest, lookedUp));
+  }
+  const seen = new Set<string>();
+  d.db.transaction(() => {
+    for (let i = 0; i < raws.length; i++) {
+      const raw = raws[i]!;
+      let v = verdicts[i]!;
+      if (v.ok && (seen.has(v.digest) || messageByDigest(d.db, v.digest) !== null)) {
+        v = { ok: false, reason: 'replay', peer: v.peer, envelope: v.envelope, digest: null, fp: v.opened.senderFingerprint };
+      }
+      const { id, inserted } = insertIncoming(d.db, { peer: v.peer, envelope: v.envelope, serverId: raw.serverId, createdAt: raw.sentOn, receivedAt: raw.receivedAt });
+      if (inserted) {
+        if (v.ok) {
+          seen.add(v.digest);
+          putMessageInfo(d.db, {
+            messageId: id,
+            sender: v.sender,
+            senderFingerprint: v.opened.senderFingerprint,
+            digest: v.digest,
+            cache: sealCache(key, v.content),
+            sentAt: v.opened.sentAt,
+            attachments: v.content.attachments.length,
+          });
+          for (const a of v.content.attachments) {
+            putAttachment(d.db, { id: a.id, messageId: id, direction: 'in', sealedSize: a.sealedSize, sealedHash: a.sealedSha256, parts: a.parts, partSize: a.partSize, state: 'partial', createdAt: d.now() });
+          }
+          report.received++;
+        } else {
+          putMessageInfo(d.db, { messageId: id, sender: 'rejected', reason: v.reason, senderFingerprint: v.fp });
+          report.rejected++;
+        }
+      }
+      deleteRaw(d.db, raw.serverId);
+    }
+  })();
+  // Parts may have arrived before their message (several inboxes, retries).
+  for (const v of verdicts) if (v.ok) for (const a of v.content.attachments) await maybeComplete(d, a.id);
+}
+
+async function judge(d: OpenDeps, opened: OpenedEnvelope, envelope: Uint8Array, digest: string, lookedUp: Map<string, Contact | null>): Promise<Verdict> {
+  const fail = (reason: string, peer = 'unknown'): Verdict => ({ ok: false, reason, peer, envelope, digest: null, fp: opened.senderFingerprint });
+  if (opened.contentType !== MESSAGE_CONTENT_TYPE) return fail('not-a-message');
+  const content = parseContent(opened.body);
+  if (!content) return fail('invalid-content');
+  const claimed = content.from.userid;
+  const matches = (c: Contact): boolean => {
+    try {
+      const spk = c.did ? publicKeyFromDid(c.did) : null;
+      const fps = new Set(listContactKeys(d.db, c.userId).map((k) => k.fingerprint));
+      fps.add(c.fingerprint);
+      return spk !== null && Buffer.from(spk).equals(Buffer.from(opened.senderPublicKey)) && fps.has(opened.senderFingerprint);
+    } catch {
+      return false;
+    }
+  };
+  let contact = getContact(d.db, claimed);
+  if (!contact || !matches(contact)) {
+    // Unknown sender, or the key differs from what we have: ask the directory once per sync.
+    if (d.conn && !lookedUp.has(claimed)) {
+      const fresh = await lookupContact(d.conn, d.db, claimed, d.now()).then((r) => r.contact, () => null);
+      lookedUp.set(claimed, fresh);
+    }
+    contact = getContact(d.db, claimed);
+    if (!contact) return { ok: true, opened, content, sender: 'unknown', peer: `unknown:${opened.senderFingerprint.slice(0, 16)}`, envelope, digest };
+    if (!matches(contact)) return fail('sender-mismatch', contact.userId);
+  }
+  const sender: SenderState = contact.keyChanged ? 'key-changed' : contact.verified ? 'verified' : 'unverified';
+  return { ok: true, opened, content, sender, peer: contact.userId, envelope, digest };
+}
+
+async function storePart(d: OpenDeps, raw: RawMessage, report: OpenReport): Promise<void> {
+  const part = parsePart(raw.body);
+  const att = part ? getAttachment(d.db, part.header.attachmentId) : null;
+  const consistent = part && (!att || (att.parts === part.header.count && att.partSize === part.header.partSize && att.state === 'partial'));
+  if (part && consistent) {
+    await writePart(d.profileDir, part.header, part.data);
+    d.db.transaction(() => {
+      addPart(d.db, part.header.attachmentId, part.header.index);
+      deleteRaw(d.db, raw.serverId);
+    })();
+    report.parts++;
+    await maybeComplete(d, part.header.attachmentId);
+  } else {
+    // Not a part of ours (or of an attachment already complete): nothing to keep.
+    deleteRaw(d.db, raw.serverId);
+  }
+}
+
+async function maybeComplete(d: OpenDeps, id: string): Promise<void> {
+  const att = getAttachment(d.db, id);
+  if (!att || att.state !== 'partial' || countParts(d.db, id) < att.parts) return;
+  const problem = await completeIncoming(d.profileDir, id, { sealedSize: att.sealedSize, sealedSha256: att.sealedHash });
+  setAttachmentState(d.db, id, problem ? 'failed' : 'complete', problem);
+}

@@ -1,0 +1,66 @@
+/**
+ * Registration (docs/api.md, "What the desktop engine calls", steps 1-2):
+ * POST /v1/user/register with the signed device package, POST /v1/gen-jwt for
+ * this device, then POST /v1/keys to upload our RSA public key with its
+ * privatekeyhash as a published inbox. The desktop app plays its own back end
+ * here, with the app's server key given at registration.
+ *
+ * Secrets go to the keychain ('server-credentials'); settings get only what is
+ * not secret: app id, user id, username, server URL. Registering again (same
+ * server, app and username) keeps the existing inbox.
+ * @module
+ */
+import type { DevicePackage } from '../../../shared/device-package.js';
+import type { Keychain } from '../keychain/types.js';
+import type { Db } from '../vault/_sql.js';
+import { getSetting, setSetting } from '../vault/settings.js';
+import { z } from 'zod';
+import { KeyServiceClient } from './client.js';
+import type { Registration } from './connection.js';
+import { readCredentials, updateCredentials } from './credentials.js';
+
+export const RegistrationSetting = z.object({ appId: z.string(), userId: z.string(), username: z.string(), server: z.string() });
+export const REGISTRATION_KEY = 'registration';
+
+export function readRegistration(db: Db): Registration | null {
+  return getSetting(db, REGISTRATION_KEY, RegistrationSetting) ?? null;
+}
+
+export interface RegisterInput {
+  server: string;
+  appId: string;
+  serverKey: string;
+  clientKey?: string;
+  username: string;
+  devicePackage: DevicePackage;
+  publicKeyPem: string;
+  privateKeyHash: string;
+}
+
+/** @throws {SyncError} from any step; KeychainError */
+export async function registerDevice(db: Db, keychain: Keychain, input: RegisterInput, now: number): Promise<{ registration: Registration; newInbox: boolean }> {
+  const client = new KeyServiceClient({ baseUrl: input.server });
+  const userId = await client.register({ appId: input.appId, serverKey: input.serverKey, username: input.username, devicePackage: input.devicePackage });
+  const { jwt, expiresAt } = await client.genJwt({ appId: input.appId, serverKey: input.serverKey, deviceId: input.devicePackage.deviceId });
+  const previous = readRegistration(db);
+  const creds = await readCredentials(keychain);
+  const same = previous !== null && previous.server === client.baseUrl && previous.appId === input.appId && previous.userId === userId;
+  let inbox = same && creds.privateKeyHash === input.privateKeyHash ? creds.inbox : undefined;
+  const newInbox = inbox === undefined;
+  inbox ??= await client.createInbox({ jwt }, { publicKeyPem: input.publicKeyPem, privateKeyHash: input.privateKeyHash, publish: true });
+  await updateCredentials(keychain, {
+    serverKey: input.serverKey,
+    ...(input.clientKey !== undefined && { clientKey: input.clientKey }),
+    jwt,
+    jwtExpiresAt: expiresAt,
+    inbox,
+    privateKeyHash: input.privateKeyHash,
+  });
+  const registration: Registration = { appId: input.appId, userId, username: input.username, server: client.baseUrl };
+  if (!same) {
+    // A different account or server: its cursors mean nothing here.
+    db.prepare('DELETE FROM sync_cursors').run();
+  }
+  setSetting(db, REGISTRATION_KEY, registration, now);
+  return { registration, newInbox };
+}

@@ -1,0 +1,140 @@
+import { z } from 'zod';
+
+/**
+ * The messaging and sync part of the IPC contract (electron/engine/sync,
+ * docs/sync.md), spread into `contract` in contract.ts. Kept in its own file so
+ * the channel groups can change without stepping on each other.
+ */
+
+const call = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O) => ({ input, output });
+
+const Username = z.string().min(1).max(128).regex(/^[\p{L}\p{N}._@+-]+$/u, 'letters, digits and . _ @ + - only');
+const Fingerprint = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
+const MessageId = z.number().int().positive();
+const PeerId = z.string().min(1).max(200);
+
+export const ContactValue = z.object({
+  userId: z.string(),
+  username: z.string(),
+  fingerprint: z.string(),
+  /** Ours and theirs, 60 digits: compare it with them in person or on a call. */
+  safetyNumber: z.string(),
+  verified: z.boolean(),
+  /** Their key changed since it was last seen or verified: show a loud warning until acknowledged. */
+  keyChanged: z.boolean(),
+  previousFingerprint: z.string().nullable(),
+  did: z.string().nullable(),
+  /** They have an inbox: messages can be written to them. */
+  reachable: z.boolean(),
+});
+
+/** How an incoming message's sender checked out. Only 'verified' may be shown as verified. */
+export const SenderState = z.enum(['self', 'verified', 'unverified', 'key-changed', 'unknown', 'rejected']);
+
+export const AttachmentValue = z.object({
+  id: z.string(),
+  name: z.string(),
+  size: z.number().int(),
+  contentType: z.string(),
+  sha256: z.string(),
+  /** 'partial' while parts arrive, 'complete' when checked, 'failed' (see the message), 'missing'. */
+  state: z.enum(['partial', 'complete', 'failed', 'missing']),
+});
+
+export const MessageValue = z.object({
+  id: z.number().int(),
+  direction: z.enum(['in', 'out']),
+  /** The other party's user id ('unknown' / 'unknown:<fp>' when the sender could not be identified). */
+  peer: z.string(),
+  peerName: z.string().nullable(),
+  /** queued / sending / sent / failed (outgoing), received (incoming). */
+  state: z.enum(['queued', 'sending', 'sent', 'failed', 'received']),
+  /** Why it failed (outgoing) or was rejected (incoming): tampered, wrong-key, bad-signature, replay, sender-mismatch, ... */
+  reason: z.string().nullable(),
+  attempts: z.number().int(),
+  nextAttemptAt: z.number().int().nullable(),
+  sender: SenderState,
+  read: z.boolean(),
+  createdAt: z.number().int(),
+  sentAt: z.number().int().nullable(),
+  subject: z.string().nullable(),
+  /** null when the message was rejected: never show it as text. */
+  text: z.string().nullable(),
+  attachments: z.array(AttachmentValue),
+});
+
+export const SyncReportValue = z.object({
+  sent: z.number().int(),
+  failed: z.number().int(),
+  pulled: z.number().int(),
+  received: z.number().int(),
+  rejected: z.number().int(),
+  /** Pulled but not opened yet (the session is locked). */
+  waiting: z.number().int(),
+});
+
+export const SyncStatusValue = z.object({
+  registered: z.boolean(),
+  username: z.string().nullable(),
+  server: z.string().nullable(),
+  /** null until the first attempt. */
+  online: z.boolean().nullable(),
+  syncing: z.boolean(),
+  lastSyncAt: z.number().int().nullable(),
+  lastError: z.string().nullable(),
+  nextSyncAt: z.number().int().nullable(),
+  pending: z.number().int(),
+  failed: z.number().int(),
+  unread: z.number().int(),
+});
+
+export const messagingChannels = {
+  /** Registers this device with the app's key service (user/register, gen-jwt, inbox upload). Needs the keys unlocked. */
+  'device:register': call(
+    z
+      .object({
+        server: z.string().url().max(500),
+        appId: z.string().min(3).max(64),
+        serverKey: z.string().min(8).max(256),
+        clientKey: z.string().min(8).max(256).optional(),
+        username: Username,
+      })
+      .strict(),
+    z.object({ userId: z.string(), username: z.string(), server: z.string(), newInbox: z.boolean() }),
+  ),
+  /** Looks a user up in the directory (checking their signed keys) and stores them as a contact. */
+  'contacts:lookup': call(z.object({ username: Username }).strict(), ContactValue),
+  'contacts:list': call(z.object({}).strict(), z.array(ContactValue)),
+  /** The user compared the safety number: verified, if `fingerprint` is still the contact's key. */
+  'contacts:verify': call(z.object({ userId: PeerId, fingerprint: Fingerprint }).strict(), ContactValue),
+  /** The user saw the key-change warning (the contact stays unverified). */
+  'contacts:acknowledgeKeyChange': call(z.object({ userId: PeerId }).strict(), ContactValue),
+  /** Seals and queues a message, online or not; sync sends it. Attachments: CLI only (paths never come from the renderer). */
+  'messages:send': call(
+    z.object({ to: z.array(Username).min(1).max(100), subject: z.string().max(500).optional(), text: z.string().max(1_000_000) }).strict(),
+    z.object({ messageIds: z.array(z.number().int()), clientIds: z.array(z.string()) }),
+  ),
+  /** Newest first; `query` searches subjects, texts and attachment names (decrypted in memory only). */
+  'messages:list': call(
+    z
+      .object({
+        peer: PeerId.optional(),
+        query: z.string().min(1).max(200).optional(),
+        beforeId: MessageId.optional(),
+        limit: z.number().int().min(1).max(1000).optional(),
+        unreadOnly: z.boolean().optional(),
+      })
+      .strict(),
+    z.array(MessageValue),
+  ),
+  'messages:read': call(z.object({ id: MessageId, markRead: z.boolean().optional() }).strict(), MessageValue),
+  'messages:markRead': call(
+    z.union([z.object({ ids: z.array(MessageId).min(1).max(10_000) }).strict(), z.object({ peer: PeerId }).strict()]),
+    z.object({ changed: z.number().int() }),
+  ),
+  /** "Retry" a failed message / "send now" one waiting message (or all without `id`): due now, then a sync. */
+  'messages:retry': call(z.object({ id: MessageId.optional() }).strict(), z.object({ requeued: z.number().int() })),
+  /** Sync now: send the outbox, pull and open the inbox. -200 when the key service cannot be reached. */
+  'sync:now': call(z.object({}).strict(), SyncReportValue),
+  'sync:status': call(z.object({}).strict(), SyncStatusValue),
+} as const;
