@@ -1,45 +1,117 @@
-import { useCallback, useEffect, useState } from 'react';
+/**
+ * The app's frame: asks the engine for its status, then shows first run,
+ * unlock, or the unlocked shell (vault, audit, settings, ...). Status is
+ * polled so an auto-lock (idle timer, OS lock) shows the unlock screen
+ * without a click; polling does not count as activity in the engine.
+ */
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Output } from '../../shared/contract';
 import { sealpost } from './bridge';
-import { describeError, type UiError } from './errors';
-import { FirstRun } from './screens/FirstRun';
-import { Unlock } from './screens/Unlock';
-import { Home } from './screens/Home';
 import { ErrorBanner } from './components/ErrorBanner';
+import { call } from './lib/call';
+import type { UiError } from './errors';
+import { Audit } from './screens/Audit';
+import { FirstRun } from './screens/FirstRun';
+import { Settings } from './screens/Settings';
+import { Unlock } from './screens/Unlock';
+import { Vault } from './screens/Vault';
 
-type Status = Output<'engine:status'>;
+export type Status = Output<'engine:status'>;
+type Screen = 'vault' | 'audit' | 'settings';
+
+const SCREENS: { id: Screen; label: string }[] = [
+  { id: 'vault', label: 'Vault' },
+  { id: 'audit', label: 'Audit log' },
+  { id: 'settings', label: 'Settings' },
+];
+
+const POLL_MS = 2000;
 
 export function App() {
   const [status, setStatus] = useState<Status | null>(null);
   const [error, setError] = useState<UiError | null>(null);
+  const [screen, setScreen] = useState<Screen>('vault');
+  /** True from the first sight of a profile without identity until first run says done. */
+  const [onboarding, setOnboarding] = useState(false);
+  /** Why the last lock happened, when the UI did not ask for it. */
+  const [lockNote, setLockNote] = useState<string | null>(null);
+  const wasUnlocked = useRef(false);
+  const manualLock = useRef(false);
 
   const refresh = useCallback(async () => {
-    const result = await sealpost.engine.status({});
-    if (result.code === 0) {
-      setStatus(result.value);
-      setError(null);
-    } else setError(describeError(result));
+    const r = await call(sealpost.engine.status({}));
+    if (!r.ok) {
+      setError(r.error);
+      return;
+    }
+    setError(null);
+    setStatus(r.value);
+    if (!r.value.hasIdentity) setOnboarding(true);
+    if (wasUnlocked.current && !r.value.unlocked) {
+      setLockNote(manualLock.current ? null : 'Sealpost locked itself after a while without use.');
+      manualLock.current = false;
+    }
+    if (r.value.unlocked) setLockNote(null);
+    wasUnlocked.current = r.value.unlocked;
   }, []);
 
   useEffect(() => {
     void refresh();
-    const timer = setInterval(() => void refresh(), 5000);
+    const timer = setInterval(() => void refresh(), POLL_MS);
     return () => clearInterval(timer);
   }, [refresh]);
 
+  async function lock() {
+    manualLock.current = true;
+    await call(sealpost.session.lock({}));
+    await refresh();
+  }
+
+  const unlocked = !!status && status.hasIdentity && status.unlocked && !onboarding;
+
   return (
     <div className="app">
+      <a className="skip" href="#content">Skip to content</a>
       <header className="topbar">
         <h1>Sealpost</h1>
-        {status && <span className="badge">{status.unlocked ? 'Unlocked' : status.hasIdentity ? 'Locked' : 'New'}</span>}
-        {status && <span className="muted">Keychain: {status.keychainBackend === 'secret-service' ? 'system keychain' : 'PIN-protected file'}</span>}
+        {status && (
+          <span className={`badge ${status.unlocked ? 'badge-ok' : ''}`} data-testid="lock-state">
+            {status.unlocked ? 'Unlocked' : status.hasIdentity ? 'Locked' : 'New'}
+          </span>
+        )}
+        {status && <span className="muted small">Keys kept in: {status.keychainBackend === 'secret-service' ? 'the system keychain' : 'a PIN-protected file'}</span>}
+        <span className="spacer" />
+        {unlocked && (
+          <button type="button" className="secondary" onClick={() => void lock()}>
+            Lock now
+          </button>
+        )}
       </header>
+      {unlocked && (
+        <nav aria-label="Main" className="mainnav">
+          {SCREENS.map((s) => (
+            <button key={s.id} type="button" className="navbtn" aria-current={screen === s.id ? 'page' : undefined} onClick={() => setScreen(s.id)}>
+              {s.label}
+            </button>
+          ))}
+        </nav>
+      )}
       {error && <ErrorBanner error={error} />}
-      <main>
+      <main id="content" tabIndex={-1}>
         {!status && !error && <p aria-busy="true">Starting…</p>}
-        {status && !status.hasIdentity && <FirstRun onDone={refresh} />}
-        {status && status.hasIdentity && !status.unlocked && <Unlock status={status} onDone={refresh} />}
-        {status && status.unlocked && <Home status={status} onChange={refresh} />}
+        {status && (onboarding || !status.hasIdentity) && (
+          <FirstRun
+            onChange={refresh}
+            onDone={() => {
+              setOnboarding(false);
+              void refresh();
+            }}
+          />
+        )}
+        {status && status.hasIdentity && !status.unlocked && !onboarding && <Unlock status={status} note={lockNote} onDone={refresh} />}
+        {unlocked && screen === 'vault' && <Vault />}
+        {unlocked && screen === 'audit' && <Audit />}
+        {unlocked && screen === 'settings' && <Settings status={status} onChange={refresh} />}
       </main>
     </div>
   );

@@ -1,56 +1,134 @@
-import { useState, type FormEvent } from 'react';
+/**
+ * First run: choose a PIN (or knowingly skip it), make the keys on this
+ * device (with progress: RSA generation takes a few seconds), connect to a key
+ * service or stay local, then see the safety number.
+ */
+import { useEffect, useState, type FormEvent } from 'react';
 import { sealpost } from '../bridge';
-import { describeError, type UiError } from '../errors';
 import { ErrorBanner } from '../components/ErrorBanner';
+import { PinField } from '../components/PinField';
+import { SafetyNumber } from '../components/SafetyNumber';
+import type { UiError } from '../errors';
+import { call } from '../lib/call';
+import { ConnectKeyService } from './ConnectKeyService';
 
-export function FirstRun({ onDone }: { onDone: () => void }) {
+type Step = 'pin' | 'skip-warning' | 'creating' | 'connect' | 'done';
+
+const CREATE_STAGES = ['Making your recovery seed', 'Deriving your signing identity', 'Generating your encryption key pair', 'Sealing the keys with your PIN'];
+
+export function FirstRun({ onDone, onChange }: { onDone: () => void; onChange: () => void }) {
+  const [step, setStep] = useState<Step>('pin');
   const [pin, setPin] = useState('');
   const [confirm, setConfirm] = useState('');
-  const [busy, setBusy] = useState(false);
   const [error, setError] = useState<UiError | null>(null);
+  const [stage, setStage] = useState(0);
   const [safety, setSafety] = useState<string | null>(null);
+  const [pinChosen, setPinChosen] = useState('');
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    if (pin !== confirm) {
-      setError({ text: 'The two PINs differ.', details: 'InvalidPin' });
+  // The engine makes the keys in one call; the stages advance on a timer so the
+  // wait reads as progress. They never claim "done": that is the call returning.
+  useEffect(() => {
+    if (step !== 'creating') return;
+    setStage(0);
+    const timer = setInterval(() => setStage((s) => Math.min(s + 1, CREATE_STAGES.length - 1)), 900);
+    return () => clearInterval(timer);
+  }, [step]);
+
+  async function create(chosen: string) {
+    setError(null);
+    setStep('creating');
+    const r = await call(sealpost.identity.create({ pin: chosen }));
+    if (!r.ok) {
+      setError(r.error);
+      setStep('pin');
       return;
     }
-    setBusy(true);
-    setError(null);
-    const result = await sealpost.identity.create({ pin });
-    setBusy(false);
-    if (result.code === 0) setSafety(result.value.safetyNumber);
-    else setError(describeError(result));
+    setPinChosen(chosen);
+    setSafety(r.value.safetyNumber);
+    setStep('connect');
+    onChange();
   }
 
-  if (safety) {
+  function submitPin(event: FormEvent) {
+    event.preventDefault();
+    if (!/^[0-9]{4,12}$/.test(pin)) {
+      setError({ text: 'A PIN is 4 to 12 digits.', details: 'InvalidPin (-101): checked before sending' });
+      return;
+    }
+    if (pin !== confirm) {
+      setError({ text: 'The two PINs are not the same. Type them again.', details: 'InvalidPin (-101): confirmation differs' });
+      return;
+    }
+    void create(pin);
+  }
+
+  if (step === 'creating') {
     return (
-      <section className="card">
+      <section className="card narrow" aria-live="polite">
+        <h2>Making your keys</h2>
+        <p>{CREATE_STAGES[stage]}…</p>
+        <progress aria-label="Making your keys" max={CREATE_STAGES.length} value={stage + 0.5} />
+        <p className="muted small">Your keys are made on this device. Nothing readable leaves it.</p>
+      </section>
+    );
+  }
+
+  if (step === 'connect') {
+    return <ConnectKeyService pin={pinChosen} onDone={() => setStep('done')} />;
+  }
+
+  if (step === 'done' && safety) {
+    return (
+      <section className="card narrow">
         <h2>Your identity is ready</h2>
-        <p>Your safety number — people you talk to can compare it with what their Sealpost shows for you:</p>
-        <pre className="safety" data-testid="safety-number">{safety}</pre>
-        <button onClick={onDone}>Continue</button>
+        <p>This is your safety number. The people you write to see the same number for you in Sealpost; comparing it (in person or on a call) proves nobody is in between.</p>
+        <SafetyNumber value={safety} testId="safety-number" />
+        {pinChosen === '0' && <p className="warning">You chose no PIN. You can set one any time in Settings.</p>}
+        <button type="button" onClick={onDone} autoFocus>
+          Open Sealpost
+        </button>
+      </section>
+    );
+  }
+
+  if (step === 'skip-warning') {
+    return (
+      <section className="card narrow" role="alertdialog" aria-labelledby="skip-title" aria-describedby="skip-text">
+        <h2 id="skip-title">Use Sealpost without a PIN?</h2>
+        <p id="skip-text" className="warning">
+          Without a PIN, anyone who can use this computer account — or copy its files — can open your keys, read your vault and send messages as you. The keys are
+          still kept in your keychain, but nothing else protects them.
+        </p>
+        <div className="row">
+          <button type="button" onClick={() => setStep('pin')} autoFocus>
+            Go back and choose a PIN
+          </button>
+          <button type="button" className="danger" onClick={() => void create('0')}>
+            Continue without a PIN
+          </button>
+        </div>
       </section>
     );
   }
 
   return (
-    <form className="card" onSubmit={submit}>
-      <h2>Create your identity</h2>
-      <p>Your keys are made on this device and never leave it readable. Choose a PIN of 4–12 digits to protect them.</p>
-      <label>
-        PIN
-        <input type="password" inputMode="numeric" autoComplete="new-password" value={pin} onChange={(e) => setPin(e.target.value)} autoFocus />
-      </label>
-      <label>
-        Confirm PIN
-        <input type="password" inputMode="numeric" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
-      </label>
-      <p className="muted">Enter 0 to use no PIN. That is weaker: anyone with access to this computer account can open your keys.</p>
+    <form className="card narrow" onSubmit={submitPin} aria-labelledby="firstrun-title">
+      <h2 id="firstrun-title">Create your identity</h2>
+      <p>Sealpost makes your keys on this device and keeps them in your keychain. Choose a PIN of 4 to 12 digits: it is asked when you unlock Sealpost.</p>
+      <PinField label="PIN" value={pin} onChange={setPin} autoComplete="new-password" autoFocus describedBy="pin-help" />
+      <PinField label="Repeat the PIN" value={confirm} onChange={setConfirm} autoComplete="new-password" />
+      <p id="pin-help" className="muted small">
+        10 wrong PINs in a row erase the keys on this device (after a growing wait from the 5th). Keep your recovery words safe.
+      </p>
       {error && <ErrorBanner error={error} />}
-      <button type="submit" disabled={busy || !pin}>{busy ? 'Making your keys…' : 'Create identity'}</button>
-      {busy && <progress aria-label="Making keys" />}
+      <div className="row">
+        <button type="submit" disabled={!pin}>
+          Create identity
+        </button>
+        <button type="button" className="link" onClick={() => setStep('skip-warning')}>
+          Skip the PIN…
+        </button>
+      </div>
     </form>
   );
 }

@@ -1,47 +1,90 @@
-import { useState, type FormEvent } from 'react';
-import type { Output } from '../../../shared/contract';
+/**
+ * Unlock: the PIN, how many tries are left before the keys on this device are
+ * erased, the wait after repeated wrong PINs (counted down here from the
+ * engine's retryAfterMs), and a louder warning when few tries remain.
+ */
+import { useEffect, useState, type FormEvent } from 'react';
+import type { Status } from '../App';
 import { sealpost } from '../bridge';
-import { describeError, type UiError } from '../errors';
 import { ErrorBanner } from '../components/ErrorBanner';
+import { PinField } from '../components/PinField';
+import type { UiError } from '../errors';
+import { call } from '../lib/call';
 
-export function Unlock({ status, onDone }: { status: Output<'engine:status'>; onDone: () => void }) {
+const WARN_AT = 3;
+
+export function Unlock({ status, note, onDone }: { status: Status; note: string | null; onDone: () => void }) {
   const [pin, setPin] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<UiError | null>(null);
+  const [waitUntil, setWaitUntil] = useState(0);
+  const [now, setNow] = useState(() => Date.now());
+
+  // The engine's retryAfterMs is relative to when status was read.
+  useEffect(() => {
+    if (status.retryAfterMs > 0) setWaitUntil(Date.now() + status.retryAfterMs);
+  }, [status.retryAfterMs]);
+
+  useEffect(() => {
+    if (waitUntil <= Date.now()) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [waitUntil]);
+
+  const waitS = Math.max(0, Math.ceil((waitUntil - now) / 1000));
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     setBusy(true);
-    const result = await sealpost.session.authenticate({ pin });
+    const r = await call(sealpost.session.authenticate({ pin }));
     setBusy(false);
     setPin('');
-    if (result.code === 0) onDone();
-    else {
-      setError(describeError(result));
-      onDone();
-    }
+    setError(r.ok ? null : r.error);
+    onDone();
   }
 
   if (status.wiped) {
     return (
-      <section className="card">
-        <h2>Keys erased</h2>
-        <p>Too many wrong PINs were entered, so the keys on this device were erased. Restore them with your recovery words.</p>
+      <section className="card narrow" role="alert">
+        <h2>The keys on this device were erased</h2>
+        <p>Too many wrong PINs were entered in a row, so Sealpost erased the sealed keys on this device. Your vault file is still here, but it cannot be opened without them.</p>
+        <p>Restore your identity with your 24 recovery words (command line: <code>sealpost restore</code>), then unlock with a new PIN.</p>
       </section>
     );
   }
 
+  const few = status.attemptsLeft <= WARN_AT;
   return (
-    <form className="card" onSubmit={submit}>
-      <h2>Unlock Sealpost</h2>
-      <label>
-        PIN
-        <input type="password" inputMode="numeric" autoComplete="current-password" value={pin} onChange={(e) => setPin(e.target.value)} autoFocus />
-      </label>
-      <p className="muted" data-testid="attempts-left">{status.attemptsLeft} attempts left before the keys on this device are erased.</p>
-      {status.retryAfterMs > 0 && <p className="warning">Too many wrong PINs: try again in {Math.ceil(status.retryAfterMs / 1000)} s.</p>}
+    <form className="card narrow" onSubmit={submit} aria-labelledby="unlock-title">
+      <h2 id="unlock-title">Unlock Sealpost</h2>
+      {note && (
+        <p className="notice" role="status">
+          {note}
+        </p>
+      )}
+      {status.pinDisabled ? (
+        <p>No PIN is set on this device: enter 0 to unlock.</p>
+      ) : (
+        <p>Enter your PIN to open your keys.</p>
+      )}
+      <PinField label="PIN" value={pin} onChange={setPin} autoComplete="current-password" autoFocus describedBy="attempts-left" />
+      <p id="attempts-left" className={few ? 'warning' : 'muted'} data-testid="attempts-left">
+        {status.attemptsLeft} {status.attemptsLeft === 1 ? 'try' : 'tries'} left before the keys on this device are erased.
+      </p>
+      {few && (
+        <p className="warning" role="alert">
+          Careful: after {status.attemptsLeft} more wrong {status.attemptsLeft === 1 ? 'PIN' : 'PINs'} your keys are erased and only your recovery words can bring them back.
+        </p>
+      )}
+      {waitS > 0 && (
+        <p className="warning" role="status" data-testid="retry-wait">
+          Too many wrong PINs: you can try again in {waitS} s.
+        </p>
+      )}
       {error && <ErrorBanner error={error} />}
-      <button type="submit" disabled={busy || !pin || status.retryAfterMs > 0}>{busy ? 'Checking…' : 'Unlock'}</button>
+      <button type="submit" disabled={busy || !pin || waitS > 0}>
+        {busy ? 'Checking…' : 'Unlock'}
+      </button>
     </form>
   );
 }

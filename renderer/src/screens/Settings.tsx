@@ -1,0 +1,191 @@
+/**
+ * Settings: change or disable the PIN, the auto-lock time, where the keys are
+ * kept (the keychain backend in use), the key service, and export of the
+ * public key (the private key is never exported from here).
+ */
+import { useState, type FormEvent } from 'react';
+import type { Output } from '../../../shared/contract';
+import type { Status } from '../App';
+import { sealpost } from '../bridge';
+import { ErrorBanner } from '../components/ErrorBanner';
+import { PinField } from '../components/PinField';
+import { SafetyNumber } from '../components/SafetyNumber';
+import type { UiError } from '../errors';
+import { call } from '../lib/call';
+import { saveFile } from '../lib/download';
+import { KeyServiceSettings } from './KeyServiceSettings';
+
+const AUTO_LOCK_CHOICES: { ms: number; label: string }[] = [
+  { ms: 60_000, label: '1 minute' },
+  { ms: 5 * 60_000, label: '5 minutes' },
+  { ms: 15 * 60_000, label: '15 minutes' },
+  { ms: 60 * 60_000, label: '1 hour' },
+  { ms: 0, label: 'Never (not recommended)' },
+];
+
+function PinSettings({ status, onChange }: { status: Status; onChange: () => void }) {
+  const [oldPin, setOldPin] = useState('');
+  const [newPin, setNewPin] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [disable, setDisable] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [note, setNote] = useState<string | null>(null);
+  const [error, setError] = useState<UiError | null>(null);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setNote(null);
+    const next = disable ? '0' : newPin;
+    if (!disable && !/^[0-9]{4,12}$/.test(newPin)) return setError({ text: 'A PIN is 4 to 12 digits.', details: 'InvalidPin (-101): checked before sending' });
+    if (!disable && newPin !== confirm) return setError({ text: 'The two new PINs are not the same.', details: 'InvalidPin (-101): confirmation differs' });
+    setBusy(true);
+    const r = await call(sealpost.pin.change({ oldPin: status.pinDisabled && !oldPin ? '0' : oldPin, newPin: next }));
+    setBusy(false);
+    setOldPin('');
+    setNewPin('');
+    setConfirm('');
+    if (!r.ok) return setError(r.error);
+    setError(null);
+    setNote(r.value.pinDisabled ? 'The PIN is off. Sealpost is locked: unlock with 0.' : 'PIN changed. Sealpost is locked: unlock with the new PIN.');
+    onChange();
+  }
+
+  return (
+    <form className="card" onSubmit={submit} aria-labelledby="pin-title">
+      <h2 id="pin-title">PIN</h2>
+      {status.pinDisabled && <p className="warning">No PIN is set: anyone who can use this computer account can open your keys.</p>}
+      <PinField label={status.pinDisabled ? 'Current PIN (0 when none)' : 'Current PIN'} value={oldPin} onChange={setOldPin} autoComplete="current-password" />
+      <label className="check">
+        <input type="checkbox" checked={disable} onChange={(e) => setDisable(e.target.checked)} />
+        Turn the PIN off (weaker: your keys are then protected only by this computer account)
+      </label>
+      {!disable && (
+        <>
+          <PinField label="New PIN" value={newPin} onChange={setNewPin} autoComplete="new-password" />
+          <PinField label="Repeat the new PIN" value={confirm} onChange={setConfirm} autoComplete="new-password" />
+        </>
+      )}
+      {error && <ErrorBanner error={error} />}
+      {note && (
+        <p className="ok" role="status">
+          {note}
+        </p>
+      )}
+      <button type="submit" disabled={busy || (!oldPin && !status.pinDisabled)}>
+        {disable ? 'Turn the PIN off' : 'Change PIN'}
+      </button>
+    </form>
+  );
+}
+
+function AutoLock({ status, onChange }: { status: Status; onChange: () => void }) {
+  const preset = AUTO_LOCK_CHOICES.some((c) => c.ms === status.autoLockMs);
+  const [custom, setCustom] = useState(preset ? '' : String(Math.round(status.autoLockMs / 1000)));
+  const [error, setError] = useState<UiError | null>(null);
+  const [note, setNote] = useState<string | null>(null);
+
+  async function set(ms: number) {
+    const r = await call(sealpost.session.setAutoLock({ ms }));
+    if (!r.ok) return setError(r.error);
+    setError(null);
+    setNote(r.value.autoLockMs === 0 ? 'Auto-lock is off.' : `Sealpost locks after ${Math.round(r.value.autoLockMs / 1000)} s without use.`);
+    onChange();
+  }
+
+  return (
+    <section className="card" aria-labelledby="autolock-title">
+      <h2 id="autolock-title">Auto-lock</h2>
+      <p>Sealpost forgets your keys after a while without use, and always when the computer locks or sleeps.</p>
+      <label>
+        Lock after
+        <select value={preset ? String(status.autoLockMs) : 'custom'} onChange={(e) => (e.target.value === 'custom' ? setCustom(String(Math.round(status.autoLockMs / 1000))) : void set(Number(e.target.value)))}>
+          {AUTO_LOCK_CHOICES.map((c) => (
+            <option key={c.ms} value={String(c.ms)}>
+              {c.label}
+            </option>
+          ))}
+          <option value="custom">Other…</option>
+        </select>
+      </label>
+      <form
+        className="row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const s = Number(custom);
+          if (!Number.isInteger(s) || s < 1 || s > 86_400) return setError({ text: 'Enter whole seconds, 1 to 86400.', details: 'InvalidParameter (-29): auto-lock seconds' });
+          void set(s * 1000);
+        }}
+      >
+        <label>
+          Or after this many seconds
+          <input type="number" min={1} max={86400} value={custom} onChange={(e) => setCustom(e.target.value)} />
+        </label>
+        <button type="submit" className="secondary" disabled={!custom}>
+          Set
+        </button>
+      </form>
+      {note && (
+        <p className="ok" role="status">
+          {note}
+        </p>
+      )}
+      {error && <ErrorBanner error={error} />}
+    </section>
+  );
+}
+
+function Keys({ status }: { status: Status }) {
+  const [exported, setExported] = useState<Output<'keys:exportPublic'> | null>(null);
+  const [error, setError] = useState<UiError | null>(null);
+
+  async function exportKey() {
+    const r = await call(sealpost.keys.exportPublic({}));
+    if (!r.ok) return setError(r.error);
+    setExported(r.value);
+    saveFile('sealpost-public-key.pem', r.value.pem, 'application/x-pem-file');
+  }
+
+  return (
+    <section className="card" aria-labelledby="keys-title">
+      <h2 id="keys-title">Your keys</h2>
+      <dl>
+        <dt>Kept in</dt>
+        <dd data-testid="keychain-backend">
+          {status.keychainBackend === 'secret-service'
+            ? 'The system keychain (Secret Service), sealed with your PIN.'
+            : 'A PIN-protected file in your profile folder: no system keychain answered on this computer.'}
+        </dd>
+        {status.did && (
+          <>
+            <dt>Identity (DID)</dt>
+            <dd className="mono">{status.did}</dd>
+          </>
+        )}
+      </dl>
+      <button type="button" onClick={() => void exportKey()}>
+        Export public key
+      </button>
+      {exported && (
+        <>
+          <p className="ok" role="status">
+            Saved sealpost-public-key.pem. Your safety number:
+          </p>
+          <SafetyNumber value={exported.safetyNumber} />
+          <pre className="mono pem">{exported.pem}</pre>
+        </>
+      )}
+      {error && <ErrorBanner error={error} />}
+    </section>
+  );
+}
+
+export function Settings({ status, onChange }: { status: Status; onChange: () => void }) {
+  return (
+    <div className="grid">
+      <PinSettings status={status} onChange={onChange} />
+      <AutoLock status={status} onChange={onChange} />
+      <Keys status={status} />
+      <KeyServiceSettings />
+    </div>
+  );
+}

@@ -1,0 +1,137 @@
+/**
+ * End-to-end harness: a real engine on a throwaway profile (file keychain,
+ * cheap KDF so a PIN check takes milliseconds), served by the real webhost
+ * over loopback, driven in real Chromium (Debian's, via playwright-core).
+ *
+ *   const app = await startApp('alice');
+ *   const page = await app.open(browser);
+ *   await screenshot(page, 'first-run');
+ *   await app.close();
+ *
+ * The UI is the built renderer in out/renderer (`npm test` builds it first).
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { TEST_KDF_PARAMS } from '../../electron/engine/crypto/pin-kdf.js';
+import { openService, type Service } from '../../electron/engine/service/index.js';
+import { startWebhost, type Webhost } from '../../electron/webhost/server.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const RENDERER_DIR = join(ROOT, 'out', 'renderer');
+export const SCREENSHOT_DIR = join(ROOT, 'test-results', 'screenshots');
+
+export function requireBuiltUi(): void {
+  if (!existsSync(join(RENDERER_DIR, 'index.html'))) throw new Error(`No built UI in ${RENDERER_DIR}: run \`npx electron-vite build\` (npm test does) first.`);
+}
+
+export interface RunningApp {
+  name: string;
+  profileDir: string;
+  service: Service;
+  webhost: Webhost;
+  /** A new browser context (own storage) with the app loaded. */
+  open(browser: Browser, options?: { colorScheme?: 'light' | 'dark'; viewport?: { width: number; height: number } }): Promise<Page>;
+  /** Stops the webhost and the engine; the profile stays until dispose(). */
+  stop(): Promise<void>;
+  /** Starts a new engine + webhost on the same profile (an app restart). */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startApp(name: string): Promise<RunningApp> {
+  requireBuiltUi();
+  const profileDir = mkdtempSync(join(tmpdir(), `sealpost-e2e-${name}-`));
+  const contexts: BrowserContext[] = [];
+  const boot = async () => {
+    const service = await openService({ profileDir, actor: 'webhost', keychain: 'file', kdfParams: TEST_KDF_PARAMS });
+    const webhost = await startWebhost({ handlers: service.handlers, rendererDir: RENDERER_DIR });
+    return { service, webhost };
+  };
+  let running = await boot();
+  const app: RunningApp = {
+    name,
+    profileDir,
+    get service() {
+      return running.service;
+    },
+    get webhost() {
+      return running.webhost;
+    },
+    async open(browser, options = {}) {
+      const context = await browser.newContext({
+        colorScheme: options.colorScheme ?? 'light',
+        viewport: options.viewport ?? { width: 1200, height: 860 },
+        acceptDownloads: true,
+      });
+      contexts.push(context);
+      const page = await context.newPage();
+      // A step that cannot happen fails in 15 s, not the test's whole minute.
+      page.setDefaultTimeout(15_000);
+      await page.goto(running.webhost.url);
+      return page;
+    },
+    async stop() {
+      await running.webhost.close();
+      running.service.close();
+    },
+    async restart() {
+      running = await boot();
+    },
+    async close() {
+      for (const c of contexts) await c.close().catch(() => undefined);
+      await running.webhost.close().catch(() => undefined);
+      running.service.close();
+      rmSync(profileDir, { recursive: true, force: true });
+    },
+  };
+  return app;
+}
+
+/** Saves a full-page screenshot as test-results/screenshots/<name>.png (test artifact). */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const path = join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/** Typed steps a user takes, so tests read as the flow they check. */
+export const ui = {
+  async createIdentity(page: Page, pin: string | null) {
+    await page.getByRole('heading', { name: 'Create your identity' }).waitFor();
+    if (pin === null) {
+      await page.getByRole('button', { name: 'Skip the PIN…' }).click();
+      await page.getByRole('button', { name: 'Continue without a PIN' }).click();
+    } else {
+      await page.getByLabel('PIN', { exact: true }).fill(pin);
+      await page.getByLabel('Repeat the PIN').fill(pin);
+      await page.getByRole('button', { name: 'Create identity' }).click();
+    }
+  },
+  async stayLocal(page: Page) {
+    await page.getByRole('heading', { name: 'Connect to a key service' }).waitFor();
+    await page.getByRole('button', { name: 'Stay local for now' }).click();
+  },
+  async finishFirstRun(page: Page) {
+    await page.getByRole('heading', { name: 'Your identity is ready' }).waitFor();
+    await page.getByRole('button', { name: 'Open Sealpost' }).click();
+    await page.getByRole('heading', { name: 'Vault' }).waitFor();
+  },
+  async unlock(page: Page, pin: string) {
+    await page.getByRole('heading', { name: 'Unlock Sealpost' }).waitFor();
+    await page.getByLabel('PIN', { exact: true }).fill(pin);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+  },
+  async goTo(page: Page, screen: 'Vault' | 'Audit log' | 'Settings' | 'Inbox' | 'Contacts') {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: screen }).click();
+  },
+  async newNote(page: Page, title: string, text: string) {
+    await page.getByRole('button', { name: 'New note' }).click();
+    await page.getByLabel('Title', { exact: true }).fill(title);
+    await page.getByLabel('Note', { exact: true }).fill(text);
+    await page.getByRole('button', { name: 'Seal and save' }).click();
+    await page.getByRole('heading', { name: title, level: 2 }).waitFor();
+  },
+};
