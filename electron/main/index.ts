@@ -10,6 +10,8 @@
  */
 import { app, BrowserWindow, powerMonitor } from 'electron';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { TEST_KDF_PARAMS } from '../engine/crypto/pin-kdf.js';
 import { dispatch } from '../engine/dispatch.js';
 import { defaultProfileDir } from '../engine/paths.js';
 import { openService, type Service } from '../engine/service/index.js';
@@ -36,7 +38,15 @@ function showWindow(): void {
 }
 
 async function createWindow(): Promise<void> {
-  service = await openService({ profileDir: defaultProfileDir(), actor: 'ui' });
+  // Same environment as the CLI: SEALPOST_PROFILE, SEALPOST_KEYCHAIN, and the cheap
+  // test KDF only when a test suite asks for it explicitly.
+  const keychain = z.enum(['auto', 'file', 'secret-service']).catch('auto').parse(process.env.SEALPOST_KEYCHAIN ?? 'auto');
+  service = await openService({
+    profileDir: defaultProfileDir(),
+    actor: 'ui',
+    keychain,
+    ...(process.env.SEALPOST_INSECURE_TEST_KDF === '1' && { kdfParams: TEST_KDF_PARAMS }),
+  });
   const handlers = service.handlers;
   registerIpc(handlers, () => mainWindow);
   const lock = () => void handlers['session:lock']({});
@@ -65,7 +75,6 @@ async function createWindow(): Promise<void> {
       webSecurity: true,
       allowRunningInsecureContent: false,
       experimentalFeatures: false,
-      enableBlinkFeatures: '',
       disableBlinkFeatures: 'Auxclick',
       webviewTag: false,
       navigateOnDragDrop: false,
