@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { canonicalJson } from '../shared/canonical-json.js';
 import type { Caller } from './auth/authenticate.js';
-import { AUDIT_GENESIS, type AuditRow, type NewAuditEntry, type Store } from './store/types.js';
+import { AUDIT_GENESIS, type AuditAppend, type AuditRow, type NewAuditEntry, type Store } from './store/types.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -24,6 +24,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** What the request acted on (set by the handler), e.g. "key:12", "item:notes". */
     auditTarget: string | null;
+    /** The handler's write already appended this request's entry (AuditLog.withWrite): onSend adds none. */
+    auditWritten: boolean;
   }
 }
 
@@ -112,6 +114,19 @@ export class AuditLog {
     };
   }
 
+  /**
+   * The entry for a request that is about to succeed, for the store to append
+   * in the same transaction as the handler's write (a send and its audit entry
+   * then cost one commit, not two). The handler sets request.auditWritten
+   * once the write has appended it; if the request fails instead, onSend
+   * writes the failure as usual.
+   */
+  withWrite(request: FastifyRequest, reply: FastifyReply, action: string): AuditAppend {
+    const entry = this.entryFor(request, reply, action);
+    if (entry.status !== 200) throw new RangeError('withWrite is for a request that is about to succeed');
+    return { entry, canonical: canonicalAuditEntry(entry) };
+  }
+
   /** Recomputes a chain from its first entry; stops at the first mismatch or gap. */
   async verify(chain: string): Promise<VerifyResult> {
     let prev = AUDIT_GENESIS;
@@ -138,9 +153,10 @@ export class AuditLog {
    */
   register(app: FastifyInstance): void {
     app.decorateRequest('auditTarget', null);
+    app.decorateRequest('auditWritten', false);
     app.addHook('onSend', async (request, reply, payload) => {
       const action = request.routeOptions.config.audit;
-      if (!action || reply.statusCode === 429) return payload;
+      if (!action || reply.statusCode === 429 || request.auditWritten) return payload;
       try {
         await this.append(this.entryFor(request, reply, action));
       } catch (err) {

@@ -11,7 +11,7 @@ import { CommonQuery, KeyToken, MessagesQuery, SendMessageBody, type MessageOut 
 import type { ServerContext } from '../context.js';
 import { decryptForKey, encryptForKey, parseRsaPublicKey } from '../crypto/online.js';
 import { badRequest, conflict, tooLarge } from '../http/errors.js';
-import type { MessageRow, NewMessage } from '../store/types.js';
+import { auditsInsert, type MessageRow, type NewMessage } from '../store/types.js';
 import { findKey, findKeyForSend, unlockKey } from './key-access.js';
 
 const TokenParams = z.strictObject({ token: KeyToken });
@@ -90,7 +90,7 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
       schema: { params: TokenParams, body: SendMessageBody, querystring: z.strictObject(CommonQuery) },
       preValidation: readMultipart,
     },
-    async (request) => {
+    async (request, reply) => {
       const body = request.body as z.infer<typeof SendMessageBody>;
       const files = request.uploadedFiles ?? [];
       const key = await findKeyForSend(ctx, request, (request.params as { token: string }).token);
@@ -148,7 +148,9 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
       const clientId = body.clientId ?? null;
       // Offline duplicates are compared byte for byte; online ones by a hash of the plaintext (the stored ciphertext is ours).
-      const result = await ctx.store.insertMessages(key.id, messages, clientId, clientId === null || hashParts === null ? null : contentHash(hashParts));
+      const audit = ctx.audit.withWrite(request, reply, 'messages.send');
+      const result = await ctx.store.insertMessages(key.id, messages, clientId, clientId === null || hashParts === null ? null : contentHash(hashParts), audit);
+      request.auditWritten = auditsInsert(result);
       if (result.duplicate && !result.sameContent) {
         throw conflict('clientId was already used for a different message to this key', 'client_id_reused', { MessageId: result.ids[0] ?? null });
       }

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { MIGRATIONS, MIGRATIONS_TABLE, migrationSql } from './schema.js';
 import { COUNTER_UPSERT, DUPLICATE_QUERY, MESSAGE_COLUMNS, SqlStore, messageValues, sameContent, type Row } from './sql-store.js';
-import { MissingRow, type CounterHit, type InsertMessagesResult, type NewAuditEntry, type NewMessage } from './types.js';
+import { MissingRow, auditsInsert, type AuditAppend, type CounterHit, type InsertMessagesResult, type NewAuditEntry, type NewMessage } from './types.js';
 
 /** Arbitrary constant for pg_advisory_lock: one migrator at a time across instances. */
 const MIGRATION_LOCK = 0x5ea1_0057;
@@ -85,7 +85,14 @@ export class PostgresStore extends SqlStore {
     return { ids: rows.map((r) => Number(r.seq)), duplicate: true, sameContent: sameContent(rows, messages, contentHash) };
   }
 
-  async insertMessages(keyId: number, messages: NewMessage[], clientId: string | null, contentHash: Buffer | null): Promise<InsertMessagesResult> {
+  async insertMessages(keyId: number, messages: NewMessage[], clientId: string | null, contentHash: Buffer | null, audit?: AuditAppend): Promise<InsertMessagesResult> {
+    const result = await this.insertMessagesOnly(keyId, messages, clientId, contentHash);
+    // Its own statement: the audit head's row lock is not held while the message insert runs.
+    if (audit && auditsInsert(result)) await this.appendAudit(audit.entry, audit.canonical);
+    return result;
+  }
+
+  private async insertMessagesOnly(keyId: number, messages: NewMessage[], clientId: string | null, contentHash: Buffer | null): Promise<InsertMessagesResult> {
     if (messages.length === 1) {
       // One statement: bump the key's counter (row lock until commit) and insert.
       const values = messageValues(keyId, 0, messages[0]!, clientId, 0, contentHash);

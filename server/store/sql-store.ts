@@ -1,6 +1,7 @@
 import type {
   AppRow,
   AppSummary,
+  AuditAppend,
   AuditRow,
   CounterHit,
   DeviceAuthRow,
@@ -164,7 +165,7 @@ export abstract class SqlStore implements Store {
   abstract readonly kind: StoreKind;
   abstract migrate(): Promise<void>;
   abstract close(): Promise<void>;
-  abstract insertMessages(keyId: number, messages: NewMessage[], clientId: string | null, contentHash: Buffer | null): Promise<InsertMessagesResult>;
+  abstract insertMessages(keyId: number, messages: NewMessage[], clientId: string | null, contentHash: Buffer | null, audit?: AuditAppend): Promise<InsertMessagesResult>;
   abstract appendAudit(entry: NewAuditEntry, canonical: Buffer): Promise<number>;
   abstract incrementCounters(hits: CounterHit[]): Promise<Map<string, number>>;
 

@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, MIGRATIONS_TABLE, migrationSql } from './schema.js';
 import { COUNTER_UPSERT, DUPLICATE_QUERY, MESSAGE_COLUMNS, SqlStore, messageValues, sameContent, type Row } from './sql-store.js';
-import { AUDIT_GENESIS, MissingRow, type CounterHit, type InsertMessagesResult, type NewAuditEntry, type NewMessage } from './types.js';
+import { AUDIT_GENESIS, MissingRow, auditsInsert, type AuditAppend, type CounterHit, type InsertMessagesResult, type NewAuditEntry, type NewMessage } from './types.js';
 
 /**
  * The embedded store: one SQLite file through better-sqlite3 (WAL mode,
@@ -337,50 +337,59 @@ export class SqliteStore extends SqlStore {
     this.db.close();
   }
 
-  insertMessages(keyId: number, messages: NewMessage[], clientId: string | null, contentHash: Buffer | null): Promise<InsertMessagesResult> {
+  insertMessages(keyId: number, messages: NewMessage[], clientId: string | null, contentHash: Buffer | null, audit?: AuditAppend): Promise<InsertMessagesResult> {
     return this.write(() => {
-      // Writers are serialized (one connection's batch, or BEGIN IMMEDIATE across
-      // processes), so MAX(seq) + 1 inside the transaction is the next MessageId.
-      const sql = `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE key_id = $1),
-        $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (key_id, client_id, part) DO NOTHING RETURNING seq`;
-      const ids: number[] = [];
-      for (const [part, m] of messages.entries()) {
-        let row: Row | undefined;
-        try {
-          row = this.allSync(sql, messageValues(keyId, 0, m, clientId, part, contentHash))[0];
-        } catch (error) {
-          if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new MissingRow('key not found');
-          throw error;
-        }
-        if (!row) {
-          // clientId seen before: this send was stored already.
-          const existing = this.allSync(DUPLICATE_QUERY, [keyId, clientId]);
-          return { ids: existing.map((r) => Number(r.seq)), duplicate: true, sameContent: sameContent(existing, messages, contentHash) };
-        }
-        ids.push(Number(row.seq));
-      }
-      return { ids, duplicate: false, sameContent: true };
+      const result = this.insertMessagesInTx(keyId, messages, clientId, contentHash);
+      // The send and its audit entry commit together (one group commit, not two).
+      if (audit && auditsInsert(result)) this.appendAuditInTx(audit.entry, audit.canonical);
+      return result;
     });
   }
 
-  appendAudit(e: NewAuditEntry, canonical: Buffer): Promise<number> {
-    return this.write(() => {
-      // The chain head is read once per batch and written back before COMMIT (commitOps).
-      const heads = this.heads!;
-      let head = heads.get(e.chain);
-      if (!head) {
-        const row = this.allSync('SELECT seq, hash FROM audit_heads WHERE chain = $1', [e.chain])[0];
-        head = row ? { seq: Number(row.seq), hash: row.hash as Buffer } : { seq: 0, hash: AUDIT_GENESIS };
+  private insertMessagesInTx(keyId: number, messages: NewMessage[], clientId: string | null, contentHash: Buffer | null): InsertMessagesResult {
+    // Writers are serialized (one connection's batch, or BEGIN IMMEDIATE across
+    // processes), so MAX(seq) + 1 inside the transaction is the next MessageId.
+    const sql = `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE key_id = $1),
+      $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (key_id, client_id, part) DO NOTHING RETURNING seq`;
+    const ids: number[] = [];
+    for (const [part, m] of messages.entries()) {
+      let row: Row | undefined;
+      try {
+        row = this.allSync(sql, messageValues(keyId, 0, m, clientId, part, contentHash))[0];
+      } catch (error) {
+        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new MissingRow('key not found');
+        throw error;
       }
-      const next = { seq: head.seq + 1, hash: createHash('sha256').update(head.hash).update(canonical).digest() };
-      this.runSync(
-        `INSERT INTO audit_log (chain, seq, ts, user_id, device_id, actor, action, target, result, status, ip, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-        [e.chain, next.seq, e.ts, e.userId, e.deviceId, e.actor, e.action, e.target, e.result, e.status, e.ip, next.hash],
-      );
-      heads.set(e.chain, next);
-      return next.seq;
-    });
+      if (!row) {
+        // clientId seen before: this send was stored already.
+        const existing = this.allSync(DUPLICATE_QUERY, [keyId, clientId]);
+        return { ids: existing.map((r) => Number(r.seq)), duplicate: true, sameContent: sameContent(existing, messages, contentHash) };
+      }
+      ids.push(Number(row.seq));
+    }
+    return { ids, duplicate: false, sameContent: true };
+  }
+
+  appendAudit(e: NewAuditEntry, canonical: Buffer): Promise<number> {
+    return this.write(() => this.appendAuditInTx(e, canonical));
+  }
+
+  /** Inside a group commit: the chain head is read once per batch and written back before COMMIT (commitOps). */
+  private appendAuditInTx(e: NewAuditEntry, canonical: Buffer): number {
+    const heads = this.heads!;
+    let head = heads.get(e.chain);
+    if (!head) {
+      const row = this.allSync('SELECT seq, hash FROM audit_heads WHERE chain = $1', [e.chain])[0];
+      head = row ? { seq: Number(row.seq), hash: row.hash as Buffer } : { seq: 0, hash: AUDIT_GENESIS };
+    }
+    const next = { seq: head.seq + 1, hash: createHash('sha256').update(head.hash).update(canonical).digest() };
+    this.runSync(
+      `INSERT INTO audit_log (chain, seq, ts, user_id, device_id, actor, action, target, result, status, ip, hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [e.chain, next.seq, e.ts, e.userId, e.deviceId, e.actor, e.action, e.target, e.result, e.status, e.ip, next.hash],
+    );
+    heads.set(e.chain, next);
+    return next.seq;
   }
 
   incrementCounters(hits: CounterHit[]): Promise<Map<string, number>> {

@@ -160,6 +160,17 @@ export interface NewAuditEntry {
   ip: string;
 }
 
+/** An audit entry and its canonical bytes (audit.ts), to append together with a write. */
+export interface AuditAppend {
+  entry: NewAuditEntry;
+  canonical: Buffer;
+}
+
+/** Whether insertMessages appends the `audit` it was given: always, except for a clientId reused with different content. */
+export function auditsInsert(result: InsertMessagesResult): boolean {
+  return !result.duplicate || result.sameContent;
+}
+
 export interface AuditRow extends NewAuditEntry {
   seq: number;
   hash: Buffer;
@@ -214,8 +225,14 @@ export interface Store {
    * clientId, a second call with the same (key, clientId) stores nothing and
    * returns the first call's ids, and whether the content was the same (by
    * `contentHash` when given, else byte for byte).
+   *
+   * `audit`, when given, is appended to its chain unless the result is a
+   * duplicate with different content (the caller refuses that one and audits
+   * it itself). SQLite appends it in the same transaction as the messages;
+   * PostgreSQL right after them, and a failure there rejects the call (a
+   * retry with the same clientId is deduped and appends it then).
    */
-  insertMessages(keyId: number, messages: NewMessage[], clientId: string | null, contentHash: Buffer | null): Promise<InsertMessagesResult>;
+  insertMessages(keyId: number, messages: NewMessage[], clientId: string | null, contentHash: Buffer | null, audit?: AuditAppend): Promise<InsertMessagesResult>;
   /** Messages with MessageId > after, oldest first. */
   listMessages(keyId: number, after: number, limit: number): Promise<MessageRow[]>;
 

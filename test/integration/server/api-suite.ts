@@ -389,6 +389,8 @@ export function defineApiSuite(label: string, env: () => SuiteEnv): void {
 
       it('dedupes on clientId per key: a retry gets the same MessageId, a different message with it is a 409', async () => {
         const body = { encryptedmessage: 'ZGVkdXBl', encryptionkey: 'a2V5', clientId: 'outbox-42' };
+        const sendsAudited = async () => (await ks.server.store.listAudit(ks.app.appId, null, 0, 100_000)).filter((e) => e.action === 'messages.send' && e.deviceId === bob.deviceId);
+        const auditedBefore = (await sendsAudited()).length;
         const first = await ks.request<{ MessageId: number; duplicate: boolean }>('PUT', `/v1/keys/${inbox}/messages`, { jwt: bob.jwt, body });
         const retry = await ks.request<{ MessageId: number; duplicate: boolean }>('PUT', `/v1/keys/${inbox}/messages`, { jwt: bob.jwt, body });
         expect(retry.json.MessageId).toBe(first.json.MessageId);
@@ -400,6 +402,10 @@ export function defineApiSuite(label: string, env: () => SuiteEnv): void {
           Array.from({ length: 8 }, () => ks.request<{ MessageId: number }>('PUT', `/v1/keys/${inbox}/messages`, { jwt: bob.jwt, body: { ...body, clientId: 'outbox-43' } })),
         );
         expect(new Set(concurrent.map((r) => r.json.MessageId)).size).toBe(1);
+        // Every send is audited once: stored and deduped ones with the message, the refused one by the hook.
+        const audited = (await sendsAudited()).slice(auditedBefore);
+        expect(audited.map((e) => e.status).sort()).toEqual([200, 200, ...Array<number>(8).fill(200), 409].sort());
+        expect((await ks.server.admin.verifyAudit(ks.app.appId)).ok).toBe(true);
       });
 
       it('accepts XML and form bodies for keys and messages', async () => {

@@ -168,7 +168,8 @@ export function defineSafetySuite(label: string, env: () => SuiteEnv): void {
     });
 
     it('rate-limits per IP and per device with 429 and Retry-After; wrong secrets lock a key', async () => {
-      const limited = await startKeyService({ ...(await env().freshStore()), rateLimit: { perIp: 30, perDevice: 8, secretFailures: 3, windowSeconds: 60 } });
+      // Day-long windows: with 60 s ones a slow run could straddle a window boundary and see the counts reset.
+      const limited = await startKeyService({ ...(await env().freshStore()), rateLimit: { perIp: 30, perDevice: 8, secretFailures: 3, windowSeconds: 86_400 } });
       try {
         const dev = await limited.registerDevice('limited');
         const k = await limited.request<{ token: string }>('POST', '/v1/keys', { jwt: dev.jwt, body: { publickey: dev.rsaPublicPem, privatekeyhash: dev.privateKeyHash } });
@@ -187,7 +188,7 @@ export function defineSafetySuite(label: string, env: () => SuiteEnv): void {
       } finally {
         await limited.close();
       }
-      const locking = await startKeyService({ ...(await env().freshStore()), rateLimit: { secretFailures: 3 } });
+      const locking = await startKeyService({ ...(await env().freshStore()), rateLimit: { secretFailures: 3, windowSeconds: 86_400 } });
       try {
         const dev = await locking.registerDevice('locking');
         const k = await locking.request<{ token: string }>('POST', '/v1/keys', { jwt: dev.jwt, body: { publickey: dev.rsaPublicPem, privatekeyhash: dev.privateKeyHash } });
