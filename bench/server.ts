@@ -3,8 +3,9 @@
  *
  * Phases (each ~10 s, same connection count):
  *   1. bare Fastify, same machine: PUT /bare with the same ~2 KiB JSON body
- *      (reference for sends) and GET /bare returning a body the size of a
- *      real messages page (reference for gets);
+ *      (reference for sends; run before and after the SQLite phase, mean
+ *      used) and GET /bare returning a body the size of a real messages page
+ *      (reference for gets);
  *   2. SQLite: send-encrypted-message (PUT /v1/keys/{token}/messages with a
  *      device JWT, ~2 KiB encryptedmessage, a unique clientId each), then every
  *      acknowledged MessageId is read back, then get-encrypted-messages
@@ -218,22 +219,49 @@ async function benchStore(label: string, config: ServeConfig): Promise<StoreFigu
 
 const rate = (r: CannonResult) => round(r.requests.average, 1);
 
+/** Two runs of the same phase as one: mean rate and CPU per request; errors summed. */
+function meanOf(a: Measured, b: Measured): Measured & { runs: [number, number] } {
+  return {
+    ...a,
+    requests: { ...a.requests, average: (a.requests.average + b.requests.average) / 2, total: a.requests.total + b.requests.total },
+    errors: a.errors + b.errors,
+    timeouts: a.timeouts + b.timeouts,
+    non2xx: a.non2xx + b.non2xx,
+    mismatches: a.mismatches + b.mismatches,
+    cpuPerReq: round((a.cpuPerReq + b.cpuPerReq) / 2, 1),
+    runs: [rate(a), rate(b)],
+  };
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sealpost-bench-'));
   let pg: TestPostgres | null = null;
   try {
+    // The bare PUT reference runs before and after the SQLite phase and the mean is used: on a
+    // shared machine the load can change between phases, and a single run on one side skews the ratio.
+    const barePutPhase = (url: string) => cannon(url, { method: 'PUT', path: '/bare', headers: { 'content-type': 'application/json' }, body: sendBody() }, { idReplacement: true });
+    const bareBefore = await startChild({ kind: 'bare', getBytes: 0 });
+    let barePutBefore: Measured;
+    try {
+      process.stdout.write('bare fastify: put…\n');
+      barePutBefore = await measured(bareBefore.child, () => barePutPhase(bareBefore.url));
+    } finally {
+      await stopChild(bareBefore.child);
+    }
+
     const sqlite = await benchStore('sqlite', { kind: 'sqlite', db: join(dir, 'bench.db') });
 
     const bare = await startChild({ kind: 'bare', getBytes: sqlite.getBytes });
-    let barePut: Measured;
+    let barePutAfter: Measured;
     let bareGet: Measured;
     try {
       process.stdout.write('bare fastify: put, get…\n');
-      barePut = await measured(bare.child, () => cannon(bare.url, { method: 'PUT', path: '/bare', headers: { 'content-type': 'application/json' }, body: sendBody() }, { idReplacement: true }));
+      barePutAfter = await measured(bare.child, () => barePutPhase(bare.url));
       bareGet = await measured(bare.child, () => cannon(bare.url, { method: 'GET', path: '/bare' }));
     } finally {
       await stopChild(bare.child);
     }
+    const barePut = meanOf(barePutBefore!, barePutAfter!);
 
     let postgres: StoreFigures | null = null;
     let pgNote = '';
@@ -264,20 +292,21 @@ async function main(): Promise<void> {
       server_send: {
         value: rate(sqlite.send),
         unit: 'req/s',
-        bare: rate(barePut!),
-        vs_bare: round(sqlite.send.requests.average / barePut!.requests.average),
+        bare: rate(barePut),
+        vs_bare: round(sqlite.send.requests.average / barePut.requests.average),
         errors: errorsOf(sqlite.send),
         p50_ms: sqlite.send.latency.p50,
         p99_ms: sqlite.send.latency.p99,
         cpu_us_per_req: sqlite.send.cpuPerReq,
-        bare_cpu_us_per_req: barePut!.cpuPerReq,
+        bare_cpu_us_per_req: barePut.cpuPerReq,
         stored: sqlite.stored,
         sent: sqlite.sent,
         acked_missing: sqlite.ackedMissing,
-        bare_route: 'PUT /bare, same ~2 KiB JSON body',
+        bare_runs: barePut.runs.join(' / '),
+        bare_route: 'PUT /bare, same ~2 KiB JSON body (mean of a run before and one after the SQLite phase)',
         body_bytes: Buffer.byteLength(sendBody()),
         ...common,
-        ...pgFields(postgres, 'send', barePut!.requests.average),
+        ...pgFields(postgres, 'send', barePut.requests.average),
       },
       server_get: {
         value: rate(sqlite.get),
