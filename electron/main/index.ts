@@ -48,6 +48,8 @@ async function createWindow(): Promise<void> {
     ...(process.env.SEALPOST_INSECURE_TEST_KDF === '1' && { kdfParams: TEST_KDF_PARAMS }),
   });
   const handlers = service.handlers;
+  // Sync on a timer (the engine backs off while offline and syncs only while unlocked).
+  service.messaging.sync.start();
   registerIpc(handlers, () => mainWindow);
   const lock = () => void handlers['session:lock']({});
   // Unknown channels (sync:now before the sync engine exists) answer InvalidParameter; never throw.
@@ -56,6 +58,8 @@ async function createWindow(): Promise<void> {
   // Lock on OS lock and suspend: keys leave memory when the user walks away.
   powerMonitor.on('lock-screen', lock);
   powerMonitor.on('suspend', lock);
+  // After sleep the network is usually back: try at once instead of waiting out the backoff.
+  powerMonitor.on('resume', () => service?.messaging.sync.setNetworkOnline(true));
 
   mainWindow = new BrowserWindow({
     width: 1100,

@@ -8,18 +8,23 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Output } from '../../shared/contract';
 import { sealpost } from './bridge';
 import { ErrorBanner } from './components/ErrorBanner';
+import { SyncBar, type SyncStatus } from './components/SyncBar';
 import { call } from './lib/call';
 import type { UiError } from './errors';
 import { Audit } from './screens/Audit';
+import { Contacts } from './screens/Contacts';
+import { Inbox } from './screens/Inbox';
 import { FirstRun } from './screens/FirstRun';
 import { Settings } from './screens/Settings';
 import { Unlock } from './screens/Unlock';
 import { Vault } from './screens/Vault';
 
 export type Status = Output<'engine:status'>;
-type Screen = 'vault' | 'audit' | 'settings';
+type Screen = 'inbox' | 'contacts' | 'vault' | 'audit' | 'settings';
 
 const SCREENS: { id: Screen; label: string }[] = [
+  { id: 'inbox', label: 'Inbox' },
+  { id: 'contacts', label: 'Contacts' },
   { id: 'vault', label: 'Vault' },
   { id: 'audit', label: 'Audit log' },
   { id: 'settings', label: 'Settings' },
@@ -31,10 +36,15 @@ export function App() {
   const [status, setStatus] = useState<Status | null>(null);
   const [error, setError] = useState<UiError | null>(null);
   const [screen, setScreen] = useState<Screen>('vault');
+  const unreadLabel = (id: Screen, label: string) => (id === 'inbox' && sync && sync.unread > 0 ? `${label} (${sync.unread})` : label);
   /** True from the first sight of a profile without identity until first run says done. */
   const [onboarding, setOnboarding] = useState(false);
   /** Why the last lock happened, when the UI did not ask for it. */
   const [lockNote, setLockNote] = useState<string | null>(null);
+  const [sync, setSync] = useState<SyncStatus | null>(null);
+  /** Bumped when sync brought something new, so open lists reload. */
+  const [syncTick, setSyncTick] = useState(0);
+  const lastSyncKey = useRef('');
   const wasUnlocked = useRef(false);
   const manualLock = useRef(false);
 
@@ -53,6 +63,17 @@ export function App() {
     }
     if (r.value.unlocked) setLockNote(null);
     wasUnlocked.current = r.value.unlocked;
+    if (r.value.unlocked) {
+      const st = await call(sealpost.sync.status({}));
+      if (st.ok) {
+        setSync(st.value);
+        const key = `${st.value.lastSyncAt}/${st.value.unread}/${st.value.pending}/${st.value.failed}`;
+        if (key !== lastSyncKey.current) {
+          lastSyncKey.current = key;
+          setSyncTick((t) => t + 1);
+        }
+      }
+    }
   }, []);
 
   useEffect(() => {
@@ -91,11 +112,12 @@ export function App() {
         <nav aria-label="Main" className="mainnav">
           {SCREENS.map((s) => (
             <button key={s.id} type="button" className="navbtn" aria-current={screen === s.id ? 'page' : undefined} onClick={() => setScreen(s.id)}>
-              {s.label}
+              {unreadLabel(s.id, s.label)}
             </button>
           ))}
         </nav>
       )}
+      {unlocked && sync?.registered && <SyncBar status={sync} onSynced={() => void refresh()} />}
       {error && <ErrorBanner error={error} />}
       <main id="content" tabIndex={-1}>
         {!status && !error && <p aria-busy="true">Starting…</p>}
@@ -109,6 +131,8 @@ export function App() {
           />
         )}
         {status && status.hasIdentity && !status.unlocked && !onboarding && <Unlock status={status} note={lockNote} onDone={refresh} />}
+        {unlocked && screen === 'inbox' && <Inbox refreshKey={syncTick} onChange={() => void refresh()} />}
+        {unlocked && screen === 'contacts' && <Contacts />}
         {unlocked && screen === 'vault' && <Vault />}
         {unlocked && screen === 'audit' && <Audit />}
         {unlocked && screen === 'settings' && <Settings status={status} onChange={refresh} />}

@@ -5,12 +5,10 @@
  * device package, never a private key.
  */
 import { useState, type FormEvent } from 'react';
-import { z } from 'zod';
+import { sealpost } from '../bridge';
 import { ErrorBanner } from '../components/ErrorBanner';
 import type { UiError } from '../errors';
-import { callOptional } from '../lib/optional';
-
-const Registered = z.object({ userId: z.string(), username: z.string(), server: z.string() });
+import { call } from '../lib/call';
 
 export function ConnectKeyService({ onDone, compact = false }: { pin?: string; onDone: (connected: boolean) => void; compact?: boolean }) {
   const [server, setServer] = useState('http://127.0.0.1:8787');
@@ -26,7 +24,7 @@ export function ConnectKeyService({ onDone, compact = false }: { pin?: string; o
     setBusy(true);
     setError(null);
     const input = { server: server.trim(), appId: appId.trim(), serverKey: serverKey.trim(), ...(clientKey.trim() && { clientKey: clientKey.trim() }), username: username.trim() };
-    const r = await callOptional('device:register', input, Registered);
+    const r = await call(sealpost.device.register(input));
     setBusy(false);
     if (r.ok) onDone(true);
     else setError(r.error);

@@ -1,20 +1,20 @@
 /** The key service this device is registered with, its sync state, or the form to connect. */
 import { useCallback, useEffect, useState } from 'react';
-import { z } from 'zod';
+import type { Output } from '../../../shared/contract';
+import { sealpost } from '../bridge';
 import { ErrorBanner } from '../components/ErrorBanner';
 import type { UiError } from '../errors';
-import { callOptional } from '../lib/optional';
+import { call } from '../lib/call';
 import { ConnectKeyService } from './ConnectKeyService';
 
-const SyncStatus = z.object({ registered: z.boolean(), username: z.string().nullable(), server: z.string().nullable(), online: z.boolean().nullable() });
-type SyncStatus = z.infer<typeof SyncStatus>;
+type SyncStatus = Output<'sync:status'>;
 
 export function KeyServiceSettings() {
   const [sync, setSync] = useState<SyncStatus | null>(null);
   const [error, setError] = useState<UiError | null>(null);
 
   const load = useCallback(async () => {
-    const r = await callOptional('sync:status', {}, SyncStatus);
+    const r = await call(sealpost.sync.status({}));
     if (r.ok) setSync(r.value);
     else setError(r.error);
   }, []);

@@ -12,7 +12,8 @@ import { call } from '../../lib/call';
 
 type Grantee = Output<'items:access'>[number];
 
-export function SharingPanel({ identifier, onChanged, contacts = [] }: { identifier: string; onChanged: () => void; contacts?: string[] }) {
+export function SharingPanel({ identifier, onChanged }: { identifier: string; onChanged: () => void }) {
+  const [contacts, setContacts] = useState<string[]>([]);
   const [grantees, setGrantees] = useState<Grantee[]>([]);
   const [who, setWho] = useState('');
   const [busy, setBusy] = useState(false);
@@ -27,6 +28,7 @@ export function SharingPanel({ identifier, onChanged, contacts = [] }: { identif
 
   useEffect(() => {
     void load();
+    void call(sealpost.contacts.list({})).then((r) => r.ok && setContacts(r.value.map((c) => c.username)));
   }, [load]);
 
   async function grant(event: FormEvent) {
@@ -75,7 +77,7 @@ export function SharingPanel({ identifier, onChanged, contacts = [] }: { identif
       </ul>
       <form className="row" onSubmit={grant}>
         <label>
-          Share with (contact user name)
+          Share with (a contact's user name)
           <input value={who} onChange={(e) => setWho(e.target.value)} list="share-contacts" required />
           <datalist id="share-contacts">
             {contacts.map((c) => (
