@@ -65,10 +65,12 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
       headerPairs: 100,
     },
   });
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     if (request.isMultipart() && request.routeOptions.url !== SEND_ROUTE) {
-      throw new ApiError(415, 'unsupported_media_type', 'multipart/form-data is accepted only by PUT /v1/keys/{token}/messages');
+      done(new ApiError(415, 'unsupported_media_type', 'multipart/form-data is accepted only by PUT /v1/keys/{token}/messages'));
+      return;
     }
+    done();
   });
   registerAuth(app, ctx);
   ctx.audit.register(app);

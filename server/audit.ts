@@ -154,15 +154,26 @@ export class AuditLog {
   register(app: FastifyInstance): void {
     app.decorateRequest('auditTarget', null);
     app.decorateRequest('auditWritten', false);
-    app.addHook('onSend', async (request, reply, payload) => {
+    // Callback style: most requests need no wait here (not audited, or already written with the handler's write).
+    app.addHook('onSend', (request, reply, payload, done) => {
       const action = request.routeOptions.config.audit;
-      if (!action || reply.statusCode === 429 || request.auditWritten) return payload;
-      try {
-        await this.append(this.entryFor(request, reply, action));
-      } catch (err) {
-        request.log.error({ err, action }, 'audit entry could not be written');
+      if (!action || reply.statusCode === 429 || request.auditWritten) {
+        done(null, payload);
+        return;
       }
-      return payload;
+      let pending: Promise<number>;
+      try {
+        pending = this.append(this.entryFor(request, reply, action));
+      } catch (err) {
+        pending = Promise.reject(err);
+      }
+      pending.then(
+        () => done(null, payload),
+        (err: unknown) => {
+          request.log.error({ err, action }, 'audit entry could not be written');
+          done(null, payload);
+        },
+      );
     });
   }
 }
