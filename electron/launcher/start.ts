@@ -10,6 +10,7 @@
  * 3. Where none is (no download possible), says so in one line and serves the
  *    same UI in browser mode (electron/webhost) on 127.0.0.1 and prints its URL.
  *
+ * SEALPOST_BROWSER_MODE=1 chooses browser mode even with Electron installed.
  * Ctrl-C (SIGINT) or SIGTERM stops everything: Electron, the web host, the
  * engine (keys wiped from memory) and the key service.
  * Plain Node: no `electron` import (the app itself is started as a child).
@@ -84,7 +85,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
 
-  const binary = findElectronBinary();
+  // SEALPOST_BROWSER_MODE=1 serves the browser UI even where Electron is installed.
+  const binary = process.env.SEALPOST_BROWSER_MODE === '1' ? null : findElectronBinary();
   if (binary) {
     electron = spawn(binary, [ROOT], { stdio: 'inherit', env: { ...process.env, SEALPOST_KEY_SERVICE_URL: keyService.url } });
     electron.on('exit', (code) => void stop(code ?? 0));
