@@ -48,7 +48,7 @@ export function Unlock({ status, note, onDone }: { status: Status; note: string 
       <section className="card narrow" role="alert">
         <h2>The keys on this device were erased</h2>
         <p>Too many wrong PINs were entered in a row, so Sealpost erased the sealed keys on this device. Your vault file is still here, but it cannot be opened without them.</p>
-        <p>Restore your identity with your 24 recovery words (command line: <code>sealpost restore</code>), then unlock with a new PIN.</p>
+        <p>To use this identity again, restore it from your recovery words (restore is not in this version yet), or start over with a new profile.</p>
       </section>
     );
   }
