@@ -147,7 +147,8 @@ export class AuditLog {
 
   /**
    * onSend hook: writes the entry before the response leaves, for every
-   * audited route. 429s are not written (the limit exists to protect the
+   * audited route (unless the handler's own write already appended it, see
+   * withWrite). 429s are not written (the limit exists to protect the
    * database). If the entry cannot be written the failure is logged at error
    * level; the response is not changed, since the action already happened.
    */
