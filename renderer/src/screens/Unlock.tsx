@@ -22,7 +22,11 @@ export function Unlock({ status, note, onDone }: { status: Status; note: string 
 
   // The engine's retryAfterMs is relative to when status was read.
   useEffect(() => {
-    if (status.retryAfterMs > 0) setWaitUntil(Date.now() + status.retryAfterMs);
+    if (status.retryAfterMs > 0) {
+      const t = Date.now();
+      setNow(t);
+      setWaitUntil(t + status.retryAfterMs);
+    }
   }, [status.retryAfterMs]);
 
   useEffect(() => {
