@@ -58,8 +58,8 @@ export class RateLimiter {
     return Math.max(1, Math.ceil((this.windowStart(now) + this.windowMs - now) / 1000));
   }
 
-  /** Adds one to `key` in the current window; resolves with this request's count. */
-  private increment(key: string, now: number): Promise<number> {
+  /** Adds one to `key` in the current window (written with this turn's batch); returns the pending entry and this hit's ordinal in it. */
+  private count(key: string, now: number): { entry: { windowStart: number; n: number; waiters: Waiter[] }; ordinal: number } {
     const windowStart = this.windowStart(now);
     let entry = this.pending.get(key);
     if (!entry || entry.windowStart !== windowStart) {
@@ -68,13 +68,17 @@ export class RateLimiter {
       this.pending.set(key, entry);
     }
     entry.n += 1;
-    const ordinal = entry.n;
-    const promise = new Promise<number>((resolve, reject) => entry.waiters.push({ ordinal, resolve, reject }));
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
     }
-    return promise;
+    return { entry, ordinal: entry.n };
+  }
+
+  /** Adds one to `key` in the current window; resolves with this request's count once written. */
+  private increment(key: string, now: number): Promise<number> {
+    const { entry, ordinal } = this.count(key, now);
+    return new Promise<number>((resolve, reject) => entry.waiters.push({ ordinal, resolve, reject }));
   }
 
   private flushKey(key: string, entry: { windowStart: number; n: number; waiters: Waiter[] }): void {
@@ -124,7 +128,8 @@ export class RateLimiter {
       return estimate <= limit / 2;
     });
     if (farBelow) {
-      for (const [key] of keys) this.increment(key, now).catch(() => undefined);
+      // Counted all the same; only nobody waits for the write (no promise per hit on the hot path).
+      for (const [key] of keys) this.count(key, now);
       return;
     }
     const counts = await Promise.all(keys.map(([key]) => this.increment(key, now)));
