@@ -35,6 +35,15 @@ function parse<T extends NonNullable<ParseArgsConfig['options']>>(ctx: CliContex
   return parsed;
 }
 
+/**
+ * Any failure of a command's work as a result: usage errors go up (exit 2),
+ * file-system errors name the file, the rest map like contract calls.
+ */
+function failedOn(error: unknown, what: string): Result<never> {
+  if (error instanceof UsageError) throw error;
+  return fsFailure(error, what);
+}
+
 /** A file-system failure as a result a person can act on. */
 function fsFailure(error: unknown, what: string): Result<never> {
   const code = (error as NodeJS.ErrnoException)?.code;
@@ -45,7 +54,7 @@ function fsFailure(error: unknown, what: string): Result<never> {
     EEXIST: 'already exists',
     ENOSPC: 'the disk is full',
   };
-  if (code && reasons[code]) return { code: ResultCode.InvalidParameter, message: `${what}: ${reasons[code]}` };
+  if (typeof code === 'string' && reasons[code]) return { code: ResultCode.InvalidParameter, message: `${what}: ${reasons[code]}` };
   return failureOf(error);
 }
 
@@ -169,8 +178,7 @@ const seal: Command = {
       if (!ctx.json) await writeOutput(values.output, sealed);
       return ok({ bytes: sealed.length, ...(ctx.json && values.output === undefined && { sealed: Buffer.from(sealed).toString('base64') }) });
     } catch (e) {
-      if (e instanceof UsageError) throw e;
-      return (e as NodeJS.ErrnoException)?.code ? fsFailure(e, file ?? values.output ?? 'input') : failureOf(e);
+      return failedOn(e, file ?? values.output ?? 'input');
     }
   },
 };
@@ -198,8 +206,7 @@ const open: Command = {
       }
       return ok({ ...opened.info, ...(ctx.json && { body: Buffer.from(opened.body).toString('base64') }) });
     } catch (e) {
-      if (e instanceof UsageError) throw e;
-      return (e as NodeJS.ErrnoException)?.code ? fsFailure(e, file ?? values.output ?? 'input') : failureOf(e);
+      return failedOn(e, file ?? values.output ?? 'input');
     }
   },
 };
