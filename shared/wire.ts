@@ -247,6 +247,8 @@ export const GrantsResponse = z.object({ identifier: z.string(), grants: z.array
 
 export const AuditQuery = z.strictObject({
   ...CommonQuery,
+  /** Entries about this item, whoever made them (device JWT of the item's owner only). */
+  identifier: Identifier.optional(),
   after: intLike(0, Number.MAX_SAFE_INTEGER).optional(),
   limit: intLike(1, 1000).optional(),
 });

@@ -9,7 +9,7 @@ import { DeleteGrantsBody, GrantsQuery, PutGrantsBody } from '../../shared/wire.
 import type { ServerContext } from '../context.js';
 import { badRequest, forbidden, notFound } from '../http/errors.js';
 import type { GrantRow } from '../store/types.js';
-import { IdentifierParams, access, userCaller } from './items.js';
+import { IdentifierParams, access, refuseNoRole, userCaller } from './items.js';
 
 const grantOut = (g: GrantRow) => ({ userid: g.userId, role: g.role, wrappedKey: g.wrappedKey.toString('base64'), grantedAt: new Date(g.grantedAt).toISOString() });
 
@@ -22,7 +22,8 @@ export function grantRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const { identifier } = request.params as { identifier: string };
       request.auditTarget = `item:${identifier}`;
       const { item, role } = await access(ctx, who, identifier);
-      if (!item || role === null) throw notFound('no such item for you', 'unknown_item');
+      if (!item) throw notFound('no such item for you', 'unknown_item');
+      if (role === null) return refuseNoRole(ctx, who, identifier, () => notFound('no such item for you', 'unknown_item'));
       const grants = role === 'owner' ? await ctx.store.listGrants(who.appId, identifier) : [(await ctx.store.getGrant(who.appId, identifier, who.userId))!];
       return { identifier, grants: grants.filter(Boolean).map(grantOut) };
     },

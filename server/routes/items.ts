@@ -7,6 +7,7 @@
  *   owner        read, write, delete, manage grants
  *   edit grantee read, write (not wrappedKey, not grants)
  *   read grantee read
+ *   revoked      403 access_revoked (they knew the item; telling them why is no leak)
  *   anyone else  404 (existence is not revealed on reads)
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -38,6 +39,15 @@ export async function access(ctx: ServerContext, who: UserCaller, identifier: st
   if (item.ownerId === who.userId) return { item, role: 'owner', wrappedKey: item.ownerWrappedKey };
   const grant = await ctx.store.getGrant(who.appId, identifier, who.userId);
   return grant ? { item, role: grant.role, wrappedKey: grant.wrappedKey } : { item, role: null, wrappedKey: null };
+}
+
+/**
+ * Refuses a caller without a role: 403 access_revoked for a former grantee,
+ * else `stranger` (404 on reads, 403 on writes to someone else's identifier).
+ */
+export async function refuseNoRole(ctx: ServerContext, who: UserCaller, identifier: string, stranger: () => Error): Promise<never> {
+  if ((await ctx.store.revokedAt(who.appId, identifier, who.userId)) !== null) throw forbidden('the owner revoked your access to this item', 'access_revoked');
+  throw stranger();
 }
 
 function itemOut(item: ItemRow, role: Role, wrappedKey: Buffer | null) {
@@ -73,7 +83,7 @@ export function itemRoutes(app: FastifyInstance, ctx: ServerContext): void {
         if (!created) throw conflict('the item was created concurrently: fetch it and retry', 'version_conflict', { currentVersion: (await ctx.store.getItem(who.appId, identifier))?.version ?? 0 });
         return { identifier, version: 1 };
       }
-      if (role === null) throw forbidden('this identifier belongs to another user', 'forbidden');
+      if (role === null) return refuseNoRole(ctx, who, identifier, () => forbidden('this identifier belongs to another user', 'forbidden'));
       if (role === 'read') throw forbidden('you have read-only access to this item', 'read_only');
       if (role === 'edit' && wrappedKey !== null) throw badRequest('only the owner sets wrappedKey', 'owner_only');
       const version = await ctx.store.updateItem(who.appId, identifier, body.version, data, wrappedKey, now);
@@ -95,7 +105,8 @@ export function itemRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const { identifier } = request.params as { identifier: string };
       request.auditTarget = `item:${identifier}`;
       const { item, role, wrappedKey } = await access(ctx, who, identifier);
-      if (!item || role === null) throw notFound('no such item for you', 'unknown_item');
+      if (!item) throw notFound('no such item for you', 'unknown_item');
+      if (role === null) return refuseNoRole(ctx, who, identifier, () => notFound('no such item for you', 'unknown_item'));
       return itemOut(item, role, wrappedKey);
     },
   );

@@ -144,6 +144,23 @@ CREATE TABLE rate_counters (
 ){{without_rowid}};
 `,
   },
+  {
+    version: 2,
+    name: 'grant revocations, audit by target',
+    // A revoked grantee is told 403 (access_revoked) instead of the 404 strangers
+    // get, so their app can say why; the owner reads the log about an item by target.
+    sql: `
+CREATE TABLE grant_revocations (
+  app_id TEXT NOT NULL,
+  identifier TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  revoked_at {{bigint}} NOT NULL,
+  PRIMARY KEY (app_id, identifier, user_id),
+  FOREIGN KEY (app_id, identifier) REFERENCES items (app_id, identifier) ON DELETE CASCADE
+);
+CREATE INDEX audit_target ON audit_log (chain, target, seq);
+`,
+  },
 ];
 
 const TOKENS: Record<StoreKind, Record<string, string>> = {

@@ -419,12 +419,39 @@ export abstract class SqlStore implements Store {
        ON CONFLICT (app_id, identifier, user_id) DO UPDATE SET role = excluded.role, wrapped_key = excluded.wrapped_key, granted_at = excluded.granted_at`,
       params,
     );
+    // Granted again: no longer revoked.
+    const list = grants.map((_, i) => `$${i + 3}`).join(', ');
+    await this.run(`DELETE FROM grant_revocations WHERE app_id = $1 AND identifier = $2 AND user_id IN (${list})`, [appId, identifier, ...grants.map((g) => g.userId)]);
   }
 
-  async deleteGrants(appId: string, identifier: string, userIds: string[]): Promise<number> {
+  async deleteGrants(appId: string, identifier: string, userIds: string[], at = Date.now()): Promise<number> {
     if (userIds.length === 0) return 0;
     const list = userIds.map((_, i) => `$${i + 3}`).join(', ');
-    return this.run(`DELETE FROM grants WHERE app_id = $1 AND identifier = $2 AND user_id IN (${list})`, [appId, identifier, ...userIds]);
+    // Remembered only for users who had a grant: strangers keep getting 404.
+    const had = (await this.all(`SELECT user_id FROM grants WHERE app_id = $1 AND identifier = $2 AND user_id IN (${list})`, [appId, identifier, ...userIds])).map((r) => str(r.user_id));
+    const removed = await this.run(`DELETE FROM grants WHERE app_id = $1 AND identifier = $2 AND user_id IN (${list})`, [appId, identifier, ...userIds]);
+    if (had.length > 0) {
+      const params: unknown[] = [appId, identifier, at];
+      const values = had.map((u) => {
+        params.push(u);
+        return `($1, $2, $${params.length}, $3)`;
+      });
+      await this.run(
+        `INSERT INTO grant_revocations (app_id, identifier, user_id, revoked_at) VALUES ${values.join(', ')}
+         ON CONFLICT (app_id, identifier, user_id) DO UPDATE SET revoked_at = excluded.revoked_at`,
+        params,
+      );
+    }
+    return removed;
+  }
+
+  async revokedAt(appId: string, identifier: string, userId: string): Promise<number | null> {
+    const r = await this.get('SELECT revoked_at FROM grant_revocations WHERE app_id = $1 AND identifier = $2 AND user_id = $3', [appId, identifier, userId]);
+    return r ? num(r.revoked_at) : null;
+  }
+
+  async listAuditByTarget(chain: string, target: string, after: number, limit: number): Promise<AuditRow[]> {
+    return (await this.all('SELECT * FROM audit_log WHERE chain = $1 AND target = $2 AND seq > $3 ORDER BY seq LIMIT $4', [chain, target, after, limit])).map(toAudit);
   }
 
   async listAudit(chain: string, userId: string | null, after: number, limit: number): Promise<AuditRow[]> {

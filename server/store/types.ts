@@ -247,11 +247,16 @@ export interface Store {
   getGrant(appId: string, identifier: string, userId: string): Promise<GrantRow | undefined>;
   listGrants(appId: string, identifier: string): Promise<GrantRow[]>;
   upsertGrants(appId: string, identifier: string, grants: GrantRow[]): Promise<void>;
-  deleteGrants(appId: string, identifier: string, userIds: string[]): Promise<number>;
+  /** Removes grants and remembers who lost access (revokedAt), so they get 403 rather than 404. */
+  deleteGrants(appId: string, identifier: string, userIds: string[], at?: number): Promise<number>;
+  /** When the user's grant on the item was removed (and not given again), else null. */
+  revokedAt(appId: string, identifier: string, userId: string): Promise<number | null>;
 
   /** Appends to the chain's hash chain: hash = SHA-256(previous hash || canonical entry). */
   appendAudit(entry: NewAuditEntry, canonical: Buffer): Promise<number>;
   listAudit(chain: string, userId: string | null, after: number, limit: number): Promise<AuditRow[]>;
+  /** Entries of the chain about one target (e.g. `item:<identifier>`), whoever made them. */
+  listAuditByTarget(chain: string, target: string, after: number, limit: number): Promise<AuditRow[]>;
 
   /** Adds `n` to each fixed-window counter (reset when its window moved on); returns the new counts by key. */
   incrementCounters(hits: CounterHit[]): Promise<Map<string, number>>;

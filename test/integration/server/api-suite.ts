@@ -493,7 +493,7 @@ export function defineApiSuite(label: string, env: () => SuiteEnv): void {
 
         const removed = await ks.request<{ removed: number }>('DELETE', `/v1/items/shared.doc/grants?userid=${bob.userid}`, { jwt: alice.jwt });
         expect(removed.json.removed).toBe(1);
-        expectError(await ks.request('GET', '/v1/items/shared.doc', { jwt: bob.jwt }), 404);
+        expectError(await ks.request('GET', '/v1/items/shared.doc', { jwt: bob.jwt }), 403, 'access_revoked');
         expect((await ks.request<{ items: unknown[] }>('GET', '/v1/items?shared=true', { jwt: bob.jwt })).json.items).toEqual([]);
         const own = await ks.request<{ items: Array<{ identifier: string }> }>('GET', '/v1/items', { jwt: alice.jwt });
         expect(own.json.items.map((i) => i.identifier)).toEqual(expect.arrayContaining(['notes.1', 'private.doc', 'shared.doc']));
@@ -506,6 +506,32 @@ export function defineApiSuite(label: string, env: () => SuiteEnv): void {
         expectError(await ks.request('GET', '/v1/items/g.test', { clientKey: ks.app.clientKey }), 401, 'wrong_credential');
         expect((await ks.request('DELETE', '/v1/items/g.test', { jwt: alice.jwt })).json).toEqual({ deleted: true });
         expectError(await ks.request('GET', '/v1/items/g.test', { jwt: alice.jwt }), 404);
+      });
+
+      it('a revoked grantee gets 403 access_revoked (strangers still 404); the owner reads the log about the item', async () => {
+        await ks.request('PUT', '/v1/items/rv.doc', { jwt: alice.jwt, body: { data: data('v1'), version: 0, wrappedKey: data('wk-a') } });
+        await ks.request('PUT', '/v1/items/rv.doc/grants', { jwt: alice.jwt, body: { grants: [{ userid: bob.userid, role: 'edit', wrappedKey: data('wk-b') }] } });
+        expect((await ks.request('GET', '/v1/items/rv.doc', { jwt: bob.jwt })).status).toBe(200);
+        const removed = await ks.request<{ removed: number }>('DELETE', '/v1/items/rv.doc/grants', { jwt: alice.jwt, body: { userids: [bob.userid] } });
+        expect(removed.json.removed).toBe(1);
+        await ks.request('PUT', '/v1/items/rv.doc', { jwt: alice.jwt, body: { data: data('v2 rotated'), version: 1, wrappedKey: data('wk-a2') } });
+        expectError(await ks.request('GET', '/v1/items/rv.doc', { jwt: bob.jwt }), 403, 'access_revoked');
+        expectError(await ks.request('PUT', '/v1/items/rv.doc', { jwt: bob.jwt, body: { data: data('bob'), version: 2 } }), 403, 'access_revoked');
+        expectError(await ks.request('GET', '/v1/items/rv.doc/grants', { jwt: bob.jwt }), 403, 'access_revoked');
+        expect((await ks.request<{ items: unknown[] }>('GET', '/v1/items?shared=1', { jwt: bob.jwt })).json.items).toEqual([]);
+
+        const log = await ks.request<{ entries: Array<{ userId: string | null; action: string; result: string; status: number; target: string }> }>('GET', '/v1/audit?identifier=rv.doc&limit=1000', { jwt: alice.jwt });
+        expect(log.status, log.text).toBe(200);
+        expect(log.json.entries.every((e) => e.target === 'item:rv.doc')).toBe(true);
+        expect(log.json.entries).toContainEqual(expect.objectContaining({ userId: bob.userid, action: 'items.get', status: 200 }));
+        expect(log.json.entries).toContainEqual(expect.objectContaining({ userId: bob.userid, action: 'items.get', status: 403 }));
+        expect(log.json.entries).toContainEqual(expect.objectContaining({ userId: alice.userid, action: 'grants.delete', status: 200 }));
+        expectError(await ks.request('GET', '/v1/audit?identifier=rv.doc', { jwt: bob.jwt }), 404, 'unknown_item');
+        expect((await ks.request('GET', '/v1/audit?identifier=rv.doc', { serverKey: ks.app.serverKey })).status).toBe(200);
+
+        // Granted again: the revocation is forgotten.
+        await ks.request('PUT', '/v1/items/rv.doc/grants', { jwt: alice.jwt, body: { grants: [{ userid: bob.userid, role: 'read', wrappedKey: data('wk-b2') }] } });
+        expect((await ks.request<{ wrappedKey: string }>('GET', '/v1/items/rv.doc', { jwt: bob.jwt })).json.wrappedKey).toBe(data('wk-b2'));
       });
     });
 
