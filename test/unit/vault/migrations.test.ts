@@ -18,7 +18,10 @@ describe('migrations', () => {
     expect(t.vault.migrated).toEqual({ from: 0, to: SCHEMA_VERSION });
     expect(userVersion(t.vault.db)).toBe(MIGRATIONS.length);
     const tables = t.vault.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).pluck().all();
-    expect(tables).toEqual(['audit', 'contacts', 'item_keys', 'item_revisions', 'items', 'messages', 'outbox', 'settings']);
+    // Every table a migration step creates, and nothing else.
+    const created = MIGRATIONS.flatMap((sql) => [...sql.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?(\w+)/g)].map((m) => m[1]!)).sort();
+    expect(tables).toEqual(created);
+    expect(tables).toEqual(expect.arrayContaining(['audit', 'contacts', 'item_keys', 'item_revisions', 'items', 'messages', 'outbox', 'settings']));
   });
 
   it('re-opening is idempotent: same version, same schema, data kept', () => {
