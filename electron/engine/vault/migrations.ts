@@ -191,6 +191,32 @@ export const MIGRATIONS: readonly string[] = Object.freeze([
     PRIMARY KEY (attachment_id, idx)
   ) STRICT;
   `,
+  /* 3: sharing (electron/engine/sync/items.ts, docs/sharing.md) */ `
+  -- A grantee's role, and whether the key service has this wrapped key yet.
+  ALTER TABLE item_keys ADD COLUMN role TEXT NOT NULL DEFAULT 'read' CHECK (role IN ('read', 'edit'));
+  ALTER TABLE item_keys ADD COLUMN synced INTEGER NOT NULL DEFAULT 0 CHECK (synced IN (0, 1));
+
+  -- Per item, what the key service knows: its version counter (the next PUT is
+  -- based on it), our role, and for items shared with us who shared it and when.
+  CREATE TABLE item_sync (
+    identifier     TEXT PRIMARY KEY NOT NULL REFERENCES items (identifier) ON DELETE CASCADE,
+    remote_version INTEGER NOT NULL DEFAULT 0 CHECK (remote_version >= 0),
+    role           TEXT NOT NULL CHECK (role IN ('owner', 'read', 'edit')),
+    shared_by      TEXT,                 -- owner's user id on the key service (shared with us)
+    shared_by_name TEXT,                 -- their username, when known
+    shared_at      INTEGER,
+    revoked_at     INTEGER,              -- the owner took our access away (403 access_revoked)
+    owner_user_id  TEXT
+  ) STRICT;
+
+  -- Grants removed here that the key service still has (revoke while offline).
+  CREATE TABLE grant_removals (
+    identifier TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (identifier, user_id)
+  ) STRICT;
+  `,
 ]);
 
 /** The schema version this build writes. */
