@@ -17,7 +17,7 @@ import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from './backoff.js';
 import { Connection } from './connection.js';
 import { SyncError } from './errors.js';
 import { flushOutbox } from './flush.js';
-import { openPulled } from './open.js';
+import { openPulled, PullFeed } from './open.js';
 import { pullInbox } from './pull.js';
 import { readRegistration } from './registration.js';
 
@@ -116,18 +116,45 @@ export class SyncEngine {
       report.sent = flushed.sent;
       report.failed = flushed.failed;
       if (flushed.error) error = flushed.error;
-      else {
-        try {
-          report.pulled = await pullInbox({ db: this.d.db, conn, now: this.d.now, onProgress: emit });
-        } catch (e) {
-          error = e;
-        }
-      }
+      // Pull and open at the same time: each stored page is opened (by the worker pool)
+      // while the next one downloads. Opening waits for the keys; pulling does not.
       const keys = this.d.keys();
-      if (keys) {
-        const opened = await openPulled({ db: this.d.db, profileDir: this.d.profileDir, keys, conn: error ? null : conn, now: this.d.now, onProgress: emit });
-        report.received = opened.received;
-        report.rejected = opened.rejected;
+      const feed = new PullFeed();
+      let pulling: Promise<void> = Promise.resolve();
+      if (error) feed.end();
+      else {
+        const onProgress = (p: SyncProgress): void => {
+          emit(p);
+          feed.notify();
+        };
+        pulling = pullInbox({ db: this.d.db, conn, now: this.d.now, onProgress })
+          .then(
+            (n) => {
+              report.pulled = n;
+            },
+            (e: unknown) => {
+              error = e;
+            },
+          )
+          .finally(() => feed.end());
+      }
+      try {
+        if (keys) {
+          const opened = await openPulled({
+            db: this.d.db,
+            profileDir: this.d.profileDir,
+            keys,
+            conn: error ? null : conn,
+            online: () => error === null,
+            feed,
+            now: this.d.now,
+            onProgress: emit,
+          });
+          report.received = opened.received;
+          report.rejected = opened.rejected;
+        }
+      } finally {
+        await pulling;
       }
       report.waiting = countRaw(this.d.db);
     } catch (e) {

@@ -47,8 +47,36 @@ export interface OpenDeps {
   keys: UnlockedKeys;
   /** For directory lookups of unknown senders; null offline. */
   conn: Connection | null;
+  /** When given, directory lookups are made only while this says the service is reachable. */
+  online?: () => boolean;
+  /** A pull running at the same time: opening follows it page by page until it ends. */
+  feed?: PullFeed;
   now: () => number;
   onProgress?: (e: { phase: 'open'; opened: number; rejected: number }) => void;
+}
+
+/**
+ * Pages stored by a pull running alongside the opening: `wait()` resolves at the
+ * next stored page or at the end of the pull (`ended`).
+ */
+export class PullFeed {
+  private waiters: (() => void)[] = [];
+  ended = false;
+
+  /** A page was stored. */
+  notify(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** The pull finished (or failed). */
+  end(): void {
+    this.ended = true;
+    this.notify();
+  }
+
+  wait(): Promise<void> {
+    return this.ended ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
 }
 
 export interface OpenReport {
@@ -65,27 +93,53 @@ type Verdict =
   | { ok: true; opened: OpenedEnvelope; content: MessageContent; sender: SenderState; peer: string; envelope: Uint8Array; digest: string }
   | { ok: false; reason: string; peer: string; envelope: Uint8Array; digest: string | null; fp: string | null };
 
+type Rebuilt = { ok: true; env: Uint8Array } | { ok: false; reason: string };
+
+/** One batch of pulled rows, its envelopes being opened (by the pool while the previous batch is stored). */
+interface Batch {
+  raws: RawMessage[];
+  rebuilt: Rebuilt[];
+  outcomes: Promise<OpenOutcome[]>;
+}
+
+/** What a sync learns once and reuses for every message: directory answers, each contact's signing key and fingerprints. */
+interface SenderCache {
+  lookedUp: Map<string, Contact | null>;
+  keys: Map<string, { spk: Uint8Array | null; fps: Set<string> }>;
+}
+
 function reasonOf(e: CryptoError | Error): string {
   if (!isCryptoError(e)) return 'unreadable';
   return e.kind === 'truncated' ? 'tampered' : e.kind === 'invalid-input' ? 'invalid' : e.kind;
 }
 
+/**
+ * Opens and stores what was pulled, batch by batch, oldest first. The next
+ * batch is opened by the worker pool while the current one is checked and
+ * stored (one transaction per batch), and with a `feed`, pages are opened as
+ * the pull running alongside stores them. A crash at any point loses nothing:
+ * a row leaves inbox_raw in the transaction that stores its message.
+ */
 export async function openPulled(d: OpenDeps): Promise<OpenReport> {
   const report: OpenReport = { received: 0, rejected: 0, parts: 0 };
-  const first = listRaw(d.db, BATCH);
+  const first = await nextRows(d);
   if (first.length === 0) return report;
   const pool = first.length >= POOL_THRESHOLD ? await OpenPool.create({ privateKeyDer: d.keys.rsaPrivateKeyDer }).catch(() => null) : null;
   const key = cacheKey(d.keys.seed);
-  const lookedUp = new Map<string, Contact | null>();
+  const senders: SenderCache = { lookedUp: new Map(), keys: new Map() };
+  let current: Batch | null = startBatch(d, first, pool);
   try {
-    let batch = first;
-    while (batch.length > 0) {
-      const envelopes = batch.filter((r) => !r.isFile);
-      const parts = batch.filter((r) => r.isFile);
-      await storeEnvelopes(d, envelopes, pool, key, lookedUp, report);
-      for (const p of parts) await storePart(d, p, report);
+    for (let guard = 0; current && guard < 10_000_000; guard++) {
+      // Prefetch while this batch's rows are still there (they anchor the next page of rows).
+      const after = listRaw(d.db, BATCH, current.raws.at(-1)!.serverId);
+      let next: Batch | null = after.length > 0 ? startBatch(d, after, pool) : null;
+      await storeBatch(d, current, key, senders, report);
       d.onProgress?.({ phase: 'open', opened: report.received, rejected: report.rejected });
-      batch = listRaw(d.db, BATCH);
+      if (!next) {
+        const rows = await nextRows(d);
+        next = rows.length > 0 ? startBatch(d, rows, pool) : null;
+      }
+      current = next;
     }
   } finally {
     key.fill(0);
@@ -94,32 +148,63 @@ export async function openPulled(d: OpenDeps): Promise<OpenReport> {
   return report;
 }
 
-async function storeEnvelopes(d: OpenDeps, raws: RawMessage[], pool: OpenPool | null, key: Uint8Array, lookedUp: Map<string, Contact | null>, report: OpenReport): Promise<void> {
-  if (raws.length === 0) return;
-  const rebuilt = raws.map((r) => {
+/** The oldest pulled rows; with a pull running alongside, waits for its next page while there are none (bounded by the pull). */
+async function nextRows(d: OpenDeps): Promise<RawMessage[]> {
+  for (;;) {
+    const rows = listRaw(d.db, BATCH);
+    if (rows.length > 0 || !d.feed || d.feed.ended) return rows;
+    await d.feed.wait();
+  }
+}
+
+function startBatch(d: OpenDeps, raws: RawMessage[], pool: OpenPool | null): Batch {
+  const rebuilt: Rebuilt[] = raws.map((r) => {
+    if (r.isFile) return { ok: false, reason: 'part' };
     try {
-      return { ok: true as const, env: fromWire({ encryptedmessage: Buffer.from(r.body).toString('base64'), encryptionkey: Buffer.from(r.encKey).toString('base64') }) };
+      return { ok: true, env: fromWire({ encryptedmessage: Buffer.from(r.body).toString('base64'), encryptionkey: Buffer.from(r.encKey).toString('base64') }) };
     } catch (e) {
-      return { ok: false as const, reason: reasonOf(e as Error) };
+      return { ok: false, reason: reasonOf(e as Error) };
     }
   });
   const toOpen = rebuilt.flatMap((r) => (r.ok ? [r.env] : []));
-  let outcomes: OpenOutcome[];
-  if (pool) outcomes = await pool.openMany(toOpen);
+  let outcomes: Promise<OpenOutcome[]>;
+  if (pool) outcomes = pool.openMany(toOpen);
   else
-    outcomes = toOpen.map((env) => {
-      try {
-        return { ok: true as const, value: openEnvelope(env, { privateKey: d.keys.rsaPrivateKey, keyId: d.keys.keyId }) };
-      } catch (e) {
-        return { ok: false as const, error: e as Error };
-      }
-    });
+    outcomes = Promise.resolve(
+      toOpen.map((env) => {
+        try {
+          return { ok: true as const, value: openEnvelope(env, { privateKey: d.keys.rsaPrivateKey, keyId: d.keys.keyId }) };
+        } catch (e) {
+          return { ok: false as const, error: e as Error };
+        }
+      }),
+    );
+  // Awaited in storeBatch; a batch abandoned by an error must not become an unhandled rejection.
+  outcomes.catch(() => undefined);
+  return { raws, rebuilt, outcomes };
+}
+
+async function storeBatch(d: OpenDeps, batch: Batch, key: Uint8Array, senders: SenderCache, report: OpenReport): Promise<void> {
+  const idx = batch.raws.flatMap((r, i) => (r.isFile ? [] : [i]));
+  await storeEnvelopes(
+    d,
+    idx.map((i) => batch.raws[i]!),
+    idx.map((i) => batch.rebuilt[i]!),
+    await batch.outcomes,
+    key,
+    senders,
+    report,
+  );
+  for (const p of batch.raws) if (p.isFile) await storePart(d, p, report);
+}
+
+async function storeEnvelopes(d: OpenDeps, raws: RawMessage[], rebuilt: Rebuilt[], outcomes: OpenOutcome[], key: Uint8Array, senders: SenderCache, report: OpenReport): Promise<void> {
+  if (raws.length === 0) return;
   let k = 0;
   const verdicts: Verdict[] = [];
   for (let i = 0; i < raws.length; i++) {
     const raw = raws[i]!;
     const rb = rebuilt[i]!;
-    const digest = createHash('sha256').update(raw.body).digest('hex');
     if (!rb.ok) {
       verdicts.push({ ok: false, reason: rb.reason, peer: 'unknown', envelope: raw.body, digest: null, fp: null });
       continue;
@@ -129,7 +214,8 @@ async function storeEnvelopes(d: OpenDeps, raws: RawMessage[], pool: OpenPool | 
       verdicts.push({ ok: false, reason: reasonOf(outcome.error), peer: 'unknown', envelope: rb.env, digest: null, fp: null });
       continue;
     }
-    verdicts.push(await judge(d, outcome.value, rb.env, digest, lookedUp));
+    const digest = createHash('sha256').update(raw.body).digest('hex');
+    verdicts.push(await judge(d, outcome.value, rb.env, digest, senders));
   }
   const seen = new Set<string>();
   d.db.transaction(() => {
@@ -168,28 +254,36 @@ async function storeEnvelopes(d: OpenDeps, raws: RawMessage[], pool: OpenPool | 
   for (const v of verdicts) if (v.ok) for (const a of v.content.attachments) await maybeComplete(d, a.id);
 }
 
-async function judge(d: OpenDeps, opened: OpenedEnvelope, envelope: Uint8Array, digest: string, lookedUp: Map<string, Contact | null>): Promise<Verdict> {
+async function judge(d: OpenDeps, opened: OpenedEnvelope, envelope: Uint8Array, digest: string, senders: SenderCache): Promise<Verdict> {
   const fail = (reason: string, peer = 'unknown'): Verdict => ({ ok: false, reason, peer, envelope, digest: null, fp: opened.senderFingerprint });
   if (opened.contentType !== MESSAGE_CONTENT_TYPE) return fail('not-a-message');
   const content = parseContent(opened.body);
   if (!content) return fail('invalid-content');
   const claimed = content.from.userid;
   const matches = (c: Contact): boolean => {
-    try {
-      const spk = c.did ? publicKeyFromDid(c.did) : null;
-      const fps = new Set(listContactKeys(d.db, c.userId).map((k) => k.fingerprint));
+    let known = senders.keys.get(c.userId);
+    if (!known) {
+      let spk: Uint8Array | null = null;
+      try {
+        spk = c.did ? publicKeyFromDid(c.did) : null;
+      } catch {
+        spk = null;
+      }
+      const fps = new Set(listContactKeys(d.db, c.userId).map((k) => k.fingerprint).filter((f): f is string => f !== null));
       fps.add(c.fingerprint);
-      return spk !== null && Buffer.from(spk).equals(Buffer.from(opened.senderPublicKey)) && fps.has(opened.senderFingerprint);
-    } catch {
-      return false;
+      known = { spk, fps };
+      senders.keys.set(c.userId, known);
     }
+    return known.spk !== null && Buffer.from(known.spk).equals(Buffer.from(opened.senderPublicKey)) && known.fps.has(opened.senderFingerprint);
   };
   let contact = getContact(d.db, claimed);
   if (!contact || !matches(contact)) {
     // Unknown sender, or the key differs from what we have: ask the directory once per sync.
-    if (d.conn && !lookedUp.has(claimed)) {
+    const online = d.online ? d.online() : true;
+    if (d.conn && online && !senders.lookedUp.has(claimed)) {
       const fresh = await lookupContact(d.conn, d.db, claimed, d.now()).then((r) => r.contact, () => null);
-      lookedUp.set(claimed, fresh);
+      senders.lookedUp.set(claimed, fresh);
+      senders.keys.delete(claimed); // the lookup may have changed the contact's keys
     }
     contact = getContact(d.db, claimed);
     if (!contact) return { ok: true, opened, content, sender: 'unknown', peer: `unknown:${opened.senderFingerprint.slice(0, 16)}`, envelope, digest };
