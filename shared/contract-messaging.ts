@@ -13,6 +13,36 @@ const Fingerprint = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex
 const MessageId = z.number().int().positive();
 const PeerId = z.string().min(1).max(200);
 
+/**
+ * Attachments from the UI (electron/engine/service/attachments.ts): the page reads
+ * the user's file with the File API and uploads it in chunks to a staging area
+ * under the profile; messages:send takes the staged ids, never a path. Saving
+ * reads an opened, hash-checked attachment back in chunks.
+ */
+export const ATTACHMENT_LIMITS = {
+  /** Bytes per chunk, both ways (base64 on the wire: 4/3 of it). */
+  chunkBytes: 1024 * 1024,
+  /** One file staged or read through the UI. */
+  maxFileBytes: 100 * 1024 * 1024,
+  /** Everything staged at once. */
+  maxStagedBytes: 200 * 1024 * 1024,
+  /** Files staged at once; attachments per message. */
+  maxFiles: 20,
+} as const;
+const ChunkBase64 = z
+  .string()
+  .max(Math.ceil(ATTACHMENT_LIMITS.chunkBytes / 3) * 4)
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+const StageId = z.string().regex(/^[0-9a-f]{32}$/, 'must be a staging id');
+const AttachmentId = z.string().regex(/^[0-9a-f]{32}$/, 'must be an attachment id');
+/** A file name, not a path: no separators, no control characters, not . or .. */
+const FileName = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine((s) => s !== '.' && s !== '..' && ![...s].some((ch) => ch === '/' || ch === '\\' || ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f), 'must be a file name without path separators or control characters');
+const ContentType = z.string().max(200).regex(/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/i, 'must be a media type like text/plain');
+
 export const ContactValue = z.object({
   userId: z.string(),
   username: z.string(),
@@ -61,6 +91,13 @@ export const MessageValue = z.object({
   /** null when the message was rejected: never show it as text. */
   text: z.string().nullable(),
   attachments: z.array(AttachmentValue),
+  /** Outgoing with attachments: parts (and the message) the key service acknowledged so far, of total; else null. */
+  upload: z.object({ done: z.number().int(), total: z.number().int() }).nullable(),
+});
+
+export const NotificationSettingsValue = z.object({
+  /** Show sender and text in new-message notifications (off: only how many arrived). */
+  showText: z.boolean(),
 });
 
 export const SyncReportValue = z.object({
@@ -109,9 +146,16 @@ export const messagingChannels = {
   'contacts:verify': call(z.object({ userId: PeerId, fingerprint: Fingerprint }).strict(), ContactValue),
   /** The user saw the key-change warning (the contact stays unverified). */
   'contacts:acknowledgeKeyChange': call(z.object({ userId: PeerId }).strict(), ContactValue),
-  /** Seals and queues a message, online or not; sync sends it. Attachments: CLI only (paths never come from the renderer). */
+  /** Seals and queues a message, online or not; sync sends it. Attachments: ids from attachments:stageEnd (paths never come from the renderer). */
   'messages:send': call(
-    z.object({ to: z.array(Username).min(1).max(100), subject: z.string().max(500).optional(), text: z.string().max(1_000_000) }).strict(),
+    z
+      .object({
+        to: z.array(Username).min(1).max(100),
+        subject: z.string().max(500).optional(),
+        text: z.string().max(1_000_000),
+        attachments: z.array(StageId).max(ATTACHMENT_LIMITS.maxFiles).optional(),
+      })
+      .strict(),
     z.object({ messageIds: z.array(z.number().int()), clientIds: z.array(z.string()) }),
   ),
   /** Newest first; `query` searches subjects, texts and attachment names (decrypted in memory only). */
@@ -137,4 +181,32 @@ export const messagingChannels = {
   /** Sync now: send the outbox, pull and open the inbox. -200 when the key service cannot be reached. */
   'sync:now': call(z.object({}).strict(), SyncReportValue),
   'sync:status': call(z.object({}).strict(), SyncStatusValue),
+  /** Starts staging one file the user picked (keys unlocked); `size` is what stageChunk must deliver. */
+  'attachments:stageBegin': call(
+    z.object({ name: FileName, size: z.number().int().min(0).max(ATTACHMENT_LIMITS.maxFileBytes), contentType: ContentType.optional() }).strict(),
+    z.object({ stageId: z.string(), chunkBytes: z.number().int() }),
+  ),
+  /** Chunk `index` (0, 1, ... in order; a repeated index is acknowledged again, not written twice). */
+  'attachments:stageChunk': call(
+    z.object({ stageId: StageId, index: z.number().int().min(0).max(ATTACHMENT_LIMITS.maxFileBytes), data: ChunkBase64 }).strict(),
+    z.object({ received: z.number().int(), size: z.number().int() }),
+  ),
+  /** All bytes are in: the staged file is ready for messages:send. */
+  'attachments:stageEnd': call(
+    z.object({ stageId: StageId }).strict(),
+    z.object({ stageId: z.string(), name: z.string(), size: z.number().int(), sha256: z.string() }),
+  ),
+  /** Removes a staged file (the user took the attachment off, or left compose). */
+  'attachments:stageCancel': call(z.object({ stageId: StageId }).strict(), z.object({ removed: z.boolean() })),
+  /**
+   * The opened, hash-checked bytes of one attachment from `offset` (at most chunkBytes).
+   * The first call opens it; `done` when this chunk is the last.
+   */
+  'attachments:read': call(
+    z.object({ messageId: MessageId, attachmentId: AttachmentId, offset: z.number().int().min(0).max(ATTACHMENT_LIMITS.maxFileBytes) }).strict(),
+    z.object({ name: z.string(), contentType: z.string(), size: z.number().int(), sha256: z.string(), offset: z.number().int(), data: z.string(), done: z.boolean() }),
+  ),
+  /** Desktop notifications: message text only when the user opted in (off by default). */
+  'notifications:get': call(z.object({}).strict(), NotificationSettingsValue),
+  'notifications:set': call(z.object({ showText: z.boolean() }).strict(), NotificationSettingsValue),
 } as const;

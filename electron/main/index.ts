@@ -92,7 +92,7 @@ async function createWindow(): Promise<void> {
 
   installMenu({ lock, syncNow, packaged: app.isPackaged });
   createTray(iconPath(), { show: showWindow, lock, syncNow, quit: () => app.quit() });
-  watchForNewMessages(handlers, showWindow);
+  watchForNewMessages(handlers, showWindow, () => service?.messaging.notificationPreview() ?? null);
 
   await mainWindow.loadFile(join(import.meta.dirname, '../renderer/index.html'));
 }

@@ -6,10 +6,13 @@
  *
  * Also the CLI's path-taking calls (attachments to send, a folder to save them
  * in): they are not contract channels, because paths never come from the renderer.
+ * The UI stages attachments through attachments.ts instead and reads them back
+ * in checked chunks.
  * @module
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import { ResultCode, resultCodeName, type Result } from '../../../shared/codes.js';
 import type { Handlers, Output } from '../../../shared/contract.js';
 import type { DevicePackage } from '../../../shared/device-package.js';
@@ -22,8 +25,10 @@ import type { Db } from '../vault/_sql.js';
 import { acknowledgeKeyChange, type Contact, getContact, getContactByUsername, listContacts, markVerified } from '../vault/contacts.js';
 import { countUnread, getMessage, listMessages, markRead, type Message } from '../vault/messages.js';
 import { countOutbox, getOutboxEntry, retryNow } from '../vault/outbox.js';
-import { getAttachment, getMessageInfo, listContactKeys, markPeerMessagesVerified } from '../vault/sync-store.js';
+import { getSetting, setSetting } from '../vault/settings.js';
+import { getAttachment, getMessageInfo, getProgress, listContactKeys, markPeerMessagesVerified } from '../vault/sync-store.js';
 import { sealedPath } from '../sync/attachments.js';
+import { inboxRef } from '../sync/flush.js';
 import { composeMessage } from '../sync/compose.js';
 import { cacheKey, type MessageContent, openCache } from '../sync/content.js';
 import { lookupContact } from '../sync/directory.js';
@@ -31,6 +36,7 @@ import { SyncEngine, type SyncReport } from '../sync/engine.js';
 import { isSyncError, type SyncError } from '../sync/errors.js';
 import { readRegistration, registerDevice } from '../sync/registration.js';
 import type { BackoffPolicy } from '../sync/backoff.js';
+import { Attachments, type AttachmentToOpen } from './attachments.js';
 import type { PublicIdentity } from './profile.js';
 import { failureOf, ok, ServiceError } from './results.js';
 import type { UnlockedKeys } from './unlocked-keys.js';
@@ -63,7 +69,24 @@ type MessagingChannels =
   | 'messages:markRead'
   | 'messages:retry'
   | 'sync:now'
-  | 'sync:status';
+  | 'sync:status'
+  | 'attachments:stageBegin'
+  | 'attachments:stageChunk'
+  | 'attachments:stageEnd'
+  | 'attachments:stageCancel'
+  | 'attachments:read'
+  | 'notifications:get'
+  | 'notifications:set';
+
+const NOTIFY_TEXT_KEY = 'notifyShowText';
+const OutboxPayload = z.object({ attachments: z.array(z.object({ parts: z.number().int().min(0) })) });
+
+/** What a notification may show about one new message (only with the opt-in). */
+export interface NotificationPreview {
+  from: string;
+  subject: string | null;
+  text: string;
+}
 
 type MessageValue = Output<'messages:read'>;
 type SendInput = { to: string[]; subject?: string; text: string; files?: { path: string; name?: string }[]; onProgress?: ProgressCallback };
@@ -96,8 +119,16 @@ async function run<T>(op: () => Promise<T> | T): Promise<Result<T>> {
 
 export class Messaging {
   readonly sync: SyncEngine;
+  /** Staged uploads and opened downloads of the UI's attachments. */
+  readonly attachments: Attachments;
 
   constructor(private readonly c: MessagingContext) {
+    this.attachments = new Attachments({
+      profileDir: c.profileDir,
+      now: () => c.now(),
+      unlocked: () => c.unlocked(),
+      isUnlocked: () => c.keysIfUnlocked() !== null,
+    });
     this.sync = new SyncEngine({
       db: c.db,
       keychain: c.keychain,
@@ -158,6 +189,7 @@ export class Messaging {
     const entry = m.direction === 'out' && m.clientId ? getOutboxEntry(this.c.db, m.clientId) : null;
     const peer = getContact(this.c.db, m.peer);
     const state = m.direction === 'in' ? 'received' : entry?.state === 'sending' ? 'sending' : entry?.state === 'pending' ? 'queued' : m.state === 'received' ? 'sent' : m.state;
+    const upload = m.direction === 'out' && m.clientId && content && content.attachments.length > 0 ? this.uploadProgress(m.clientId, m.peer, entry?.payload ?? null, state === 'sent') : null;
     return {
       id: m.id,
       direction: m.direction,
@@ -177,7 +209,68 @@ export class Messaging {
         const row = getAttachment(this.c.db, a.id);
         return { id: a.id, name: a.name, size: a.size, contentType: a.contentType, sha256: a.sha256, state: row?.state ?? 'missing' };
       }),
+      upload,
     };
+  }
+
+  /** Parts and message acknowledged by the key service, per recipient inbox (flush.ts counts the same steps). */
+  private uploadProgress(clientId: string, peer: string, payload: Uint8Array | null, sent: boolean): { done: number; total: number } | null {
+    if (!payload) return sent ? { done: 1, total: 1 } : null;
+    let steps: number;
+    try {
+      steps = OutboxPayload.parse(JSON.parse(new TextDecoder().decode(payload))).attachments.reduce((n, a) => n + a.parts, 0) + 1;
+    } catch {
+      return null;
+    }
+    const inboxes = listContactKeys(this.c.db, peer).flatMap((k) => (k.inbox ? [k.inbox] : []));
+    if (inboxes.length === 0) return { done: 0, total: steps };
+    const total = steps * inboxes.length;
+    const done = sent ? total : inboxes.reduce((n, inbox) => n + Math.min(steps, getProgress(this.c.db, clientId, inboxRef(inbox))), 0);
+    return { done, total };
+  }
+
+  /** The attachment a UI read asks for, checked like saveAttachments does. */
+  private attachmentToOpen(messageId: number, attachmentId: string): AttachmentToOpen {
+    const m = getMessage(this.c.db, messageId);
+    if (!m) throw new ServiceError(ResultCode.NotFound, `No message ${messageId}.`);
+    const value = this.withKey((key) => this.messageValue(m, key));
+    if (value.sender === 'rejected') throw new ServiceError(ResultCode.Tampered, `Message ${messageId} was rejected (${value.reason ?? 'unreadable'}): its attachments are not opened.`);
+    const a = value.attachments.find((x) => x.id === attachmentId);
+    if (!a) throw new ServiceError(ResultCode.NotFound, `Message ${messageId} has no such attachment.`);
+    if (a.state !== 'complete') throw new ServiceError(ResultCode.InvalidState, `Attachment ${a.name} is ${a.state}: sync again first.`);
+    const info = getMessageInfo(this.c.db, messageId);
+    const expected = m.direction === 'out' ? this.c.identity().fingerprint : (info?.senderFingerprint ?? undefined);
+    return { id: a.id, name: a.name, contentType: a.contentType, size: a.size, sha256: a.sha256, expectedSender: expected };
+  }
+
+  private get showText(): boolean {
+    return getSetting(this.c.db, NOTIFY_TEXT_KEY, z.boolean()) ?? false;
+  }
+
+  /**
+   * For the desktop notification: the newest unread incoming messages' sender,
+   * subject and text, only when the user opted in and the keys are unlocked
+   * (read without touching the idle timer, so notifications never keep the app
+   * unlocked). Otherwise null: the notification then says only how many arrived.
+   */
+  notificationPreview(limit = 3): NotificationPreview[] | null {
+    if (!this.showText) return null;
+    const keys = this.c.keysIfUnlocked();
+    if (!keys) return null;
+    const key = cacheKey(keys.seed);
+    try {
+      const out: NotificationPreview[] = [];
+      for (const m of listMessages(this.c.db, { limit: 200 })) {
+        if (m.direction !== 'in' || m.read) continue;
+        const v = this.messageValue(m, key);
+        if (v.text === null || v.sender === 'rejected') continue;
+        out.push({ from: `${v.peerName ?? v.peer}${v.sender === 'verified' ? '' : ' (not verified)'}`, subject: v.subject, text: v.text });
+        if (out.length >= limit) break;
+      }
+      return out;
+    } finally {
+      key.fill(0);
+    }
   }
 
   private withKey<T>(op: (key: Uint8Array) => T): T {
@@ -323,7 +416,35 @@ export class Messaging {
           acknowledgeKeyChange(c.db, contact.userId, c.now());
           return this.contactValue(this.contactOr404(contact.userId));
         }),
-      'messages:send': (input) => run(() => this.send({ to: input.to, text: input.text, ...(input.subject !== undefined && { subject: input.subject }) })),
+      'messages:send': (input) =>
+        run(async () => {
+          const staged = input.attachments ?? [];
+          const files = this.attachments.files(staged);
+          const result = await this.send({ to: input.to, text: input.text, files, ...(input.subject !== undefined && { subject: input.subject }) });
+          // Sealed into the outbox: the staged plaintext is not needed any more.
+          await this.attachments.release(staged);
+          return result;
+        }),
+      'attachments:stageBegin': (input) => run(() => this.attachments.stageBegin({ name: input.name, size: input.size, ...(input.contentType && { contentType: input.contentType }) })),
+      'attachments:stageChunk': (input) => run(() => this.attachments.stageChunk(input)),
+      'attachments:stageEnd': (input) => run(() => this.attachments.stageEnd(input)),
+      'attachments:stageCancel': (input) => run(() => this.attachments.stageCancel(input)),
+      'attachments:read': (input) =>
+        run(async () => {
+          let first = false;
+          const value = await this.attachments.read(input, () => {
+            first = true;
+            return this.attachmentToOpen(input.messageId, input.attachmentId);
+          });
+          if (first) await c.record('message.open', String(input.messageId), 'ok', { attachments: 1, bytes: value.size });
+          return value;
+        }),
+      'notifications:get': () => run(() => ({ showText: this.showText })),
+      'notifications:set': (input) =>
+        run(() => {
+          setSetting(c.db, NOTIFY_TEXT_KEY, input.showText, c.now());
+          return { showText: this.showText };
+        }),
       'messages:list': (input) => run(() => this.list(input)),
       'messages:read': (input) =>
         this.audited('message.open', String(input.id), () => {

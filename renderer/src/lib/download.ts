@@ -4,9 +4,9 @@
  * in browser mode. The URL is revoked right after, so the data does not stay
  * reachable from the page.
  */
-export function saveFile(name: string, content: Uint8Array | string, mime = 'application/octet-stream'): void {
-  const part: BlobPart = typeof content === 'string' ? content : new Uint8Array(content);
-  const url = URL.createObjectURL(new Blob([part], { type: mime }));
+export function saveFile(name: string, content: Uint8Array | string | Blob, mime = 'application/octet-stream'): void {
+  const blob = content instanceof Blob ? content : new Blob([typeof content === 'string' ? content : new Uint8Array(content)], { type: mime });
+  const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;
   link.download = name;

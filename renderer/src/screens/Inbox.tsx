@@ -1,15 +1,18 @@
 /**
  * Messages: the inbox (unread first in weight, search, verified/unverified
- * sender), a conversation with one person, compose, and each outgoing
- * message's outbox state with "retry" / "send now".
+ * sender), a conversation with one person, compose with attachments (staged in
+ * chunks, with progress), each outgoing message's outbox state with "retry" /
+ * "send now" and upload progress, and saving received attachments.
  */
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type ChangeEvent, type FormEvent } from 'react';
 import type { Output } from '../../../shared/contract';
 import { sealpost } from '../bridge';
 import { ErrorBanner } from '../components/ErrorBanner';
 import type { UiError } from '../errors';
 import { formatSize } from '../lib/base64';
+import { AttachmentError, readAttachment, stageFile, unstage } from '../lib/attachments';
 import { call } from '../lib/call';
+import { saveFile } from '../lib/download';
 
 type Message = Output<'messages:list'>[number];
 type View = { kind: 'list' } | { kind: 'compose'; to?: string } | { kind: 'conversation'; peer: string; name: string };
@@ -55,6 +58,58 @@ function OutboxState({ m, onChange }: { m: Message; onChange: () => void }) {
   );
 }
 
+function UploadProgress({ m }: { m: Message }) {
+  if (m.direction !== 'out' || !m.upload || m.state === 'sent') return null;
+  const { done, total } = m.upload;
+  return (
+    <span className="row small" data-testid="upload-progress">
+      <progress aria-label="Upload to the key service" max={total} value={done} />
+      <span>
+        {done} of {total} parts at the key service
+      </span>
+    </span>
+  );
+}
+
+function SaveAttachment({ m, a }: { m: Message; a: Message['attachments'][number] }) {
+  const [progress, setProgress] = useState<number | null>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const [error, setError] = useState<UiError | null>(null);
+  async function save() {
+    setError(null);
+    setNote(null);
+    setProgress(0);
+    try {
+      const { name, blob } = await readAttachment(m.id, a.id, a.sha256, (done, total) => setProgress(total === 0 ? 1 : done / total));
+      saveFile(name, blob);
+      setNote(`Saved ${name} (checked).`);
+    } catch (e) {
+      setError(e instanceof AttachmentError ? e.ui : { text: 'Something went wrong. Your data is unchanged.', details: `Failed (-1): ${e instanceof Error ? e.message : String(e)}` });
+    } finally {
+      setProgress(null);
+    }
+  }
+  return (
+    <li>
+      <span>
+        📎 {a.name} · {formatSize(a.size)} · {a.state === 'complete' ? 'checked' : a.state}
+      </span>{' '}
+      {a.state === 'complete' && m.text !== null && (
+        <button type="button" className="secondary" onClick={() => void save()} disabled={progress !== null} aria-label={`Save ${a.name}`}>
+          Save
+        </button>
+      )}
+      {progress !== null && <progress aria-label={`Saving ${a.name}`} max={1} value={progress} />}
+      {note && (
+        <span className="ok" role="status">
+          {note}
+        </span>
+      )}
+      {error && <ErrorBanner error={error} />}
+    </li>
+  );
+}
+
 function MessageBody({ m, onChange }: { m: Message; onChange: () => void }) {
   return (
     <article className={`message ${m.direction === 'out' ? 'out' : 'in'}`} aria-label={`${m.direction === 'out' ? 'Sent' : 'Received'} message ${m.subject ?? ''}`}>
@@ -62,6 +117,7 @@ function MessageBody({ m, onChange }: { m: Message; onChange: () => void }) {
         <strong>{m.direction === 'out' ? `To ${m.peerName ?? m.peer}` : `From ${m.peerName ?? m.peer}`}</strong>
         <SenderBadge m={m} />
         <OutboxState m={m} onChange={onChange} />
+        <UploadProgress m={m} />
         <span className="muted">{new Date(m.sentAt ?? m.createdAt).toLocaleString()}</span>
       </header>
       {m.subject && <h4>{m.subject}</h4>}
@@ -73,13 +129,42 @@ function MessageBody({ m, onChange }: { m: Message; onChange: () => void }) {
       {m.attachments.length > 0 && (
         <ul className="plain small" aria-label="Attachments">
           {m.attachments.map((a) => (
-            <li key={a.id}>
-              📎 {a.name} · {formatSize(a.size)} · {a.state === 'complete' ? 'checked' : a.state}
-            </li>
+            <SaveAttachment key={a.id} m={m} a={a} />
           ))}
         </ul>
       )}
     </article>
+  );
+}
+
+interface Attached {
+  key: number;
+  name: string;
+  size: number;
+  done: number;
+  stageId: string | null;
+  error: UiError | null;
+  signal: { cancelled: boolean };
+}
+
+function AttachmentList({ items, onRemove }: { items: Attached[]; onRemove: (a: Attached) => void }) {
+  if (items.length === 0) return null;
+  return (
+    <ul className="plain small" aria-label="Attached files">
+      {items.map((a) => (
+        <li key={a.key} className="row">
+          <span>
+            📎 {a.name} · {formatSize(a.size)}
+          </span>
+          <progress aria-label={`Attaching ${a.name}`} max={Math.max(1, a.size)} value={a.size === 0 && a.stageId ? 1 : a.done} />
+          <span data-testid="attach-state">{a.error ? 'Failed' : a.stageId ? 'Ready' : `${a.size === 0 ? 0 : Math.floor((a.done / a.size) * 100)}%`}</span>
+          <button type="button" className="secondary" onClick={() => onRemove(a)} aria-label={`Remove ${a.name}`}>
+            Remove
+          </button>
+          {a.error && <ErrorBanner error={a.error} />}
+        </li>
+      ))}
+    </ul>
   );
 }
 
@@ -89,7 +174,60 @@ function Compose({ to: initialTo, contacts, onSent, onCancel }: { to?: string; c
   const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<UiError | null>(null);
+  const [attached, setAttached] = useState<Attached[]>([]);
+  const nextKey = useRef(1);
+  // What is staged and not sent yet, so leaving compose removes it from the engine.
+  const pending = useRef(new Map<number, Attached>());
   const reply = initialTo !== undefined;
+
+  useEffect(() => {
+    const staged = pending.current;
+    return () => {
+      for (const a of staged.values()) {
+        a.signal.cancelled = true;
+        if (a.stageId) void unstage(a.stageId);
+      }
+      staged.clear();
+    };
+  }, []);
+
+  const update = (key: number, patch: Partial<Attached>) => {
+    const current = pending.current.get(key);
+    if (current) Object.assign(current, patch);
+    setAttached((list) => list.map((x) => (x.key === key ? { ...x, ...patch } : x)));
+  };
+
+  function attach(event: ChangeEvent<HTMLInputElement>) {
+    const files = [...(event.target.files ?? [])];
+    event.target.value = '';
+    for (const file of files) {
+      const a: Attached = { key: nextKey.current++, name: file.name, size: file.size, done: 0, stageId: null, error: null, signal: { cancelled: false } };
+      pending.current.set(a.key, a);
+      setAttached((list) => [...list, a]);
+      void stageFile(file, (done) => update(a.key, { done }), a.signal)
+        .then((stageId) => {
+          if (a.signal.cancelled) return void unstage(stageId);
+          update(a.key, { stageId, done: file.size });
+        })
+        .catch((e: unknown) => {
+          if (a.signal.cancelled) return;
+          update(a.key, { error: e instanceof AttachmentError ? e.ui : { text: `Could not read ${file.name}.`, details: `Failed (-1): ${e instanceof Error ? e.message : String(e)}` } });
+        });
+    }
+  }
+
+  function remove(a: Attached) {
+    const current = pending.current.get(a.key);
+    if (current) {
+      current.signal.cancelled = true;
+      if (current.stageId) void unstage(current.stageId);
+    }
+    pending.current.delete(a.key);
+    setAttached((list) => list.filter((x) => x.key !== a.key));
+  }
+
+  const uploading = attached.some((a) => !a.stageId && !a.error);
+  const failed = attached.some((a) => a.error);
 
   async function send(event: FormEvent) {
     event.preventDefault();
@@ -98,10 +236,14 @@ function Compose({ to: initialTo, contacts, onSent, onCancel }: { to?: string; c
       .map((s) => s.trim())
       .filter(Boolean);
     if (recipients.length === 0) return setError({ text: 'Add at least one recipient.', details: 'InvalidParameter (-29): no recipient' });
+    const stageIds = attached.flatMap((a) => (a.stageId ? [a.stageId] : []));
     setBusy(true);
-    const r = await call(sealpost.messages.send({ to: recipients, text, ...(subject.trim() && { subject: subject.trim() }) }));
+    const r = await call(sealpost.messages.send({ to: recipients, text, ...(subject.trim() && { subject: subject.trim() }), ...(stageIds.length > 0 && { attachments: stageIds }) }));
     setBusy(false);
     if (!r.ok) return setError(r.error);
+    // Sealed: the engine removed the staged files.
+    pending.current.clear();
+    setAttached([]);
     setError(null);
     setText('');
     setSubject('');
@@ -130,13 +272,18 @@ function Compose({ to: initialTo, contacts, onSent, onCancel }: { to?: string; c
       )}
       <label>
         {reply ? 'Your reply' : 'Message'}
-        <textarea value={text} onChange={(e) => setText(e.target.value)} rows={reply ? 3 : 8} required />
+        <textarea value={text} onChange={(e) => setText(e.target.value)} rows={reply ? 3 : 8} required={attached.length === 0} />
       </label>
-      <p className="muted small">Sealed on this device and queued at once; it is sent when the key service can be reached. Attachments: `sealpost send --file` for now.</p>
+      <label>
+        Attach files
+        <input type="file" multiple onChange={attach} />
+      </label>
+      <AttachmentList items={attached} onRemove={remove} />
+      <p className="muted small">Sealed on this device and queued at once; it is sent when the key service can be reached.</p>
       {error && <ErrorBanner error={error} />}
       <div className="row">
-        <button type="submit" disabled={busy || !text}>
-          {busy ? 'Sealing…' : 'Send'}
+        <button type="submit" disabled={busy || uploading || failed || (!text && attached.length === 0)}>
+          {busy ? 'Sealing…' : uploading ? 'Attaching…' : 'Send'}
         </button>
         {onCancel && (
           <button type="button" className="secondary" onClick={onCancel}>

@@ -1,9 +1,10 @@
 /**
- * Settings: change or disable the PIN, the auto-lock time, where the keys are
- * kept (the keychain backend in use), the key service, and export of the
- * public key (the private key is never exported from here).
+ * Settings: change or disable the PIN, the auto-lock time, notifications
+ * (message text only when opted in), where the keys are kept (the keychain
+ * backend in use), the key service, and export of the public key (the private
+ * key is never exported from here).
  */
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import type { Output } from '../../../shared/contract';
 import type { Status } from '../App';
 import { sealpost } from '../bridge';
@@ -134,6 +135,42 @@ function AutoLock({ status, onChange }: { status: Status; onChange: () => void }
   );
 }
 
+function Notifications() {
+  const [showText, setShowText] = useState<boolean | null>(null);
+  const [error, setError] = useState<UiError | null>(null);
+  const [note, setNote] = useState<string | null>(null);
+
+  useEffect(() => {
+    void call(sealpost.notifications.get({})).then((r) => (r.ok ? setShowText(r.value.showText) : setError(r.error)));
+  }, []);
+
+  async function set(value: boolean) {
+    const r = await call(sealpost.notifications.set({ showText: value }));
+    if (!r.ok) return setError(r.error);
+    setError(null);
+    setShowText(r.value.showText);
+    setNote(r.value.showText ? 'Notifications show who wrote and the start of the message.' : 'Notifications say only how many messages arrived.');
+  }
+
+  return (
+    <section className="card" aria-labelledby="notify-title">
+      <h2 id="notify-title">Notifications</h2>
+      <p>A desktop notification tells you when messages arrive. By default it says only how many.</p>
+      <label className="check">
+        <input type="checkbox" checked={showText ?? false} disabled={showText === null} onChange={(e) => void set(e.target.checked)} />
+        Show sender and message text in notifications
+      </label>
+      <p className="muted small">The system keeps notification text outside Sealpost and may show it on the lock screen, where anyone near the computer can read it.</p>
+      {note && (
+        <p className="ok" role="status">
+          {note}
+        </p>
+      )}
+      {error && <ErrorBanner error={error} />}
+    </section>
+  );
+}
+
 function Keys({ status }: { status: Status }) {
   const [exported, setExported] = useState<Output<'keys:exportPublic'> | null>(null);
   const [error, setError] = useState<UiError | null>(null);
@@ -184,6 +221,7 @@ export function Settings({ status, onChange }: { status: Status; onChange: () =>
     <div className="grid">
       <PinSettings status={status} onChange={onChange} />
       <AutoLock status={status} onChange={onChange} />
+      <Notifications />
       <Keys status={status} />
       <KeyServiceSettings />
     </div>
