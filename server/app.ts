@@ -25,6 +25,7 @@ import { healthRoutes } from './routes/health.js';
 import { itemRoutes } from './routes/items.js';
 import { keyRoutes } from './routes/keys.js';
 import { messageRoutes } from './routes/messages.js';
+import { recoveryRoutes } from './routes/recovery.js';
 import { userRoutes } from './routes/users.js';
 
 const SEND_ROUTE = '/v1/keys/:token/messages';
@@ -83,5 +84,6 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
   itemRoutes(app, ctx);
   grantRoutes(app, ctx);
   auditRoutes(app, ctx);
+  recoveryRoutes(app, ctx);
   return app;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DevicePackageSchema } from './device-package.js';
 import type { Result } from './codes.js';
 import { messagingChannels } from './contract-messaging.js';
+import { recoveryChannels } from './contract-recovery.js';
 
 /**
  * The one IPC contract. Every call the UI, the CLI or the browser bridge can
@@ -148,6 +149,7 @@ export const contract = {
   /** Removes grantees and rotates the item key, so they cannot open any newer version. */
   'items:revoke': call(z.object({ identifier: Identifier, userIds: z.array(UserId).min(1).max(1000) }).strict(), z.object({ revoked: z.array(z.string()), version: z.number().int() })),
   ...messagingChannels,
+  ...recoveryChannels,
 } as const;
 
 export type Contract = typeof contract;

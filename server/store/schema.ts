@@ -161,6 +161,29 @@ CREATE TABLE grant_revocations (
 CREATE INDEX audit_target ON audit_log (chain, target, seq);
 `,
   },
+  {
+    version: 3,
+    name: 'recovery records',
+    // One share of a user's backup key per instance (key service or escrow), the
+    // hashes of the checks that gate it and the wrong-check count (routes/recovery.ts).
+    sql: `
+CREATE TABLE recovery_records (
+  app_id TEXT NOT NULL REFERENCES apps(id),
+  username_key TEXT NOT NULL,
+  identity_key TEXT NOT NULL,
+  share {{blob}} NOT NULL,
+  pin_params TEXT,
+  backup {{blob}},
+  pin_check_hash {{blob}},
+  words_check_hash {{blob}},
+  escrow TEXT,
+  failures {{bigint}} NOT NULL,
+  locked_until {{bigint}} NOT NULL,
+  updated_at {{bigint}} NOT NULL,
+  PRIMARY KEY (app_id, username_key)
+);
+`,
+  },
 ];
 
 const TOKENS: Record<StoreKind, Record<string, string>> = {

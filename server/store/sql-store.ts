@@ -16,6 +16,7 @@ import type {
   NewAuditEntry,
   NewKey,
   NewMessage,
+  RecoveryRow,
   SharedItemRow,
   Store,
   StoreKind,
@@ -469,5 +470,48 @@ export abstract class SqlStore implements Store {
 
   async pruneCounters(before: number): Promise<void> {
     await this.run('DELETE FROM rate_counters WHERE window_start < $1', [before]);
+  }
+
+  async getRecovery(appId: string, usernameKey: string): Promise<RecoveryRow | undefined> {
+    const r = await this.get('SELECT * FROM recovery_records WHERE app_id = $1 AND username_key = $2', [appId, usernameKey]);
+    if (!r) return undefined;
+    return {
+      appId: str(r.app_id),
+      usernameKey: str(r.username_key),
+      identityKey: str(r.identity_key),
+      share: buf(r.share),
+      pinParams: strOrNull(r.pin_params),
+      backup: bufOrNull(r.backup),
+      pinCheckHash: bufOrNull(r.pin_check_hash),
+      wordsCheckHash: bufOrNull(r.words_check_hash),
+      escrow: strOrNull(r.escrow),
+      failures: num(r.failures),
+      lockedUntil: num(r.locked_until),
+      updatedAt: num(r.updated_at),
+    };
+  }
+
+  async putRecovery(x: RecoveryRow): Promise<void> {
+    await this.run(
+      `INSERT INTO recovery_records (app_id, username_key, identity_key, share, pin_params, backup, pin_check_hash, words_check_hash, escrow, failures, locked_until, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       ON CONFLICT (app_id, username_key) DO UPDATE SET identity_key = excluded.identity_key, share = excluded.share, pin_params = excluded.pin_params,
+         backup = excluded.backup, pin_check_hash = excluded.pin_check_hash, words_check_hash = excluded.words_check_hash, escrow = excluded.escrow,
+         failures = excluded.failures, locked_until = excluded.locked_until, updated_at = excluded.updated_at`,
+      [x.appId, x.usernameKey, x.identityKey, x.share, x.pinParams, x.backup, x.pinCheckHash, x.wordsCheckHash, x.escrow, x.failures, x.lockedUntil, x.updatedAt],
+    );
+  }
+
+  async recoveryFailed(appId: string, usernameKey: string, lockedUntil: (failures: number) => number): Promise<number> {
+    // One statement increments, so concurrent wrong checks are all counted.
+    await this.run('UPDATE recovery_records SET failures = failures + 1 WHERE app_id = $1 AND username_key = $2', [appId, usernameKey]);
+    const r = await this.get('SELECT failures FROM recovery_records WHERE app_id = $1 AND username_key = $2', [appId, usernameKey]);
+    const failures = r ? num(r.failures) : 0;
+    await this.run('UPDATE recovery_records SET locked_until = $3 WHERE app_id = $1 AND username_key = $2 AND locked_until < $3', [appId, usernameKey, lockedUntil(failures)]);
+    return failures;
+  }
+
+  async recoverySucceeded(appId: string, usernameKey: string): Promise<void> {
+    await this.run('UPDATE recovery_records SET failures = 0, locked_until = 0 WHERE app_id = $1 AND username_key = $2', [appId, usernameKey]);
   }
 }

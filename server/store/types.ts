@@ -182,6 +182,25 @@ export interface CounterHit {
   n: number;
 }
 
+/** A user's recovery record (routes/recovery.ts): one share of the backup key and what guards it. */
+export interface RecoveryRow {
+  appId: string;
+  /** usernameKey(username): case- and normalisation-insensitive. */
+  usernameKey: string;
+  /** Ed25519 identity public key (base64url) that signed the deposit; later deposits must match. */
+  identityKey: string;
+  share: Buffer;
+  pinParams: string | null;
+  backup: Buffer | null;
+  /** SHA-256 of the client's check values; a record with either is gated. */
+  pinCheckHash: Buffer | null;
+  wordsCheckHash: Buffer | null;
+  escrow: string | null;
+  failures: number;
+  lockedUntil: number;
+  updatedAt: number;
+}
+
 export interface Store {
   readonly kind: StoreKind;
   /** Creates or upgrades the schema; safe to run from several instances at once. */
@@ -262,6 +281,14 @@ export interface Store {
   incrementCounters(hits: CounterHit[]): Promise<Map<string, number>>;
   getCounter(key: string, windowStart: number): Promise<number>;
   pruneCounters(before: number): Promise<void>;
+
+  /** Recovery records (routes/recovery.ts). */
+  getRecovery(appId: string, usernameKey: string): Promise<RecoveryRow | undefined>;
+  /** Inserts or replaces the record (failures and lock reset). */
+  putRecovery(row: RecoveryRow): Promise<void>;
+  /** Counts a wrong check; sets lockedUntil from the new count. Returns the new count. */
+  recoveryFailed(appId: string, usernameKey: string, lockedUntil: (failures: number) => number): Promise<number>;
+  recoverySucceeded(appId: string, usernameKey: string): Promise<void>;
 }
 
 /** A unique constraint refused the write. */

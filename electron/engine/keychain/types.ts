@@ -19,8 +19,9 @@ export const KEYCHAIN_SERVICE = 'Sealpost';
  * - `identity`: the PIN vault record (sealed private keys + PIN attempt counter).
  * - `audit-head`: id and hash of the newest audit entry (anchors the vault's chain).
  * - `server-credentials`: sealed key-service credentials (token, client key).
+ * - `escrow-credentials`: the escrow service's client key (service/recovery.ts).
  */
-export const KEYCHAIN_ACCOUNTS = ['identity', 'audit-head', 'server-credentials'] as const;
+export const KEYCHAIN_ACCOUNTS = ['identity', 'audit-head', 'server-credentials', 'escrow-credentials'] as const;
 
 export type KeychainAccount = (typeof KEYCHAIN_ACCOUNTS)[number];
 

@@ -22,7 +22,7 @@ import { identityFromSeed, sign } from '../crypto/identity.js';
 import { decodeItemContainer, encodeItemContainer } from '../crypto/item-container.js';
 import { openItemWithDek, sealItem, unwrapDek, wrapDekFor } from '../crypto/item-crypto.js';
 import type { KdfParams } from '../crypto/pin-kdf.js';
-import { DEFAULT_RSA_BITS, generateEncryptionKeyPair, publicKeySpkiDer, type RsaBits } from '../crypto/rsa.js';
+import { DEFAULT_RSA_BITS, exportPublicKeyPem, generateEncryptionKeyPair, importPublicKey, publicKeyFromPrivate, publicKeySpkiDer, type RsaBits } from '../crypto/rsa.js';
 import { newSeed } from '../crypto/seed.js';
 import { openKeychain, type OpenedKeychain } from '../keychain/open.js';
 import { PinVault } from '../session/pin-vault.js';
@@ -37,6 +37,7 @@ import { getSetting, setSetting } from '../vault/settings.js';
 import { FileCrypto } from './file-crypto.js';
 import { itemHandlers } from './items.js';
 import { Messaging } from './messaging.js';
+import { Recovery } from './recovery.js';
 import { updateCredentials } from '../sync/credentials.js';
 import type { BackoffPolicy } from '../sync/backoff.js';
 import { profileName, readPublicIdentity, writePublicIdentity, encodeSecrets, type PublicIdentity } from './profile.js';
@@ -122,9 +123,23 @@ class Engine {
       record: (a, t, r, d) => this.record(a, t, r, d ?? null),
       ...(options.syncBackoff && { backoff: options.syncBackoff }),
     });
+    this.recovery = new Recovery({
+      db: this.vault.db,
+      keychain: this.keychain,
+      now: this.now,
+      ...(this.options.kdfParams && { kdfParams: this.options.kdfParams }),
+      identity: () => this.identity(),
+      unlocked: () => this.unlocked(),
+      unlock: async (pin) => {
+        await this.session.unlock(pin);
+      },
+      hasIdentity: () => readPublicIdentity(this.db) !== null,
+      install: (seed, der, pin) => this.restoreIdentity(seed, der, pin),
+    });
   }
 
   private readonly messaging: Messaging;
+  private readonly recovery: Recovery;
 
   private get db() {
     return this.vault.db;
@@ -197,6 +212,12 @@ class Engine {
     return {
       'engine:status': () => this.plain(() => this.status()),
       'engine:initialize': (input) => this.plain(() => this.initialize(input.appId, input.clientKey, input.version ?? null)),
+      'recovery:status': () => this.plain(() => this.recovery.status()),
+      'recovery:words': (input) => this.audited('recovery.words', null, () => this.recovery.words(input.pin)),
+      'recovery:confirm': (input) => this.audited('recovery.confirm', null, () => this.recovery.confirm(input.answers)),
+      'recovery:postpone': () => this.plain(() => this.recovery.postpone()),
+      'recovery:backup': (input) => this.audited('recovery.backup', null, () => this.recovery.backup(input.pin, input.escrow)),
+      'recovery:restore': (input) => this.audited('identity.restore', null, () => this.recovery.restore(input)),
       'identity:create': (input) => this.audited('identity.create', null, () => this.createIdentity(input.pin, input.rsaBits ?? DEFAULT_RSA_BITS)),
       'identity:get': () => this.plain(() => this.identityValue()),
       'device:package': (input) => this.audited('device.package', null, () => this.devicePackage(input.pin)),
@@ -305,7 +326,30 @@ class Engine {
     if (status.exists && readPublicIdentity(this.db) !== null) throw new ServiceError(ResultCode.InvalidState, 'This profile already has an identity.');
     const seed = newSeed();
     const rsa = await generateEncryptionKeyPair(rsaBits);
-    const secrets = encodeSecrets(seed, rsa.privateKeyDer);
+    try {
+      await this.installIdentity(seed, rsa.privateKeyDer, rsa.publicKeyPem, rsaBits, pin, 'backup.create');
+    } finally {
+      seed.fill(0);
+      rsa.privateKeyDer.fill(0);
+    }
+    return this.identityValue();
+  }
+
+  /** Restored secrets become this profile's identity (recovery:restore). */
+  private async restoreIdentity(seed: Uint8Array, rsaPrivateKeyDer: Uint8Array, pin: string): Promise<PublicIdentity> {
+    checkPin(pin);
+    const status = await this.pinVault.status();
+    if (status.exists && readPublicIdentity(this.db) !== null) throw new ServiceError(ResultCode.InvalidState, 'This profile already has an identity.');
+    const publicKeyPem = exportPublicKeyPem(publicKeyFromPrivate(rsaPrivateKeyDer));
+    const bits = importPublicKey(publicKeyPem).asymmetricKeyDetails?.modulusLength;
+    if (bits !== 2048 && bits !== 3072 && bits !== 4096) throw new ServiceError(ResultCode.InvalidParameter, 'The restored encryption key has an unsupported size.');
+    await this.installIdentity(seed, rsaPrivateKeyDer, publicKeyPem, bits, pin, 'identity.restore');
+    return this.identity();
+  }
+
+  /** Seals the secrets under the PIN, writes the public identity (a new device id) and unlocks. */
+  private async installIdentity(seed: Uint8Array, rsaPrivateKeyDer: Uint8Array, rsaPublicPem: string, rsaBits: RsaBits, pin: string, action: 'backup.create' | 'identity.restore'): Promise<void> {
+    const secrets = encodeSecrets(seed, rsaPrivateKeyDer);
     try {
       const signing = identityFromSeed(seed);
       signing.secretKey.fill(0);
@@ -313,26 +357,23 @@ class Engine {
         version: 1,
         did: signing.did,
         signingPublicKey: Buffer.from(signing.publicKey).toString('base64url'),
-        rsaPublicPem: rsa.publicKeyPem,
+        rsaPublicPem,
         rsaBits,
-        fingerprint: fingerprintOf(signing.publicKey, publicKeySpkiDer(rsa.publicKeyPem)),
+        fingerprint: fingerprintOf(signing.publicKey, publicKeySpkiDer(rsaPublicPem)),
         deviceId: randomBytes(16).toString('hex'),
         createdAt: this.now(),
-        backup: toBase64(sealIdentityBackup(seed, rsa.privateKeyDer)),
+        backup: toBase64(sealIdentityBackup(seed, rsaPrivateKeyDer)),
       };
       // Keychain first: a crash after it leaves a sealed record without public data,
       // which the next create replaces (status() reports no identity until both exist;
       // the check above allows overwriting only such an orphan or a wiped record).
       await PinVault.create(this.keychain, { pin, secrets, overwrite: true, now: this.now, ...(this.options.kdfParams && { kdfParams: this.options.kdfParams }) });
       writePublicIdentity(this.db, identity, this.now());
-      await this.record('backup.create', null, 'ok');
+      await this.record(action, null, 'ok');
     } finally {
       secrets.fill(0);
-      seed.fill(0);
-      rsa.privateKeyDer.fill(0);
     }
     await this.session.unlock(pin);
-    return this.identityValue();
   }
 
   private identityValue() {

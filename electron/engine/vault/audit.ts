@@ -45,6 +45,9 @@ export const AUDIT_ACTIONS = [
   'contact.verify',
   'key.rotate',
   'backup.create',
+  'recovery.words',
+  'recovery.confirm',
+  'recovery.backup',
   'audit.verify',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
