@@ -3,6 +3,7 @@ import { DevicePackageSchema } from './device-package.js';
 import type { Result } from './codes.js';
 import { messagingChannels } from './contract-messaging.js';
 import { recoveryChannels } from './contract-recovery.js';
+import { sharingChannels } from './contract-sharing.js';
 
 /**
  * The one IPC contract. Every call the UI, the CLI or the browser bridge can
@@ -83,6 +84,13 @@ export const ItemSummaryValue = z.object({
   /** Open conflicts: remote revisions kept beside the local one until the user chooses. */
   conflicts: z.number().int(),
   sharedWith: z.number().int(),
+  /** Our role: 'owner', or what the owner granted us ('read', 'edit'). */
+  role: z.enum(['owner', 'read', 'edit']),
+  /** Items shared with us: who shared them (username when known) and when. */
+  sharedBy: z.string().nullable(),
+  sharedAt: z.string().nullable(),
+  /** The owner revoked our access: we keep what we opened, newer versions do not arrive. */
+  revoked: z.boolean(),
 });
 export const ItemRevisionValue = z.object({
   id: z.number().int(),
@@ -149,6 +157,7 @@ export const contract = {
   /** Removes grantees and rotates the item key, so they cannot open any newer version. */
   'items:revoke': call(z.object({ identifier: Identifier, userIds: z.array(UserId).min(1).max(1000) }).strict(), z.object({ revoked: z.array(z.string()), version: z.number().int() })),
   ...messagingChannels,
+  ...sharingChannels,
   ...recoveryChannels,
 } as const;
 

@@ -36,11 +36,13 @@ import { listItemKeys, putItemKey } from '../vault/item-keys.js';
 import { getSetting, setSetting } from '../vault/settings.js';
 import { FileCrypto } from './file-crypto.js';
 import { itemHandlers } from './items.js';
+import { sharingHandlers } from './sharing.js';
+import { openIdentityFile } from '../crypto/identity-file.js';
 import { Messaging } from './messaging.js';
 import { Recovery } from './recovery.js';
 import { updateCredentials } from '../sync/credentials.js';
 import type { BackoffPolicy } from '../sync/backoff.js';
-import { profileName, readPublicIdentity, writePublicIdentity, encodeSecrets, type PublicIdentity } from './profile.js';
+import { decodeSecrets, profileName, readPublicIdentity, writePublicIdentity, encodeSecrets, type PublicIdentity } from './profile.js';
 import { failureOf, ok, ServiceError } from './results.js';
 import { KeyRing, type UnlockedKeys } from './unlocked-keys.js';
 
@@ -262,6 +264,29 @@ class Engine {
         ),
       ...this.messaging.handlers(),
       ...itemHandlers({ db: this.db, now: this.now, identity: () => this.identity(), unlocked: () => this.unlocked(), record: (a, t, r, d) => this.record(a, t, r, d ?? null) }),
+      ...sharingHandlers({
+        db: this.db,
+        keychain: this.keychain,
+        now: this.now,
+        identity: () => this.identity(),
+        unlocked: () => this.unlocked(),
+        connection: () => this.messaging.sync.connection(),
+        lookup: (username) => this.messaging.handlers()['contacts:lookup']({ username }),
+        record: (a, t, r, d) => this.record(a, t, r, d ?? null),
+        ...(this.options.kdfParams && { kdfParams: this.options.kdfParams }),
+      }),
+      // A second desktop of the same user: same seed and RSA key, a new device id and PIN.
+      'identity:import': (input) =>
+        this.audited('identity.restore', null, async () => {
+          const secrets = await openIdentityFile(input.passphrase, fromBase64(input.file));
+          try {
+            const { seed, rsaPrivateKeyDer } = decodeSecrets(secrets);
+            await this.restoreIdentity(seed, rsaPrivateKeyDer, input.pin);
+            return this.identityValue();
+          } finally {
+            secrets.fill(0);
+          }
+        }),
       'session:setAutoLock': (input) =>
         this.plain(() => {
           this.session.setAutoLockMs(input.ms);

@@ -30,6 +30,7 @@ import { getContact } from '../vault/contacts.js';
 import type { Db } from '../vault/_sql.js';
 import { getItem, listItems, listRevisions, putItem, resolveConflict, type Item } from '../vault/items.js';
 import { listItemKeys, putItemKey, replaceItemKeys } from '../vault/item-keys.js';
+import { getItemSync, listGrantStates, queueGrantRemovals, setGrantRole } from '../vault/item-sync.js';
 import type { PublicIdentity } from './profile.js';
 import { failureOf, ok, ServiceError } from './results.js';
 import type { UnlockedKeys } from './unlocked-keys.js';
@@ -127,6 +128,8 @@ export function itemHandlers(ctx: ItemContext): Pick<Handlers, ItemChannels> {
     const me = ctx.identity().did;
     const keys = listItemKeys(ctx.db, item.identifier);
     const conflicts = listRevisions(ctx.db, item.identifier).filter((r) => r.kind === 'conflict' && !r.resolved).length;
+    const st = getItemSync(ctx.db, item.identifier);
+    const mine = item.owner === me;
     return {
       identifier: item.identifier,
       version: item.version,
@@ -138,7 +141,12 @@ export function itemHandlers(ctx: ItemContext): Pick<Handlers, ItemChannels> {
       dirty: item.dirty,
       size: contentSize(content),
       conflicts,
-      sharedWith: keys.filter((k) => k.grantee !== item.owner).length,
+      // For an item shared with us our own key is the only one here: count no one.
+      sharedWith: mine ? keys.filter((k) => k.grantee !== item.owner).length : 0,
+      role: mine ? 'owner' : st.role === 'owner' ? 'read' : st.role,
+      sharedBy: mine ? null : (st.sharedByName ?? st.sharedBy ?? item.owner),
+      sharedAt: !mine && st.sharedAt !== null ? new Date(st.sharedAt).toISOString() : null,
+      revoked: st.revokedAt !== null,
     };
   }
 
@@ -159,6 +167,15 @@ export function itemHandlers(ctx: ItemContext): Pick<Handlers, ItemChannels> {
     } finally {
       wipe(dek, data);
     }
+  }
+
+  /** Edits need the owner or an edit grant that was not revoked; the key service checks the same again. */
+  function mayEdit(item: Item, op: 'update' | 'delete'): void {
+    if (item.owner === ctx.identity().did) return;
+    const st = getItemSync(ctx.db, item.identifier);
+    if (st.revokedAt !== null) throw new ServiceError(ResultCode.InvalidState, `The owner revoked your access to item ${item.identifier}.`);
+    if (op === 'delete') throw new ServiceError(ResultCode.InvalidState, 'Only the owner can delete a shared item.');
+    if (st.role !== 'edit') throw new ServiceError(ResultCode.InvalidState, `Item ${item.identifier} was shared with you read-only.`);
   }
 
   function expect(item: Item, expectedVersion: number): void {
@@ -223,6 +240,7 @@ export function itemHandlers(ctx: ItemContext): Pick<Handlers, ItemChannels> {
     'items:update': ({ identifier, expectedVersion, content }) =>
       audited('encrypt', identifier, { op: 'update', kind: content.kind }, () => {
         const item = current(identifier);
+        mayEdit(item, 'update');
         expect(item, expectedVersion);
         return summary(saveVersion(item, content), content);
       }),
@@ -230,6 +248,7 @@ export function itemHandlers(ctx: ItemContext): Pick<Handlers, ItemChannels> {
     'items:delete': ({ identifier, expectedVersion }) =>
       audited('encrypt', identifier, { op: 'delete' }, () => {
         const item = current(identifier);
+        mayEdit(item, 'delete');
         expect(item, expectedVersion);
         // A sealed, empty tombstone: sync can tell other devices, and the history keeps the old versions.
         saveVersion(item, { kind: 'data', title: '', data: '' }, { deleted: true });
@@ -325,6 +344,7 @@ export function itemHandlers(ctx: ItemContext): Pick<Handlers, ItemChannels> {
         }
         const version = item.version + 1;
         const sealed = sealItem({ identifier, version, data, recipients: recipients.map((r) => r.pem) });
+        const roles = listGrantStates(ctx.db, identifier);
         try {
           ctx.db.transaction(() => {
             putItem(ctx.db, { identifier, version, ciphertext: sealed.ciphertext, owner: item.owner }, { expectedVersion: item.version, now: ctx.now() });
@@ -334,6 +354,10 @@ export function itemHandlers(ctx: ItemContext): Pick<Handlers, ItemChannels> {
               recipients.map((r, i) => ({ grantee: r.grantee, keyId: sealed.wrappedKeys[i]!.keyId, wrapped: sealed.wrappedKeys[i]!.wrapped })),
               ctx.now(),
             );
+            // The new rows are unsynced: the next sync removes the grants on the key service,
+            // pushes this version, then the remaining grants with the new key.
+            for (const r of roles) if (r.role === 'edit' && !revoked.includes(r.grantee)) setGrantRole(ctx.db, identifier, r.grantee, 'edit');
+            queueGrantRemovals(ctx.db, identifier, revoked, ctx.now());
           })();
         } finally {
           wipe(sealed.dek, data);

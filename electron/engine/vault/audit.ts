@@ -49,6 +49,7 @@ export const AUDIT_ACTIONS = [
   'recovery.confirm',
   'recovery.backup',
   'audit.verify',
+  'item.sync',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

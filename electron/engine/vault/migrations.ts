@@ -191,7 +191,7 @@ export const MIGRATIONS: readonly string[] = Object.freeze([
     PRIMARY KEY (attachment_id, idx)
   ) STRICT;
   `,
-  /* 3: sharing (electron/engine/sync/items.ts, docs/sharing.md) */ `
+  /* 3: sharing (electron/engine/sync/item-sync.ts, docs/sharing.md) */ `
   -- A grantee's role, and whether the key service has this wrapped key yet.
   ALTER TABLE item_keys ADD COLUMN role TEXT NOT NULL DEFAULT 'read' CHECK (role IN ('read', 'edit'));
   ALTER TABLE item_keys ADD COLUMN synced INTEGER NOT NULL DEFAULT 0 CHECK (synced IN (0, 1));
