@@ -127,6 +127,34 @@ export const ui = {
   async goTo(page: Page, screen: 'Vault' | 'Audit log' | 'Settings' | 'Inbox' | 'Contacts') {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: screen }).click();
   },
+  /** Registers in first run's "Connect to a key service" step. */
+  async register(page: Page, ks: { url: string; app: { appId: string; serverKey: string; clientKey: string } }, username: string) {
+    await page.getByRole('heading', { name: 'Connect to a key service' }).waitFor();
+    await page.getByLabel('Key service URL').fill(ks.url);
+    await page.getByLabel('App id').fill(ks.app.appId);
+    await page.getByLabel('Server key').fill(ks.app.serverKey);
+    await page.getByLabel('Client key').fill(ks.app.clientKey);
+    await page.getByLabel('Your user name').fill(username);
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+  },
+  /** Adds a contact and marks it verified; returns the safety number shown. */
+  async addAndVerify(page: Page, username: string): Promise<string> {
+    await ui.goTo(page, 'Contacts');
+    await page.getByLabel('Find someone by user name').fill(username);
+    await page.getByRole('button', { name: 'Add contact' }).click();
+    const card = page.getByRole('listitem', { name: `Contact ${username}` });
+    await card.waitFor();
+    const safety = (await card.getByTestId(`safety-${username}`).textContent()) ?? '';
+    await card.getByRole('button', { name: 'The numbers match: mark verified' }).click();
+    await card.getByText('Verified', { exact: true }).waitFor();
+    return safety;
+  },
+  /** "Sync now" in the sync bar, and waits until it is done. */
+  async syncNow(page: Page) {
+    const bar = page.getByRole('status', { name: 'Sync status' });
+    await bar.getByRole('button', { name: 'Sync now' }).click();
+    await bar.getByRole('button', { name: 'Sync now' }).waitFor();
+  },
   async newNote(page: Page, title: string, text: string) {
     await page.getByRole('button', { name: 'New note' }).click();
     await page.getByLabel('Title', { exact: true }).fill(title);

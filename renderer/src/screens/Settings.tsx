@@ -145,8 +145,12 @@ function Notifications() {
   }, []);
 
   async function set(value: boolean) {
+    setShowText(value); // shown at once; put back if the engine says no
     const r = await call(sealpost.notifications.set({ showText: value }));
-    if (!r.ok) return setError(r.error);
+    if (!r.ok) {
+      setShowText(!value);
+      return setError(r.error);
+    }
     setError(null);
     setShowText(r.value.showText);
     setNote(r.value.showText ? 'Notifications show who wrote and the start of the message.' : 'Notifications say only how many messages arrived.');

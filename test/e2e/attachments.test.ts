@@ -1,0 +1,273 @@
+/**
+ * Attachments in the UI, two desktops and one real key service: alice attaches
+ * files in compose (read by the page with the File API, staged in chunks with
+ * progress) while the key service is stopped; the message is sealed and queued
+ * with its upload progress and the staged plaintext is gone from disk; the key
+ * service starts, the message goes out; bob receives it from a verified sender
+ * and saves the attachments, byte for byte (SHA-256 compared). On the way: the
+ * notification text opt-in (off by default), the staging channels' edge checks,
+ * and staged files removed on lock and on restart.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type CreatedApp, type RunningServer } from '../../server/index.js';
+import { dispatch } from '../../electron/engine/dispatch.js';
+import { notificationContent } from '../../electron/main/notification-text.js';
+import { ATTACHMENT_LIMITS } from '../../shared/contract-messaging.js';
+import type { Channel, Output } from '../../shared/contract.js';
+import { launchChromium } from '../helpers/chromium.js';
+import { screenshot, startApp, ui, type RunningApp } from './harness.js';
+
+const RATE = { perIp: 1_000_000, perDevice: 1_000_000, secretFailures: 1000 };
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** Every file under `dir`, recursively. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+describe('attachments between two desktops', () => {
+  let browser: Browser;
+  let dbDir: string;
+  let ks: RunningServer;
+  let app: CreatedApp;
+  let port: number;
+  let alice: RunningApp;
+  let bob: RunningApp;
+  let a: Page;
+  let b: Page;
+  // 2.5 MiB of random bytes: three upload chunks, several parts at the key service.
+  const report = randomBytes(2.5 * 1024 * 1024);
+  const notes = Buffer.from(`meeting notes ${randomBytes(16).toString('hex')}\n`);
+
+  const call = async <C extends Channel>(who: RunningApp, channel: C, input: unknown) => dispatch(who.service.handlers, channel, input);
+  async function ok<C extends Channel>(who: RunningApp, channel: C, input: unknown): Promise<Output<C>> {
+    const r = await call(who, channel, input);
+    if (r.code !== 0) throw new Error(`${channel}: ${r.code} ${r.message}`);
+    return r.value as Output<C>;
+  }
+  const stagingOf = (who: RunningApp) => join(who.profileDir, 'attachments', 'staging');
+  const staged = (who: RunningApp) => (existsSync(stagingOf(who)) ? filesUnder(stagingOf(who)) : []);
+
+  beforeAll(async () => {
+    dbDir = mkdtempSync(join(tmpdir(), 'sealpost-e2e-att-ks-'));
+    ks = await startServer({ host: '127.0.0.1', port: 0, db: join(dbDir, 'keyservice.db'), rsaBits: 2048, rateLimit: RATE });
+    port = ks.port;
+    app = await ks.admin.createApp({ name: 'e2e attachments' });
+    browser = await launchChromium();
+    [alice, bob] = await Promise.all([startApp('alice-att'), startApp('bob-att')]);
+    [a, b] = await Promise.all([alice.open(browser), bob.open(browser)]);
+  });
+
+  afterAll(async () => {
+    await alice?.close();
+    await bob?.close();
+    await browser?.close();
+    await ks?.close().catch(() => undefined);
+    if (dbDir) rmSync(dbDir, { recursive: true, force: true });
+  });
+
+  it('both register and verify each other', async () => {
+    for (const [page, name] of [
+      [a, 'alice'],
+      [b, 'bob'],
+    ] as const) {
+      await ui.createIdentity(page, '2468');
+      await ui.register(page, { url: ks.url, app }, name);
+      await ui.finishFirstRun(page);
+    }
+    await ui.addAndVerify(a, 'bob');
+    await ui.addAndVerify(b, 'alice');
+  });
+
+  it('alice attaches two files while the key service is stopped: staged with progress, then sealed and queued; no staged plaintext stays', async () => {
+    await ks.close();
+    await ui.goTo(a, 'Inbox');
+    await a.getByRole('button', { name: 'New message' }).click();
+    await a.getByLabel('To (user names, separated by commas)').fill('bob');
+    await a.getByLabel('Subject').fill('Quarterly report');
+    await a.getByLabel('Message', { exact: true }).fill('The report and my notes, as promised.');
+    await a.getByLabel('Attach files').setInputFiles([
+      { name: 'report.bin', mimeType: 'application/octet-stream', buffer: report },
+      { name: 'notes.txt', mimeType: 'text/plain', buffer: notes },
+    ]);
+    const list = a.getByRole('list', { name: 'Attached files' });
+    await list.getByTestId('attach-state').filter({ hasText: 'Ready' }).nth(1).waitFor();
+    expect(await list.getByTestId('attach-state').allTextContents()).toEqual(['Ready', 'Ready']);
+    const bar = a.getByRole('progressbar', { name: 'Attaching report.bin' });
+    expect(await bar.evaluate((el) => [(el as unknown as { value: number; max: number }).value, (el as unknown as { value: number; max: number }).max])).toEqual([report.length, report.length]);
+    // Staged in the profile (0600), plaintext until the message is sealed.
+    const stagedFiles = staged(alice);
+    expect(stagedFiles).toHaveLength(2);
+    for (const f of stagedFiles) expect(statSync(f).mode & 0o077).toBe(0);
+    expect(stagedFiles.map((f) => statSync(f).size).sort((x, y) => x - y)).toEqual([notes.length, report.length]);
+    await screenshot(a, '30-compose-attachments');
+
+    await a.getByRole('button', { name: 'Send', exact: true }).click();
+    await a.getByRole('list', { name: 'Messages' }).getByText('Queued').waitFor();
+    // Sealed into the outbox: the staged files are gone, and no file of the profile holds the plaintext.
+    expect(staged(alice)).toEqual([]);
+    const needles = [report.subarray(0, 64), report.subarray(report.length - 64), notes];
+    for (const f of filesUnder(alice.profileDir)) {
+      const bytes = readFileSync(f);
+      for (const n of needles) expect(bytes.includes(n), `${f} holds attachment plaintext`).toBe(false);
+    }
+
+    await ui.syncNow(a);
+    await a.getByTestId('online-state').filter({ hasText: 'Offline' }).waitFor();
+    await a.getByRole('list', { name: 'Messages' }).getByRole('button', { name: /To bob/ }).click();
+    const sent = a.getByRole('article', { name: /Sent message Quarterly report/ });
+    await sent.getByTestId('outbox-state').filter({ hasText: 'Queued' }).waitFor();
+    const progress = sent.getByTestId('upload-progress');
+    expect(await progress.textContent()).toMatch(/^0 of \d+ parts at the key service$/);
+    const total = Number((await progress.textContent())!.match(/of (\d+)/)![1]);
+    expect(total).toBeGreaterThan(3); // report.bin alone is more than one 256 KiB part
+    await sent.getByText('report.bin').waitFor();
+    await screenshot(a, '31-queued-with-attachments');
+  });
+
+  it('the key service starts and the message goes out', async () => {
+    ks = await startServer({ host: '127.0.0.1', port, db: join(dbDir, 'keyservice.db'), rsaBits: 2048, rateLimit: RATE });
+    const sent = a.getByRole('article', { name: /Sent message Quarterly report/ });
+    await sent.getByRole('button', { name: 'Send now' }).click();
+    await ui.syncNow(a);
+    await sent.getByTestId('outbox-state').filter({ hasText: 'Sent' }).waitFor();
+    expect(await sent.getByTestId('upload-progress').count()).toBe(0);
+    await a.getByTestId('online-state').filter({ hasText: 'Online' }).waitFor();
+  });
+
+  it('notifications show message text only after bob opts in', async () => {
+    await ui.goTo(b, 'Inbox');
+    await ui.syncNow(b);
+    await b.getByRole('list', { name: 'Messages' }).getByRole('button', { name: /alice/ }).waitFor();
+    // Off by default: the notification says how many, nothing else.
+    expect(await ok(bob, 'notifications:get', {})).toEqual({ showText: false });
+    expect(bob.service.messaging.notificationPreview()).toBeNull();
+    expect(notificationContent(1, null)).toEqual({ title: 'Sealpost', body: 'A new message arrived.' });
+
+    await ui.goTo(b, 'Settings');
+    const box = b.getByLabel('Show sender and message text in notifications');
+    await box.check();
+    await b.getByText('Notifications show who wrote and the start of the message.').waitFor();
+    expect(await ok(bob, 'notifications:get', {})).toEqual({ showText: true });
+    const preview = bob.service.messaging.notificationPreview();
+    expect(preview).toEqual([{ from: 'alice', subject: 'Quarterly report', text: 'The report and my notes, as promised.' }]);
+    expect(notificationContent(1, preview)).toEqual({ title: 'Sealpost · alice', body: 'Quarterly report: The report and my notes, as promised.' });
+    await screenshot(b, '33-settings-notifications');
+
+    await box.uncheck();
+    await b.getByText('Notifications say only how many messages arrived.').waitFor();
+    expect(bob.service.messaging.notificationPreview()).toBeNull();
+  });
+
+  it('bob receives it from a verified sender and saves both attachments byte for byte', async () => {
+    await ui.goTo(b, 'Inbox');
+    const item = b.getByRole('list', { name: 'Messages' }).getByRole('button', { name: /alice/ });
+    expect(await item.textContent()).toContain('Verified sender');
+    expect(await item.textContent()).toContain('📎 2');
+    await item.click();
+    const got = b.getByRole('article', { name: /Received message Quarterly report/ });
+    await got.getByText('The report and my notes, as promised.').waitFor();
+    expect(await got.getByText('Verified sender').count()).toBe(1);
+    await got.getByText(/report\.bin · .* · checked/).waitFor();
+    await screenshot(b, '32-bob-conversation-attachments');
+
+    for (const [name, original] of [
+      ['report.bin', report],
+      ['notes.txt', notes],
+    ] as const) {
+      const [download] = await Promise.all([b.waitForEvent('download'), got.getByRole('button', { name: `Save ${name}` }).click()]);
+      expect(download.suggestedFilename()).toBe(name);
+      const saved = readFileSync((await download.path())!);
+      expect(saved.length).toBe(original.length);
+      expect(sha256(saved)).toBe(sha256(original));
+      await got.getByText(`Saved ${name} (checked).`).waitFor();
+    }
+    // Alice can save her own sent copy too (sealed for her as well).
+    const own = await ok(alice, 'messages:list', { limit: 1 });
+    const att = own[0]!.attachments.find((x) => x.name === 'notes.txt')!;
+    const chunk = await ok(alice, 'attachments:read', { messageId: own[0]!.id, attachmentId: att.id, offset: 0 });
+    expect(chunk).toMatchObject({ name: 'notes.txt', contentType: 'text/plain', size: notes.length, offset: 0, done: true, sha256: sha256(notes) });
+    expect(Buffer.from(chunk.data, 'base64').equals(notes)).toBe(true);
+  });
+
+  it('attachments:read hands out bounded chunks of the checked file', async () => {
+    const [m] = await ok(bob, 'messages:list', { limit: 1 });
+    const att = m!.attachments.find((x) => x.name === 'report.bin')!;
+    const parts: Buffer[] = [];
+    for (let offset = 0; ; ) {
+      const c = await ok(bob, 'attachments:read', { messageId: m!.id, attachmentId: att.id, offset });
+      const bytes = Buffer.from(c.data, 'base64');
+      expect(bytes.length).toBeLessThanOrEqual(ATTACHMENT_LIMITS.chunkBytes);
+      parts.push(bytes);
+      offset += bytes.length;
+      if (c.done) break;
+    }
+    expect(parts).toHaveLength(3);
+    expect(sha256(Buffer.concat(parts))).toBe(sha256(report));
+    expect((await call(bob, 'attachments:read', { messageId: m!.id, attachmentId: '0'.repeat(32), offset: 0 })).code).toBe(-404);
+    expect((await call(bob, 'attachments:read', { messageId: 999_999, attachmentId: att.id, offset: 0 })).code).toBe(-404);
+    expect((await call(bob, 'attachments:read', { messageId: m!.id, attachmentId: '../etc/passwd', offset: 0 })).code).toBe(-29);
+  });
+
+  it('staging checks every input at the edge', async () => {
+    const bad = async (channel: Channel, input: unknown) => (await call(bob, channel, input)).code;
+    expect(await bad('attachments:stageBegin', { name: '../secret', size: 1 })).toBe(-29);
+    expect(await bad('attachments:stageBegin', { name: 'a\\b', size: 1 })).toBe(-29);
+    expect(await bad('attachments:stageBegin', { name: '..', size: 1 })).toBe(-29);
+    expect(await bad('attachments:stageBegin', { name: 'x\u0000y', size: 1 })).toBe(-29);
+    expect(await bad('attachments:stageBegin', { name: 'big.bin', size: ATTACHMENT_LIMITS.maxFileBytes + 1 })).toBe(-29);
+    expect(await bad('attachments:stageBegin', { name: 'a.txt', size: 1, path: '/etc/passwd' })).toBe(-29);
+    expect(await bad('messages:send', { to: ['alice'], text: 'x', attachments: ['/etc/passwd'] })).toBe(-29);
+    expect(await bad('messages:send', { to: ['alice'], text: 'x', attachments: ['f'.repeat(32)] })).toBe(-404);
+
+    const { stageId, chunkBytes } = await ok(bob, 'attachments:stageBegin', { name: 'b.bin', size: 10, contentType: 'application/octet-stream' });
+    expect(chunkBytes).toBe(ATTACHMENT_LIMITS.chunkBytes);
+    const tooBig = Buffer.alloc(ATTACHMENT_LIMITS.chunkBytes + 3).toString('base64');
+    expect(await bad('attachments:stageChunk', { stageId, index: 0, data: tooBig })).toBe(-29);
+    expect(await bad('attachments:stageChunk', { stageId, index: 0, data: 'not base64!' })).toBe(-29);
+    expect(await bad('attachments:stageChunk', { stageId, index: 1, data: Buffer.from('abc').toString('base64') })).toBe(-2);
+    expect(await bad('attachments:stageChunk', { stageId, index: 0, data: Buffer.alloc(11).toString('base64') })).toBe(-29);
+    expect(await ok(bob, 'attachments:stageChunk', { stageId, index: 0, data: Buffer.from('01234').toString('base64') })).toEqual({ received: 5, size: 10 });
+    // A repeated chunk is acknowledged, not written twice.
+    expect(await ok(bob, 'attachments:stageChunk', { stageId, index: 0, data: Buffer.from('01234').toString('base64') })).toEqual({ received: 5, size: 10 });
+    expect(await bad('attachments:stageEnd', { stageId })).toBe(-2);
+    expect(await bad('messages:send', { to: ['alice'], text: 'x', attachments: [stageId] })).toBe(-2);
+    await ok(bob, 'attachments:stageChunk', { stageId, index: 1, data: Buffer.from('56789').toString('base64') });
+    expect(await ok(bob, 'attachments:stageEnd', { stageId })).toEqual({ stageId, name: 'b.bin', size: 10, sha256: sha256(Buffer.from('0123456789')) });
+    expect(await bad('messages:send', { to: ['alice'], text: 'x', attachments: [stageId, stageId] })).toBe(-29);
+    expect(await ok(bob, 'attachments:stageCancel', { stageId })).toEqual({ removed: true });
+    expect(staged(bob)).toEqual([]);
+    expect(await ok(bob, 'attachments:stageCancel', { stageId })).toEqual({ removed: false });
+  });
+
+  it('staged files are removed when the keys lock and, left over, when the engine starts again', async () => {
+    const { stageId } = await ok(bob, 'attachments:stageBegin', { name: 'draft.txt', size: 4 });
+    await ok(bob, 'attachments:stageChunk', { stageId, index: 0, data: Buffer.from('wxyz').toString('base64') });
+    expect(staged(bob)).toHaveLength(1);
+    await ok(bob, 'session:lock', {});
+    await bob.service.messaging.attachments.sweep();
+    expect(staged(bob)).toEqual([]);
+    // Locked: nothing can be staged or read.
+    expect((await call(bob, 'attachments:stageBegin', { name: 'x.txt', size: 1 })).code).toBe(-104);
+    expect((await call(bob, 'attachments:stageChunk', { stageId, index: 1, data: 'AA==' })).code).toBe(-104);
+    // Unlocked again, the staged file is gone for good.
+    await ok(bob, 'session:authenticate', { pin: '2468' });
+    expect((await call(bob, 'attachments:stageChunk', { stageId, index: 1, data: 'AA==' })).code).toBe(-404);
+
+    // A crash leaves staged files behind: the next engine on the profile removes them.
+    const dead = join(stagingOf(bob), '2147483646');
+    const own = join(stagingOf(bob), String(process.pid));
+    for (const d of [dead, own]) {
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, 'left.stage'), 'plaintext left by a crash');
+    }
+    await bob.stop();
+    await bob.restart();
+    expect(staged(bob)).toEqual([]);
+  });
+});
