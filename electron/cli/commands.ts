@@ -11,20 +11,22 @@ import { syncFailure } from '../engine/service/messaging.js';
 import { isSyncError } from '../engine/sync/errors.js';
 import type { CliContext } from './main.js';
 import { readPin } from './prompt.js';
+import { recoveryCommands } from './commands-recovery.js';
+import { sharingCommands } from './commands-sharing.js';
 
 export { UsageError } from './usage-error.js';
 import { UsageError } from './usage-error.js';
 
-interface Command {
+export interface Command {
   synopsis: string;
   summary: string;
   run(ctx: CliContext): Promise<Result<unknown>>;
 }
 
 /** Largest input read from a pipe or given to encrypt (the contract's base64 cap is 64 MiB of text). */
-const MAX_PIPED_BYTES = 48 * 1024 * 1024;
+export const MAX_PIPED_BYTES = 48 * 1024 * 1024;
 
-function parse<T extends NonNullable<ParseArgsConfig['options']>>(ctx: CliContext, options: T, maxPositionals: number) {
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(ctx: CliContext, options: T, maxPositionals: number) {
   let parsed;
   try {
     parsed = parseArgs({ args: ctx.args, options, allowPositionals: true, strict: true });
@@ -45,7 +47,7 @@ function failedOn(error: unknown, what: string): Result<never> {
 }
 
 /** A file-system failure as a result a person can act on. */
-function fsFailure(error: unknown, what: string): Result<never> {
+export function fsFailure(error: unknown, what: string): Result<never> {
   const code = (error as NodeJS.ErrnoException)?.code;
   const reasons: Record<string, string> = {
     ENOENT: 'no such file or folder',
@@ -58,7 +60,7 @@ function fsFailure(error: unknown, what: string): Result<never> {
   return failureOf(error);
 }
 
-async function readInput(file: string | undefined): Promise<Uint8Array> {
+export async function readInput(file: string | undefined): Promise<Uint8Array> {
   if (file !== undefined) return readFile(file);
   if (process.stdin.isTTY) throw new UsageError('give a file, or pipe the input on standard input');
   const chunks: Buffer[] = [];
@@ -71,13 +73,13 @@ async function readInput(file: string | undefined): Promise<Uint8Array> {
   return Buffer.concat(chunks);
 }
 
-async function writeOutput(out: string | undefined, data: Uint8Array | string): Promise<void> {
+export async function writeOutput(out: string | undefined, data: Uint8Array | string): Promise<void> {
   if (out !== undefined) await writeFile(out, data, { mode: 0o600 });
   else process.stdout.write(data);
 }
 
 /** Checks the PIN (SEALPOST_PIN or a prompt) so the keys are available for this command. */
-async function unlock(ctx: CliContext): Promise<Result<unknown>> {
+export async function unlock(ctx: CliContext): Promise<Result<unknown>> {
   return ctx.call('session:authenticate', { pin: await readPin() });
 }
 
@@ -501,6 +503,8 @@ export const commands: Record<string, Command> = {
   sync,
   inbox,
   read,
+  ...recoveryCommands,
+  ...sharingCommands,
 };
 
 export function usage(): string {

@@ -259,6 +259,16 @@ async function applyOut(d: ItemSyncDeps, out: z.infer<typeof ItemOut>, report: I
       ...(!mine && { sharedBy: out.owner, sharedByName: contact?.username ?? null }),
     });
   })();
+  if (!mine && !contact && getItemSync(d.db, out.identifier).sharedByName === null) {
+    // Not a contact (yet): the directory names the owner, so the user sees who shared it.
+    // Only the name is kept; encrypting to them still needs a contact lookup.
+    try {
+      const dir = await call(d, (auth) => d.conn.client.lookupUser(auth, out.owner));
+      updateItemSync(d.db, out.identifier, { sharedByName: dir.username });
+    } catch (e) {
+      if (e instanceof SyncError && e.transient) throw e;
+    }
+  }
   if (outcome === 'inserted' || outcome === 'updated') report.pulled++;
   return outcome;
 }
