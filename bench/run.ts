@@ -4,11 +4,13 @@
  *   seal_1mib_text, open_10k_small  bench/seal-open.ts (native and pure-JS references)
  *   unlock                          bench/unlock.ts (PIN -> unlocked beside the KDF alone)
  *   sync_10k                        bench/sync.ts when present (issue 4: loopback key service)
+ *   grant_100                       bench/grant.ts (issue 6: share with 100, revoke one, re-encryption cost)
  * Each entry: {"value", "unit", <reference figures>, "vs_<reference>": value/reference}.
  */
 import { existsSync } from 'node:fs';
 import { benchSealOpen } from './seal-open.js';
 import { benchUnlock } from './unlock.js';
+import { benchGrant } from './grant.js';
 import { mergeResults, resultsPath, type BenchEntry } from './results.js';
 
 type Bench = () => Promise<Record<string, BenchEntry>>;
@@ -25,6 +27,7 @@ const benches: [string, Bench | null][] = [
   ['seal-open', benchSealOpen],
   ['unlock', benchUnlock],
   ['sync', await optional('./sync.js', 'benchSync')],
+  ['grant', benchGrant],
 ];
 
 for (const [name, bench] of benches) {
