@@ -51,6 +51,8 @@ export const recoveryChannels = {
         words: z.string().min(1).max(400).optional(),
         /** For restoring with shares: the escrow service's client key (its address comes from the key service). */
         escrowClientKey: ApiKey.optional(),
+        /** For restoring with shares: the escrow address the user expects; refused if the key service names another. */
+        escrowUrl: Url.optional(),
       })
       .strict(),
     z.object({ did: z.string(), fingerprint: z.string(), method: z.enum(['words', 'shares']) }),

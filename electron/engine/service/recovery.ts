@@ -215,6 +215,11 @@ export class Recovery {
       const info = await guard('PIN', () => ks.info(input.username));
       if (!info.escrow || !info.pinParams) throw new ServiceError(ResultCode.NotFound, 'This user has no share backup on the key service.');
       if (!input.escrowClientKey) throw new ServiceError(ResultCode.InvalidParameter, `Give the client key of the escrow service at ${info.escrow.url}.`);
+      // The escrow client key (and, through the PIN check, the PIN) must not go to an
+      // escrow the key service alone chose: when the user names it, it must match.
+      if (input.escrowUrl !== undefined && sameAddress(input.escrowUrl) !== sameAddress(info.escrow.url)) {
+        throw new ServiceError(ResultCode.InvalidParameter, `The key service names the escrow service ${info.escrow.url}, not ${input.escrowUrl}: the escrow client key and the PIN were not used.`);
+      }
       const esc = new RecoveryClient(info.escrow.url, { clientKey: input.escrowClientKey });
       const escrowShare = fromBase64((await guard('PIN', () => esc.release(input.username, { deviceId }))).share, 'escrow share');
       const params: PinShareParams = { N: info.pinParams.N, r: info.pinParams.r, p: info.pinParams.p, salt: fromBase64(info.pinParams.salt, 'salt') };
@@ -254,4 +259,10 @@ export interface RestoreInput {
   pin: string;
   words?: string | undefined;
   escrowClientKey?: string | undefined;
+  escrowUrl?: string | undefined;
+}
+
+/** An address compared without a trailing slash. */
+function sameAddress(url: string): string {
+  return new URL(url).href.replace(/\/+$/, '');
 }

@@ -30,6 +30,9 @@ const Payload = z.object({
   attachments: z.array(z.object({ id: z.string().regex(/^[0-9a-f]{32}$/), parts: z.number().int().positive(), partSize: z.number().int().positive() })),
 });
 
+/** Acknowledged entries recorded as sent per durable commit. */
+const SENT_GROUP = 64;
+
 export interface FlushDeps {
   db: Db;
   conn: Connection;
@@ -62,6 +65,20 @@ export async function flushOutbox(d: FlushDeps): Promise<FlushReport> {
     if (batch.length === 0) break;
     total += batch.length;
     let next = 0;
+    // Acknowledged entries are recorded as sent in groups (one durable commit per group
+    // instead of one per entry). A crash before a group commits leaves its entries
+    // 'sending' -> 'pending': they are sent again with the same client ids and the key
+    // service answers the first MessageId, storing nothing twice.
+    let acked: string[] = [];
+    const recordSent = (): void => {
+      if (acked.length === 0) return;
+      const group = acked;
+      acked = [];
+      const at = d.now();
+      d.db.transaction(() => {
+        for (const clientId of group) markSent(d.db, clientId, { serverId: null, now: at });
+      })();
+    };
     const worker = async (): Promise<void> => {
       while (next < batch.length) {
         const entry = batch[next++]!;
@@ -73,7 +90,8 @@ export async function flushOutbox(d: FlushDeps): Promise<FlushReport> {
         }
         try {
           await sendEntry(d, entry);
-          markSent(d.db, entry.clientId, { serverId: null, now: d.now() });
+          acked.push(entry.clientId);
+          if (acked.length >= SENT_GROUP) recordSent();
           report.sent++;
         } catch (e) {
           if (e instanceof SyncError && e.transient) {
@@ -88,7 +106,11 @@ export async function flushOutbox(d: FlushDeps): Promise<FlushReport> {
         d.onProgress?.({ phase: 'send', sent: report.sent, failed: report.failed, total });
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(d.concurrency ?? 8, batch.length)) }, worker));
+    try {
+      await Promise.all(Array.from({ length: Math.max(1, Math.min(d.concurrency ?? 8, batch.length)) }, worker));
+    } finally {
+      recordSent();
+    }
   }
   return report;
 }
@@ -115,7 +137,7 @@ async function sendEntry(d: FlushDeps, entry: OutboxEntry): Promise<void> {
     throw new SyncError('rejected', "The recipient's keys changed since this message was written (or they have no inbox): write it again to their new key.");
   }
   const parts = payload.attachments.flatMap((a) => Array.from({ length: a.parts }, (_, i) => ({ a, i })));
-  for (const k of keys) {
+  for (const [n, k] of keys.entries()) {
     const inbox = k.inbox!;
     const ref = inboxRef(inbox);
     let done = getProgress(d.db, entry.clientId, ref);
@@ -130,7 +152,8 @@ async function sendEntry(d: FlushDeps, entry: OutboxEntry): Promise<void> {
         return d.conn.client.send(auth, inbox, { ...wire, clientId: entry.clientId });
       });
       if (result.MessageIds.length === 0) throw new SyncError('bad-response', 'The key service stored nothing.');
-      setProgress(d.db, entry.clientId, ref, done + 1);
+      // The last step of the last inbox is recorded by marking the entry sent (deduped if repeated).
+      if (done < parts.length || n < keys.length - 1) setProgress(d.db, entry.clientId, ref, done + 1);
     }
   }
 }

@@ -106,6 +106,8 @@ interface Batch {
 interface SenderCache {
   lookedUp: Map<string, Contact | null>;
   keys: Map<string, { spk: Uint8Array | null; fps: Set<string> }>;
+  /** Contacts as read at the start of the current batch (verified / key-changed state is re-read every batch). */
+  contacts: Map<string, Contact | null>;
 }
 
 function reasonOf(e: CryptoError | Error): string {
@@ -126,7 +128,7 @@ export async function openPulled(d: OpenDeps): Promise<OpenReport> {
   if (first.length === 0) return report;
   const pool = first.length >= POOL_THRESHOLD ? await OpenPool.create({ privateKeyDer: d.keys.rsaPrivateKeyDer }).catch(() => null) : null;
   const key = cacheKey(d.keys.seed);
-  const senders: SenderCache = { lookedUp: new Map(), keys: new Map() };
+  const senders: SenderCache = { lookedUp: new Map(), keys: new Map(), contacts: new Map() };
   let current: Batch | null = startBatch(d, first, pool);
   try {
     for (let guard = 0; current && guard < 10_000_000; guard++) {
@@ -185,6 +187,7 @@ function startBatch(d: OpenDeps, raws: RawMessage[], pool: OpenPool | null): Bat
 }
 
 async function storeBatch(d: OpenDeps, batch: Batch, key: Uint8Array, senders: SenderCache, report: OpenReport): Promise<void> {
+  senders.contacts.clear();
   const idx = batch.raws.flatMap((r, i) => (r.isFile ? [] : [i]));
   await storeEnvelopes(
     d,
@@ -276,16 +279,22 @@ async function judge(d: OpenDeps, opened: OpenedEnvelope, envelope: Uint8Array, 
     }
     return known.spk !== null && Buffer.from(known.spk).equals(Buffer.from(opened.senderPublicKey)) && known.fps.has(opened.senderFingerprint);
   };
-  let contact = getContact(d.db, claimed);
+  const contactOf = (userId: string): Contact | null => {
+    if (!senders.contacts.has(userId)) senders.contacts.set(userId, getContact(d.db, userId));
+    return senders.contacts.get(userId) ?? null;
+  };
+  let contact = contactOf(claimed);
   if (!contact || !matches(contact)) {
     // Unknown sender, or the key differs from what we have: ask the directory once per sync.
     const online = d.online ? d.online() : true;
     if (d.conn && online && !senders.lookedUp.has(claimed)) {
       const fresh = await lookupContact(d.conn, d.db, claimed, d.now()).then((r) => r.contact, () => null);
       senders.lookedUp.set(claimed, fresh);
-      senders.keys.delete(claimed); // the lookup may have changed the contact's keys
+      // The lookup may have changed the contact and its keys.
+      senders.keys.delete(claimed);
+      senders.contacts.delete(claimed);
     }
-    contact = getContact(d.db, claimed);
+    contact = contactOf(claimed);
     if (!contact) return { ok: true, opened, content, sender: 'unknown', peer: `unknown:${opened.senderFingerprint.slice(0, 16)}`, envelope, digest };
     if (!matches(contact)) return fail('sender-mismatch', contact.userId);
   }
