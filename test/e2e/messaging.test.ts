@@ -4,8 +4,10 @@
  * writes while the key service is down (the message waits in her outbox, the
  * UI says offline), the key service comes back, the message goes out, bob
  * receives it from a verified sender and replies. Then alice shares a vault
- * item with bob and revokes it (the item key is rotated), and her audit view
- * shows all of it.
+ * item with bob (read only), bob opens it and sees who shared it, alice revokes
+ * it (the item key is rotated; the UI says bob may keep what he opened), bob's
+ * next sync is refused the new version, alice reads the key service's log of
+ * it, and her audit view shows all of it.
  *
  * Each profile's engine runs behind its own webhost; the key service is a
  * real startServer() on loopback with its own SQLite file, stopped and
@@ -147,20 +149,47 @@ describe('two desktops through one key service', () => {
     await screenshot(a, '24-alice-conversation');
   });
 
-  it('alice shares a vault item with bob, sees who has access, and revokes it', async () => {
+  it('alice shares a vault item with bob; bob opens it and sees who shared it; after the revoke bob cannot get the new version', async () => {
     await ui.goTo(a, 'Vault');
     await ui.newNote(a, 'Door code', '4711#');
     await a.getByRole('button', { name: 'Sharing' }).click();
-    await a.getByLabel("Share with (a contact's user name)").fill('bob');
+    await a.getByLabel('Share with (a user name)').fill('bob');
+    await a.getByLabel('Role').selectOption('read');
     await a.getByRole('button', { name: 'Share', exact: true }).click();
-    await a.getByText('Shared with bob.').waitFor();
-    const access = a.getByRole('group', { name: 'Sharing' }).or(a.locator('[aria-label="Sharing"]'));
-    await access.getByText('bob', { exact: true }).waitFor();
+    // bob was verified by safety number: no confirmation needed.
+    await a.getByText('Shared with bob (read only).').waitFor();
+    const access = a.getByRole('list', { name: 'People with access' });
+    await access.getByText(/bob · read only/).waitFor();
     await screenshot(a, '25-sharing');
+
+    await ui.goTo(b, 'Vault');
+    await b.getByRole('button', { name: 'Sync items' }).click();
+    const shared = b.getByRole('list', { name: 'Items' }).getByRole('button', { name: /Door code/ });
+    await shared.getByText('Shared by alice · read only').waitFor();
+    await shared.click();
+    await b.getByTestId('shared-by').filter({ hasText: 'Shared with you by alice' }).waitFor();
+    expect(await b.getByTestId('note-text').inputValue()).toBe('4711#');
+    expect(await b.getByRole('button', { name: 'Save', exact: true }).count()).toBe(0);
+    await screenshot(b, '25b-bob-shared-item');
+
     await a.getByRole('button', { name: 'Revoke access for bob' }).click();
-    await a.getByText(/bob can no longer open new versions/).waitFor();
-    expect(await access.getByText('bob', { exact: true }).count()).toBe(0);
-    await a.getByRole('list', { name: 'Items' }).getByText('v2').waitFor();
+    await a.getByRole('alertdialog').getByText(/They may keep what they already opened/).waitFor();
+    await a.getByRole('button', { name: 'Revoke access', exact: true }).click();
+    await a.getByText(/bob can no longer open this item from version 2 on/).waitFor();
+    expect(await access.getByText(/bob/).count()).toBe(0);
+    await a.getByRole('list', { name: 'Items' }).getByText('v2').first().waitFor();
+
+    await b.getByRole('button', { name: 'Sync items' }).click();
+    await shared.getByText('Access revoked').waitFor();
+    await b.getByRole('alert').filter({ hasText: 'alice revoked your access' }).waitFor();
+    // bob keeps the version he opened; the re-encrypted version 2 never reaches him.
+    expect(await shared.textContent()).toContain('v1');
+    expect(await b.getByTestId('note-text').inputValue()).toBe('4711#');
+    await screenshot(b, '25c-bob-revoked');
+
+    await a.getByRole('button', { name: 'Key service log' }).click();
+    const log = a.getByLabel('Key service log');
+    await log.getByText(/bob · items\.get · refused \(403\)/).first().waitFor();
   });
 
   it("alice's audit view shows registration, verification, the message and the sharing", async () => {

@@ -23,15 +23,28 @@ export function Vault() {
   const [mode, setMode] = useState<Mode>({ kind: 'none' });
   const [error, setError] = useState<UiError | null>(null);
 
+  const [syncNote, setSyncNote] = useState<string | null>(null);
+
   const load = useCallback(async () => {
     const r = await call(sealpost.items.list({}));
     if (r.ok) setItems(r.value);
     else setError(r.error);
   }, []);
 
-  useEffect(() => {
-    void load();
+  /** Items and grants through the key service; unregistered or offline, the vault keeps working locally. */
+  const sync = useCallback(async () => {
+    const r = await call(sealpost.items.sync({}));
+    if (r.ok) {
+      setSyncNote(r.value.revoked > 0 ? `${r.value.revoked} shared item(s) were revoked by their owner.` : null);
+      await load();
+    } else if (!r.error.details.startsWith('DeviceUnregistered')) setSyncNote(`Not synced: ${r.error.text}`);
   }, [load]);
+
+  useEffect(() => {
+    void load().then(sync);
+    const timer = setInterval(() => void sync(), 30_000);
+    return () => clearInterval(timer);
+  }, [load, sync]);
 
   const shown = items.filter((i) => i.title.toLowerCase().includes(filter.trim().toLowerCase()));
 
@@ -47,6 +60,14 @@ export function Vault() {
             Add file
           </button>
         </div>
+        <button type="button" className="secondary" onClick={() => void sync()}>
+          Sync items
+        </button>
+        {syncNote && (
+          <p className="muted small" role="status">
+            {syncNote}
+          </p>
+        )}
         <label>
           Search titles
           <input type="search" value={filter} onChange={(e) => setFilter(e.target.value)} />
@@ -67,7 +88,12 @@ export function Vault() {
                   {item.kind === 'note' ? 'Note' : item.kind === 'file' ? 'File' : 'Sealed data'} · {formatSize(item.size)} · v{item.version}
                 </span>
                 <span className="tags">
-                  {!item.mine && <span className="tag">Shared with you</span>}
+                  {!item.mine && (
+                    <span className="tag">
+                      Shared by {item.sharedBy ?? item.owner} · {item.role === 'edit' ? 'can edit' : 'read only'}
+                    </span>
+                  )}
+                  {item.revoked && <span className="tag tag-alarm">Access revoked</span>}
                   {item.sharedWith > 0 && <span className="tag">Shared with {item.sharedWith}</span>}
                   {item.dirty && <span className="tag">Not synced</span>}
                   {item.conflicts > 0 && <span className="tag tag-alarm">Conflict</span>}
@@ -90,7 +116,8 @@ export function Vault() {
         )}
         {mode.kind === 'open' && (
           <ItemEditor
-            key={mode.identifier}
+            // Opened again when a sync finds our access revoked, so the editor says so at once.
+            key={`${mode.identifier}:${items.find((i) => i.identifier === mode.identifier)?.revoked ? 'revoked' : 'ok'}`}
             identifier={mode.identifier}
             onChanged={() => void load()}
             onDeleted={() => {

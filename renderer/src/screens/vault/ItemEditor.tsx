@@ -127,6 +127,8 @@ export function ItemEditor({ identifier, onChanged, onDeleted }: { identifier: s
 
   const content = opened.content;
   const item = opened.item;
+  // Shared read-only, or access revoked: the engine and the key service refuse edits too.
+  const readOnly = !item.mine && (item.role !== 'edit' || item.revoked);
 
   async function save(event: FormEvent) {
     event.preventDefault();
@@ -163,6 +165,17 @@ export function ItemEditor({ identifier, onChanged, onDeleted }: { identifier: s
           Version {item.version} · {new Date(item.updatedAt).toLocaleString()} · {item.mine ? 'yours' : 'shared with you'}
           {item.dirty ? ' · not synced yet' : ''}
         </p>
+        {!item.mine && (
+          <p className="small" data-testid="shared-by">
+            Shared with you by <strong>{item.sharedBy ?? item.owner}</strong>
+            {item.sharedAt ? ` on ${new Date(item.sharedAt).toLocaleString()}` : ''} · {item.role === 'edit' ? 'you can edit' : 'read only'}
+          </p>
+        )}
+        {item.revoked && (
+          <p className="alarm" role="alert">
+            {item.sharedBy ?? 'The owner'} revoked your access. What you see here is the last version you opened; newer versions will not reach you.
+          </p>
+        )}
         {item.conflicts > 0 && (
           <p className="alarm" role="alert">
             Another device changed this item at the same time. Both versions were kept: open History to choose.
@@ -171,13 +184,13 @@ export function ItemEditor({ identifier, onChanged, onDeleted }: { identifier: s
         {content.kind !== 'data' && (
           <label>
             Title
-            <input value={title} onChange={(e) => setTitle(e.target.value)} maxLength={200} />
+            <input value={title} onChange={(e) => setTitle(e.target.value)} maxLength={200} readOnly={readOnly} />
           </label>
         )}
         {content.kind === 'note' && (
           <label>
             Note
-            <textarea value={text} onChange={(e) => setText(e.target.value)} rows={12} data-testid="note-text" />
+            <textarea value={text} onChange={(e) => setText(e.target.value)} rows={12} data-testid="note-text" readOnly={readOnly} />
           </label>
         )}
         {content.kind === 'file' && (
@@ -188,7 +201,7 @@ export function ItemEditor({ identifier, onChanged, onDeleted }: { identifier: s
                 Save file…
               </button>
             </p>
-            <FilePicker label="Replace with another file" onPicked={(f, e) => (f ? setFile(f) : setError(e ?? null))} />
+            {!readOnly && <FilePicker label="Replace with another file" onPicked={(f, e) => (f ? setFile(f) : setError(e ?? null))} />}
           </>
         )}
         {content.kind === 'data' && (
@@ -206,7 +219,7 @@ export function ItemEditor({ identifier, onChanged, onDeleted }: { identifier: s
         )}
         {error && <ErrorBanner error={error} />}
         <div className="row">
-          {content.kind !== 'data' && (
+          {content.kind !== 'data' && !readOnly && (
             <button type="submit" disabled={busy}>
               {busy ? 'Saving…' : 'Save'}
             </button>
@@ -219,9 +232,11 @@ export function ItemEditor({ identifier, onChanged, onDeleted }: { identifier: s
               Sharing
             </button>
           )}
-          <button type="button" className="danger" onClick={() => setPanel('delete')}>
-            Delete…
-          </button>
+          {item.mine && (
+            <button type="button" className="danger" onClick={() => setPanel('delete')}>
+              Delete…
+            </button>
+          )}
         </div>
       </form>
       {panel === 'delete' && (
