@@ -11,8 +11,9 @@ import { SafetyNumber } from '../components/SafetyNumber';
 import type { UiError } from '../errors';
 import { call } from '../lib/call';
 import { ConnectKeyService } from './ConnectKeyService';
+import { RestoreOnDevice } from './Recovery';
 
-type Step = 'pin' | 'skip-warning' | 'creating' | 'connect' | 'done';
+type Step = 'pin' | 'skip-warning' | 'creating' | 'connect' | 'restore' | 'done';
 
 const CREATE_STAGES = ['Making your recovery seed', 'Deriving your signing identity', 'Generating your encryption key pair', 'Sealing the keys with your PIN'];
 
@@ -73,6 +74,21 @@ export function FirstRun({ onDone, onChange }: { onDone: () => void; onChange: (
     );
   }
 
+  if (step === 'restore') {
+    return (
+      <RestoreOnDevice
+        onCancel={() => setStep('pin')}
+        onDone={() => {
+          onChange();
+          void call(sealpost.identity.get({})).then((r) => {
+            if (r.ok) setSafety(r.value.safetyNumber);
+            setStep('done');
+          });
+        }}
+      />
+    );
+  }
+
   if (step === 'connect') {
     return <ConnectKeyService pin={pinChosen} onDone={() => setStep('done')} />;
   }
@@ -127,6 +143,9 @@ export function FirstRun({ onDone, onChange }: { onDone: () => void; onChange: (
         </button>
         <button type="button" className="link" onClick={() => setStep('skip-warning')}>
           Skip the PIN…
+        </button>
+        <button type="button" className="link" onClick={() => setStep('restore')}>
+          Restore on this device…
         </button>
       </div>
     </form>

@@ -15,6 +15,7 @@ import type { UiError } from '../errors';
 import { call } from '../lib/call';
 import { saveFile } from '../lib/download';
 import { KeyServiceSettings } from './KeyServiceSettings';
+import { RecoverySettings } from './Recovery';
 
 const AUTO_LOCK_CHOICES: { ms: number; label: string }[] = [
   { ms: 60_000, label: '1 minute' },
@@ -223,6 +224,7 @@ function Keys({ status }: { status: Status }) {
 export function Settings({ status, onChange }: { status: Status; onChange: () => void }) {
   return (
     <div className="grid">
+      <RecoverySettings />
       <PinSettings status={status} onChange={onChange} />
       <AutoLock status={status} onChange={onChange} />
       <Notifications />
