@@ -48,6 +48,8 @@ export const ItemSyncValue = z.object({
   grantsRemoved: z.number().int(),
   denied: z.number().int(),
   revoked: z.number().int(),
+  /** Left for a sync with the keys unlocked (the item key was rotated while there were unsynced edits). */
+  deferred: z.number().int(),
 });
 
 export const ServiceLogEntryValue = z.object({

@@ -270,6 +270,7 @@ class Engine {
         now: this.now,
         identity: () => this.identity(),
         unlocked: () => this.unlocked(),
+        keysIfUnlocked: () => (this.session.isUnlocked() ? this.keys.get(this.identity()) : null),
         connection: () => this.messaging.sync.connection(),
         lookup: (username) => this.messaging.handlers()['contacts:lookup']({ username }),
         record: (a, t, r, d) => this.record(a, t, r, d ?? null),

@@ -38,6 +38,8 @@ export interface SharingContext {
   now(): number;
   identity(): PublicIdentity;
   unlocked(): UnlockedKeys;
+  /** The keys when unlocked, else null (sync works while locked). */
+  keysIfUnlocked(): UnlockedKeys | null;
   /** The key-service connection, or null when the profile is not registered. */
   connection(): Connection | null;
   /** Adds a contact from the directory (contacts:lookup). */
@@ -165,7 +167,7 @@ export function sharingHandlers(ctx: SharingContext): Pick<Handlers, SharingChan
     'items:sync': () =>
       audited('item.sync', null, null, async () => {
         const c = conn();
-        return syncItems({ db: ctx.db, conn: c, now: ctx.now, identity: ctx.identity(), record: (a, t, r, d) => ctx.record(a, t, r, d ?? null) });
+        return syncItems({ db: ctx.db, conn: c, now: ctx.now, identity: ctx.identity(), keys: ctx.keysIfUnlocked(), record: (a, t, r, d) => ctx.record(a, t, r, d ?? null) });
       }),
 
     'items:serviceLog': async ({ identifier, limit }) => {

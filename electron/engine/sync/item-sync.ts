@@ -20,12 +20,15 @@
 import { z } from 'zod';
 import { AuditResponse, GrantsResponse, ItemOut, ListItemsResponse, PutGrantsBody, PutItemResponse } from '../../../shared/wire.js';
 import { concat, Reader, u64be, utf8 } from '../crypto/_bytes.js';
+import { wipe } from '../crypto/_bytes.js';
+import { openItemWithDek, sealItem, unwrapDek } from '../crypto/item-crypto.js';
 import { keyId } from '../crypto/rsa.js';
+import type { UnlockedKeys } from '../service/unlocked-keys.js';
 import type { PublicIdentity } from '../service/profile.js';
 import type { AuditAction, JsonValue } from '../vault/audit.js';
 import { getContact } from '../vault/contacts.js';
 import type { Db } from '../vault/_sql.js';
-import { applyRemoteItem, getItem, listConflicts, listItems, markItemSynced, type RemoteOutcome } from '../vault/items.js';
+import { applyRemoteItem, getItem, type Item, listConflicts, listItems, markItemSynced, putItem, type RemoteOutcome } from '../vault/items.js';
 import { deleteItemKey, listItemKeys, putItemKey } from '../vault/item-keys.js';
 import {
   clearGrantRemovals,
@@ -79,6 +82,8 @@ export interface ItemSyncDeps {
   conn: Connection;
   now: () => number;
   identity: PublicIdentity;
+  /** The unlocked keys, or null while locked (a key rotation meeting unsynced edits then waits). */
+  keys: UnlockedKeys | null;
   record(action: AuditAction, target: string | null, result: string, details?: Record<string, JsonValue>): Promise<void>;
 }
 
@@ -92,6 +97,8 @@ export interface ItemSyncReport {
   denied: number;
   /** Shared items we lost access to in this sync. */
   revoked: number;
+  /** Items left for a sync with the keys unlocked (a rotated key met unsynced edits). */
+  deferred: number;
 }
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
@@ -108,7 +115,7 @@ function isGone(e: unknown): boolean {
 
 /** One push and one pull. Transient failures (offline, 5xx, 429) stop it and are thrown. @throws {SyncError} */
 export async function syncItems(d: ItemSyncDeps): Promise<ItemSyncReport> {
-  const report: ItemSyncReport = { pushed: 0, pulled: 0, conflicts: 0, grantsPushed: 0, grantsRemoved: 0, denied: 0, revoked: 0 };
+  const report: ItemSyncReport = { pushed: 0, pulled: 0, conflicts: 0, grantsPushed: 0, grantsRemoved: 0, denied: 0, revoked: 0, deferred: 0 };
   await pushRemovals(d, report);
   await pushItems(d, report);
   await pushGrants(d, report);
@@ -189,7 +196,10 @@ async function pushGrants(d: ItemSyncDeps, report: ItemSyncReport): Promise<void
       markGrantsSynced(d.db, identifier, listGrantStates(d.db, identifier).map((g) => g.grantee)); // not ours to grant
       continue;
     }
-    if (st.remoteVersion === 0) continue; // the item has not reached the service yet
+    // Grants wait until the key service has the version they are wrapped for (a push
+    // refused with 409 leaves the item dirty): a grantee never gets a key that does not
+    // open the item the service holds.
+    if (st.remoteVersion === 0 || item.dirty) continue;
     const roles = new Map(listGrantStates(d.db, identifier).map((g) => [g.grantee, g.role]));
     const keys = listItemKeys(d.db, identifier).filter((k) => k.grantee !== item.owner);
     for (let i = 0; i < keys.length; i += GRANT_CHUNK) {
@@ -233,7 +243,52 @@ async function listAll(d: ItemSyncDeps, shared: boolean): Promise<Array<z.infer<
 }
 
 /** Stores one item as the key service has it. */
-async function applyOut(d: ItemSyncDeps, out: z.infer<typeof ItemOut>, report: ItemSyncReport): Promise<RemoteOutcome | 'invalid'> {
+/**
+ * Our unsynced edit and the incoming revision are under different item keys
+ * (the owner rotated it). The owner's key wins: a grantee re-seals its local
+ * edit under the incoming key and adopts it; the owner (who rotated here and
+ * has not pushed yet) re-seals the incoming revision under its own key. Either
+ * way both revisions open with the one key kept, so the conflict can be resolved.
+ */
+function reconcileKeys(
+  d: ItemSyncDeps,
+  keys: UnlockedKeys,
+  x: { mine: boolean; local: Item; ours: Uint8Array; incoming: Uint8Array; remote: { version: number; ciphertext: Uint8Array } },
+): { remoteCiphertext: Uint8Array; keepOurKey: boolean } {
+  const oldDek = unwrapDek(x.ours, keys.rsaPrivateKey);
+  const newDek = unwrapDek(x.incoming, keys.rsaPrivateKey);
+  const identifier = x.local.identifier;
+  try {
+    if (Buffer.from(oldDek).equals(Buffer.from(newDek))) return { remoteCiphertext: x.remote.ciphertext, keepOurKey: false }; // re-wrapped only
+    if (x.mine) {
+      const plain = openItemWithDek({ identifier, version: x.remote.version, ciphertext: x.remote.ciphertext, dek: newDek });
+      try {
+        const sealed = sealItem({ identifier, version: x.remote.version, data: plain, dek: oldDek });
+        wipe(sealed.dek);
+        return { remoteCiphertext: sealed.ciphertext, keepOurKey: true };
+      } finally {
+        wipe(plain);
+      }
+    }
+    const plain = openItemWithDek({ identifier, version: x.local.version, ciphertext: x.local.ciphertext, dek: oldDek });
+    try {
+      const version = x.local.version + 1;
+      const sealed = sealItem({ identifier, version, data: plain, dek: newDek });
+      wipe(sealed.dek);
+      d.db.transaction(() => {
+        putItem(d.db, { identifier, version, ciphertext: sealed.ciphertext, owner: x.local.owner, deleted: x.local.deleted }, { expectedVersion: x.local.version, now: d.now() });
+        putItemKey(d.db, identifier, { grantee: d.identity.did, keyId: keyId(d.identity.rsaPublicPem), wrapped: x.incoming }, d.now());
+      })();
+      return { remoteCiphertext: x.remote.ciphertext, keepOurKey: true };
+    } finally {
+      wipe(plain);
+    }
+  } finally {
+    wipe(oldDek, newDek);
+  }
+}
+
+async function applyOut(d: ItemSyncDeps, out: z.infer<typeof ItemOut>, report: ItemSyncReport): Promise<RemoteOutcome | 'invalid' | 'deferred'> {
   let rec: ReturnType<typeof decodeSyncRecord>;
   try {
     rec = decodeSyncRecord(unb64(out.data));
@@ -244,11 +299,30 @@ async function applyOut(d: ItemSyncDeps, out: z.infer<typeof ItemOut>, report: I
   const mine = out.role === 'owner';
   const contact = mine ? null : getContact(d.db, out.owner);
   const owner = mine ? d.identity.did : (contact?.did ?? out.owner);
-  const hadKey = listItemKeys(d.db, out.identifier).some((k) => k.grantee === d.identity.did);
-  const outcome = applyRemoteItem(d.db, { identifier: out.identifier, version: rec.version, ciphertext: rec.ciphertext, owner, deleted: rec.deleted }, d.now());
+  const incomingKey = out.wrappedKey ? unb64(out.wrappedKey) : null;
+  const local = getItem(d.db, out.identifier);
+  const ours = listItemKeys(d.db, out.identifier).find((k) => k.grantee === d.identity.did);
+  let ciphertext = rec.ciphertext;
+  let keepOurKey = false;
+  if (local?.dirty && ours && incomingKey && !Buffer.from(ours.wrapped).equals(incomingKey)) {
+    // The item key may have been rotated (a revoke) while we had unsynced edits:
+    // both sides must open with one key, or the conflict could not be resolved.
+    if (!d.keys) {
+      report.deferred++;
+      return 'deferred';
+    }
+    const r = reconcileKeys(d, d.keys, { mine, local, ours: ours.wrapped, incoming: incomingKey, remote: { version: rec.version, ciphertext } });
+    ciphertext = r.remoteCiphertext;
+    keepOurKey = r.keepOurKey;
+  }
+  const outcome = applyRemoteItem(d.db, { identifier: out.identifier, version: rec.version, ciphertext, owner, deleted: rec.deleted }, d.now());
   d.db.transaction(() => {
-    if (out.wrappedKey && (outcome === 'inserted' || outcome === 'updated' || !hadKey)) {
-      putItemKey(d.db, out.identifier, { grantee: d.identity.did, keyId: keyId(d.identity.rsaPublicPem), wrapped: unb64(out.wrappedKey) }, d.now());
+    // The key that opens the current ciphertext: the incoming one unless our unsynced
+    // version is current (then ours, reconciled above, still is).
+    const current = getItem(d.db, out.identifier);
+    const take = incomingKey && !keepOurKey && (!ours || !current?.dirty || outcome !== 'conflict');
+    if (take && (!ours || !Buffer.from(ours.wrapped).equals(incomingKey))) {
+      putItemKey(d.db, out.identifier, { grantee: d.identity.did, keyId: keyId(d.identity.rsaPublicPem), wrapped: incomingKey }, d.now());
       markGrantsSynced(d.db, out.identifier, [d.identity.did]);
     }
     updateItemSync(d.db, out.identifier, {
@@ -288,7 +362,10 @@ async function pull(d: ItemSyncDeps, report: ItemSyncReport): Promise<void> {
     const st = getItemSync(d.db, listed.identifier);
     const local = getItem(d.db, listed.identifier);
     const roleChanged = st.role !== listed.role;
-    if (local && listed.version === st.remoteVersion && !roleChanged) continue;
+    const ours = listItemKeys(d.db, listed.identifier).find((k) => k.grantee === d.identity.did);
+    // A new wrapped key without a new version: the owner pushed the rotated item, then the grants.
+    const keyChanged = listed.wrappedKey !== null && (!ours || Buffer.from(ours.wrapped).toString('base64') !== listed.wrappedKey);
+    if (local && listed.version === st.remoteVersion && !roleChanged && !keyChanged) continue;
     // Fetched one by one so the owner's key-service log names each item we read.
     const out = await fetchItem(d, listed.identifier);
     if (!out) continue;

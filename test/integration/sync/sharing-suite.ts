@@ -159,6 +159,45 @@ export function defineSharingSuite(name: string, store: () => Promise<StartKeySe
       expect(c.content).toMatchObject({ text: 'carol: three' });
     });
 
+    it('a revoke meeting unsynced edits: both revisions stay openable under the one new key, on the editor and on the owner', async () => {
+      const doc = await alice.ok('items:create', { content: { kind: 'note', title: 'Budget', text: 'v1' } });
+      await alice.ok('items:share', { identifier: doc.identifier, to: ['bob'], role: 'read' });
+      await alice.ok('items:share', { identifier: doc.identifier, to: ['carol'], role: 'edit', confirmUnverified: true });
+      await alice.ok('items:sync', {});
+      await carol.ok('items:sync', {});
+
+      // Editor side: carol edits offline while alice revokes bob (rotation).
+      await carol.ok('items:update', { identifier: doc.identifier, expectedVersion: 1, content: { kind: 'note', title: 'Budget', text: 'carol offline' } });
+      await alice.ok('items:revoke', { identifier: doc.identifier, userIds: [bobId] });
+      await alice.ok('items:sync', {});
+      expect((await carol.ok('items:sync', {})).conflicts).toBe(1);
+      expect((await carol.ok('items:open', { identifier: doc.identifier })).content).toMatchObject({ text: 'carol offline' });
+      const carolConflict = (await carol.ok('items:history', { identifier: doc.identifier })).find((r) => r.kind === 'conflict' && !r.resolved)!;
+      expect(carolConflict.title).toBe('Budget'); // opens with the new key
+      await carol.ok('items:resolve', { identifier: doc.identifier, revisionId: carolConflict.id, keep: 'local' });
+      expect((await carol.ok('items:sync', {})).pushed).toBe(1);
+      await alice.ok('items:sync', {});
+      expect((await alice.ok('items:open', { identifier: doc.identifier })).content).toMatchObject({ text: 'carol offline' });
+
+      // Owner side: carol's edit is on the key service before alice, who has not pulled it, revokes again.
+      await alice.ok('items:share', { identifier: doc.identifier, to: ['bob'], role: 'read' });
+      await alice.ok('items:sync', {});
+      await carol.ok('items:sync', {});
+      const c = await carol.ok('items:open', { identifier: doc.identifier });
+      await carol.ok('items:update', { identifier: doc.identifier, expectedVersion: c.item.version, content: { kind: 'note', title: 'Budget', text: 'carol online' } });
+      await carol.ok('items:sync', {});
+      await alice.ok('items:revoke', { identifier: doc.identifier, userIds: [bobId] });
+      const report = await alice.ok('items:sync', {});
+      expect(report).toMatchObject({ grantsRemoved: 1, conflicts: 1, grantsPushed: 0 });
+      expect(await raw(bob, 'GET', `/v1/items/${doc.identifier}`)).toMatchObject({ status: 403, code: 'access_revoked' });
+      const aliceConflict = (await alice.ok('items:history', { identifier: doc.identifier })).find((r) => r.kind === 'conflict' && !r.resolved)!;
+      expect(aliceConflict.title).toBe('Budget');
+      await alice.ok('items:resolve', { identifier: doc.identifier, revisionId: aliceConflict.id, keep: 'remote' });
+      expect(await alice.ok('items:sync', {})).toMatchObject({ pushed: 1, grantsPushed: 1 });
+      await carol.ok('items:sync', {});
+      expect((await carol.ok('items:open', { identifier: doc.identifier })).content).toMatchObject({ text: 'carol online' });
+    });
+
     it('second device: restored from the exported identity file, alice sees her items and grants after sync', async () => {
       const exported = await alice.ok('identity:export', { passphrase: 'correct horse battery staple' });
       alice2 = await openProfile(path.join(root, 'alice-laptop'));
@@ -168,8 +207,8 @@ export function defineSharingSuite(name: string, store: () => Promise<StartKeySe
       expect(restored).toMatchObject({ did: exported.did, fingerprint: exported.fingerprint });
       await alice2.ok('device:register', { server: ks.url, appId: ks.app.appId, serverKey: ks.app.serverKey, username: 'alice' });
       const report = await alice2.ok('items:sync', {});
-      expect(report.pulled).toBe(1);
-      const [item] = await alice2.ok('items:list', {});
+      expect(report.pulled).toBe(2);
+      const item = (await alice2.ok('items:list', {})).find((i) => i.identifier === id);
       expect(item).toMatchObject({ identifier: id, mine: true, role: 'owner', sharedWith: 1 });
       expect((await alice2.ok('items:open', { identifier: id })).content).toMatchObject({ text: 'carol: three' });
       const sharing = await alice2.ok('items:sharing', { identifier: id });
