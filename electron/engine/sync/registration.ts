@@ -7,9 +7,12 @@
  *
  * Secrets go to the keychain ('server-credentials'); settings get only what is
  * not secret: app id, user id, username, server URL. Registering again (same
- * server, app and username) keeps the existing inbox.
+ * server, app and username) keeps the existing inbox. A device restored from
+ * recovery (same RSA key, no inbox in its keychain) adopts the inbox the
+ * directory publishes for that key, so the messages senders put there come back.
  * @module
  */
+import { createHash, createPublicKey } from 'node:crypto';
 import type { DevicePackage } from '../../../shared/device-package.js';
 import type { Keychain } from '../keychain/types.js';
 import type { Db } from '../vault/_sql.js';
@@ -37,6 +40,13 @@ export interface RegisterInput {
   privateKeyHash: string;
 }
 
+/** The inbox the directory already publishes for this RSA key (a restored identity), if any. */
+async function publishedInboxOf(client: KeyServiceClient, jwt: string, username: string, publicKeyPem: string): Promise<string | undefined> {
+  const ours = createHash('sha256').update(createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' })).digest('hex');
+  const entry = await client.lookupUser({ jwt }, username);
+  return entry.encryptionKeys.find((k) => k.keyFingerprint === ours && k.inbox !== null)?.inbox ?? undefined;
+}
+
 /** @throws {SyncError} from any step; KeychainError */
 export async function registerDevice(db: Db, keychain: Keychain, input: RegisterInput, now: number): Promise<{ registration: Registration; newInbox: boolean }> {
   const client = new KeyServiceClient({ baseUrl: input.server });
@@ -46,6 +56,7 @@ export async function registerDevice(db: Db, keychain: Keychain, input: Register
   const creds = await readCredentials(keychain);
   const same = previous !== null && previous.server === client.baseUrl && previous.appId === input.appId && previous.userId === userId;
   let inbox = same && creds.privateKeyHash === input.privateKeyHash ? creds.inbox : undefined;
+  inbox ??= await publishedInboxOf(client, jwt, input.username, input.publicKeyPem);
   const newInbox = inbox === undefined;
   inbox ??= await client.createInbox({ jwt }, { publicKeyPem: input.publicKeyPem, privateKeyHash: input.privateKeyHash, publish: true });
   await updateCredentials(keychain, {
