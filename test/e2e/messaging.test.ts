@@ -7,7 +7,8 @@
  * item with bob (read only), bob opens it and sees who shared it, alice revokes
  * it (the item key is rotated; the UI says bob may keep what he opened), bob's
  * next sync is refused the new version, alice reads the key service's log of
- * it, and her audit view shows all of it.
+ * it, and her audit view shows all of it. Last, alice exports her identity file
+ * and a second desktop imports it, connects as alice and opens her item.
  *
  * Each profile's engine runs behind its own webhost; the key service is a
  * real startServer() on loopback with its own SQLite file, stopped and
@@ -200,5 +201,36 @@ describe('two desktops through one key service', () => {
     }
     await a.getByTestId('chain-badge').filter({ hasText: 'Chain verified' }).waitFor();
     await screenshot(a, '26-audit-after-messaging');
+  });
+
+  it('alice exports her identity in Settings; a second desktop imports it, connects as alice and sees her item', async () => {
+    await ui.goTo(a, 'Settings');
+    await a.getByLabel('Passphrase for the file').fill('correct horse battery');
+    await a.getByLabel('Repeat the passphrase').fill('correct horse battery');
+    const [download] = await Promise.all([a.waitForEvent('download'), a.getByRole('button', { name: 'Export identity file' }).click()]);
+    const file = join(dbDir, 'alice.spid');
+    await download.saveAs(file);
+    await a.getByText('Saved sealpost-identity.spid.').waitFor();
+
+    const laptop = await startApp('alice-laptop');
+    try {
+      const l = await laptop.open(browser);
+      await l.getByRole('heading', { name: 'Create your identity' }).waitFor();
+      await l.getByRole('button', { name: 'Import an identity file…' }).click();
+      await l.getByLabel('Identity file', { exact: true }).setInputFiles(file);
+      await l.getByLabel('Passphrase of the file').fill('correct horse battery');
+      await l.getByLabel('New PIN for this desktop', { exact: true }).fill('2468');
+      await l.getByLabel('Repeat the new PIN').fill('2468');
+      await l.getByRole('button', { name: 'Import', exact: true }).click();
+      await ui.register(l, { url: ks.url, app }, 'alice');
+      await ui.finishFirstRun(l);
+      const item = l.getByRole('list', { name: 'Items' }).getByRole('button', { name: /Door code/ });
+      await item.waitFor();
+      await item.click();
+      expect(await l.getByTestId('note-text').inputValue()).toBe('4711#');
+      await screenshot(l, '27-second-desktop');
+    } finally {
+      await laptop.close();
+    }
   });
 });

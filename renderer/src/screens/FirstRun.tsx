@@ -12,8 +12,9 @@ import type { UiError } from '../errors';
 import { call } from '../lib/call';
 import { ConnectKeyService } from './ConnectKeyService';
 import { RestoreOnDevice } from './Recovery';
+import { IdentityFileImport } from './IdentityFile';
 
-type Step = 'pin' | 'skip-warning' | 'creating' | 'connect' | 'restore' | 'done';
+type Step = 'pin' | 'skip-warning' | 'creating' | 'connect' | 'restore' | 'import' | 'done';
 
 const CREATE_STAGES = ['Making your recovery seed', 'Deriving your signing identity', 'Generating your encryption key pair', 'Sealing the keys with your PIN'];
 
@@ -89,6 +90,23 @@ export function FirstRun({ onDone, onChange }: { onDone: () => void; onChange: (
     );
   }
 
+  if (step === 'import') {
+    return (
+      <IdentityFileImport
+        onCancel={() => setStep('pin')}
+        onDone={(chosen) => {
+          // Same identity: connecting with the same user name brings its items and grants.
+          onChange();
+          setPinChosen(chosen);
+          void call(sealpost.identity.get({})).then((r) => {
+            if (r.ok) setSafety(r.value.safetyNumber);
+            setStep('connect');
+          });
+        }}
+      />
+    );
+  }
+
   if (step === 'connect') {
     return <ConnectKeyService pin={pinChosen} onDone={() => setStep('done')} />;
   }
@@ -146,6 +164,9 @@ export function FirstRun({ onDone, onChange }: { onDone: () => void; onChange: (
         </button>
         <button type="button" className="link" onClick={() => setStep('restore')}>
           Restore on this device…
+        </button>
+        <button type="button" className="link" onClick={() => setStep('import')}>
+          Import an identity file…
         </button>
       </div>
     </form>

@@ -16,6 +16,7 @@ import { call } from '../lib/call';
 import { saveFile } from '../lib/download';
 import { KeyServiceSettings } from './KeyServiceSettings';
 import { RecoverySettings } from './Recovery';
+import { IdentityFileExport } from './IdentityFile';
 
 const AUTO_LOCK_CHOICES: { ms: number; label: string }[] = [
   { ms: 60_000, label: '1 minute' },
@@ -229,6 +230,7 @@ export function Settings({ status, onChange }: { status: Status; onChange: () =>
       <AutoLock status={status} onChange={onChange} />
       <Notifications />
       <Keys status={status} />
+      <IdentityFileExport />
       <KeyServiceSettings />
     </div>
   );
