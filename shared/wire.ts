@@ -221,6 +221,8 @@ export const ItemOut = z.object({
   identifier: z.string(),
   version: z.number().int(),
   data: z.string(),
+  /** Own-item lists: when a grant of the item last changed (added, replaced or removed). */
+  grantsChangedAt: z.string().nullable().optional(),
   owner: UserId,
   role: z.enum(['owner', 'read', 'edit']),
   wrappedKey: z.string().nullable(),
@@ -231,10 +233,14 @@ export const ItemOut = z.object({
 export const ListItemsQuery = z.strictObject({
   ...CommonQuery,
   shared: boolLike.optional(),
+  /** Leave out `data` (a sync checks versions first and fetches only what changed). */
+  meta: boolLike.optional(),
   after: Identifier.optional(),
   limit: intLike(1, 500).optional(),
 });
+export const ItemMetaOut = ItemOut.omit({ data: true });
 export const ListItemsResponse = z.object({ items: z.array(ItemOut), cursor: z.string().nullable(), hasMore: z.boolean() });
+export const ListItemsMetaResponse = z.object({ items: z.array(ItemMetaOut), cursor: z.string().nullable(), hasMore: z.boolean() });
 
 export const GrantIn = z.strictObject({ userid: UserId, role: Role, wrappedKey: base64(4096) });
 export const PutGrantsBody = z.strictObject({ grants: z.array(GrantIn).min(1).max(100) });

@@ -50,11 +50,11 @@ export async function refuseNoRole(ctx: ServerContext, who: UserCaller, identifi
   throw stranger();
 }
 
-function itemOut(item: ItemRow, role: Role, wrappedKey: Buffer | null) {
+function itemOut(item: ItemRow, role: Role, wrappedKey: Buffer | null, meta = false) {
   return {
     identifier: item.identifier,
     version: item.version,
-    data: item.data.toString('base64'),
+    ...(!meta && { data: item.data.toString('base64') }),
     owner: item.ownerId,
     role,
     wrappedKey: wrappedKey ? wrappedKey.toString('base64') : null,
@@ -135,11 +135,15 @@ export function itemRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const limit = q.limit ?? 100;
       const after = q.after ?? '';
       request.auditTarget = q.shared ? 'items:shared' : 'items:own';
+      const meta = q.meta ?? false;
       const items = q.shared
-        ? (await ctx.store.listSharedItems(who.appId, who.userId, after, limit + 1)).map((i) => ({ row: i as ItemRow, out: itemOut(i, i.role, i.grantWrappedKey) }))
-        : (await ctx.store.listOwnItems(who.appId, who.userId, after, limit + 1)).map((i) => ({ row: i, out: itemOut(i, 'owner', i.ownerWrappedKey) }));
+        ? (await ctx.store.listSharedItems(who.appId, who.userId, after, limit + 1)).map((i) => ({ row: i as ItemRow, out: itemOut(i, i.role, i.grantWrappedKey, meta) }))
+        : (await ctx.store.listOwnItems(who.appId, who.userId, after, limit + 1)).map((i) => ({ row: i, out: itemOut(i, 'owner', i.ownerWrappedKey, meta) }));
       const page = items.slice(0, limit);
-      return { items: page.map((i) => i.out), cursor: page.length ? page[page.length - 1]!.row.identifier : null, hasMore: items.length > limit };
+      // The owner's devices learn from the list alone whether an item's grants moved.
+      const changed = q.shared ? null : await ctx.store.grantsChangedAt(who.appId, page.map((i) => i.row.identifier));
+      const out = page.map((i) => (changed ? { ...i.out, grantsChangedAt: changed.has(i.row.identifier) ? new Date(changed.get(i.row.identifier)!).toISOString() : null } : i.out));
+      return { items: out, cursor: page.length ? page[page.length - 1]!.row.identifier : null, hasMore: items.length > limit };
     },
   );
 }

@@ -446,6 +446,20 @@ export abstract class SqlStore implements Store {
     return removed;
   }
 
+  async grantsChangedAt(appId: string, identifiers: string[]): Promise<Map<string, number>> {
+    if (identifiers.length === 0) return new Map();
+    const list = identifiers.map((_, i) => `$${i + 2}`).join(', ');
+    const rows = await this.all(
+      `SELECT identifier, MAX(t) AS t FROM (
+         SELECT identifier, granted_at AS t FROM grants WHERE app_id = $1 AND identifier IN (${list})
+         UNION ALL
+         SELECT identifier, revoked_at AS t FROM grant_revocations WHERE app_id = $1 AND identifier IN (${list})
+       ) changes GROUP BY identifier`,
+      [appId, ...identifiers],
+    );
+    return new Map(rows.map((r) => [str(r.identifier), num(r.t)]));
+  }
+
   async revokedAt(appId: string, identifier: string, userId: string): Promise<number | null> {
     const r = await this.get('SELECT revoked_at FROM grant_revocations WHERE app_id = $1 AND identifier = $2 AND user_id = $3', [appId, identifier, userId]);
     return r ? num(r.revoked_at) : null;

@@ -268,6 +268,8 @@ export interface Store {
   upsertGrants(appId: string, identifier: string, grants: GrantRow[]): Promise<void>;
   /** Removes grants and remembers who lost access (revokedAt), so they get 403 rather than 404. */
   deleteGrants(appId: string, identifier: string, userIds: string[], at?: number): Promise<number>;
+  /** Per identifier, when a grant was last added, replaced or removed (identifiers without any are absent). */
+  grantsChangedAt(appId: string, identifiers: string[]): Promise<Map<string, number>>;
   /** When the user's grant on the item was removed (and not given again), else null. */
   revokedAt(appId: string, identifier: string, userId: string): Promise<number | null>;
 

@@ -529,9 +529,21 @@ export function defineApiSuite(label: string, env: () => SuiteEnv): void {
         expectError(await ks.request('GET', '/v1/audit?identifier=rv.doc', { jwt: bob.jwt }), 404, 'unknown_item');
         expect((await ks.request('GET', '/v1/audit?identifier=rv.doc', { serverKey: ks.app.serverKey })).status).toBe(200);
 
+        // The owner's list says when grants moved (a sync fetches grants only then); ?meta=1 leaves out the data.
+        type Listed = { items: Array<{ identifier: string; data?: string; version: number; grantsChangedAt: string | null }> };
+        const meta = await ks.request<Listed>('GET', '/v1/items?meta=1', { jwt: alice.jwt });
+        const rv = meta.json.items.find((i) => i.identifier === 'rv.doc')!;
+        expect(rv.data).toBeUndefined();
+        expect(rv.version).toBe(2);
+        expect(Date.parse(rv.grantsChangedAt!)).toBeGreaterThan(0);
+        expect(meta.json.items.find((i) => i.identifier === 'private.doc')?.grantsChangedAt).toBeNull();
+        expect((await ks.request<Listed>('GET', '/v1/items', { jwt: alice.jwt })).json.items.find((i) => i.identifier === 'rv.doc')!.data).toBe(data('v2 rotated'));
+
         // Granted again: the revocation is forgotten.
         await ks.request('PUT', '/v1/items/rv.doc/grants', { jwt: alice.jwt, body: { grants: [{ userid: bob.userid, role: 'read', wrappedKey: data('wk-b2') }] } });
         expect((await ks.request<{ wrappedKey: string }>('GET', '/v1/items/rv.doc', { jwt: bob.jwt })).json.wrappedKey).toBe(data('wk-b2'));
+        const again = (await ks.request<Listed>('GET', '/v1/items?meta=true', { jwt: alice.jwt })).json.items.find((i) => i.identifier === 'rv.doc')!;
+        expect(Date.parse(again.grantsChangedAt!)).toBeGreaterThanOrEqual(Date.parse(rv.grantsChangedAt!));
       });
     });
 
