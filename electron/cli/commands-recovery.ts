@@ -125,8 +125,9 @@ const backup: RecoveryCommand = {
 };
 
 const restore: RecoveryCommand = {
-  synopsis: 'restore --server URL --app-id ID --client-key KEY --username NAME (--words "WORDS" | --shares [--escrow-url URL] --escrow-client-key KEY) [--server-key KEY]',
-  summary: 'restore the identity into this new profile (PIN from SEALPOST_PIN: the new PIN with --words, your PIN with --shares); --server-key registers the device',
+  synopsis: 'restore --server URL --app-id ID --client-key KEY --username NAME --words W|--shares',
+  summary:
+    'restore the identity into this new profile: --words "..." (or - for stdin) with a new PIN, or --shares --escrow-client-key KEY [--escrow-url URL] with your PIN; [--server-key KEY] registers (docs/recovery.md)',
   async run(ctx) {
     const { values } = parse(ctx, {
       server: { type: 'string' },
