@@ -6,7 +6,8 @@
  * reminder says so), confirms the asked words and stores the three shares.
  * Then "Restore on this device" on two fresh profiles: with the words (a new
  * PIN, registered with the server key), and with the shares + PIN (a wrong PIN
- * is refused by the key service first). Each restored profile has alice's DID.
+ * is refused by the key service first). Each restored profile has alice's DID;
+ * the one restored with the words, registered, shows her vault note again.
  *
  * Screenshots (test artifacts, never committed) are taken only when no words
  * are on screen.
@@ -74,6 +75,7 @@ describe('recovery words, share backup and restore on a new device in the UI', (
     await ui.createIdentity(a, PIN);
     await ui.register(a, { url: ksUrl(), app: ksApp }, 'alice');
     await ui.finishFirstRun(a);
+    await ui.newNote(a, 'Spare key', 'under the blue flower pot');
     await ui.goTo(a, 'Settings');
     const reminder = a.getByRole('status', { name: 'Recovery reminder' });
     await reminder.filter({ hasText: 'not confirmed' }).waitFor();
@@ -134,7 +136,9 @@ describe('recovery words, share backup and restore on a new device in the UI', (
     return { app, page };
   }
 
-  it('restores with the words on a fresh profile, with a new PIN, and registers the device', async () => {
+  it('restores with the words on a fresh profile, with a new PIN, registers the device, and the vault syncs back', async () => {
+    // The note reaches the key service (the app's 30 s vault timer does this; the test does not wait for it).
+    expect(await dispatch(alice.service.handlers, 'items:sync', {})).toMatchObject({ code: 0 });
     const { app, page } = await openRestore('restore-words');
     await page.getByLabel(/^Server key/).fill(ksApp.serverKey);
     await page.getByRole('textbox', { name: 'Recovery words' }).fill(words.join(' '));
@@ -145,6 +149,10 @@ describe('recovery words, share backup and restore on a new device in the UI', (
     expect(await identityOf(app)).toEqual(await identityOf(alice));
     const status = await dispatch(app.service.handlers, 'engine:status', {});
     expect(status).toMatchObject({ code: 0, value: { registered: true } });
+    // The Vault syncs when it opens: alice's note is back and opens with the restored keys.
+    await page.getByRole('button', { name: /Spare key/ }).click();
+    await page.getByRole('heading', { name: 'Spare key', level: 2 }).waitFor();
+    await page.getByText('under the blue flower pot').waitFor();
     await ui.goTo(page, 'Settings');
     await page.getByText('Recovery words: confirmed.').waitFor();
     await screenshot(page, '44-restored-with-words');
