@@ -18,7 +18,7 @@
  * @module
  */
 import { z } from 'zod';
-import { AuditResponse, GrantsResponse, ItemOut, ListItemsResponse, PutGrantsBody, PutItemResponse } from '../../../shared/wire.js';
+import { AuditResponse, GrantsResponse, ItemMetaOut, ItemOut, ListItemsMetaResponse, PutGrantsBody, PutItemResponse } from '../../../shared/wire.js';
 import { concat, Reader, u64be, utf8 } from '../crypto/_bytes.js';
 import { wipe } from '../crypto/_bytes.js';
 import { openItemWithDek, sealItem, unwrapDek } from '../crypto/item-crypto.js';
@@ -230,12 +230,13 @@ async function fetchItem(d: ItemSyncDeps, identifier: string): Promise<z.infer<t
   }
 }
 
-async function listAll(d: ItemSyncDeps, shared: boolean): Promise<Array<z.infer<typeof ItemOut>>> {
-  const out: Array<z.infer<typeof ItemOut>> = [];
+/** Versions, keys and grant times only: the data of what changed is fetched item by item. */
+async function listAll(d: ItemSyncDeps, shared: boolean): Promise<Array<z.infer<typeof ItemMetaOut>>> {
+  const out: Array<z.infer<typeof ItemMetaOut>> = [];
   let after = '';
   for (;;) {
-    const q = `?limit=${PAGE}${shared ? '&shared=1' : ''}${after ? `&after=${encodeURIComponent(after)}` : ''}`;
-    const page = (await call(d, (auth) => d.conn.client.request('GET', `/v1/items${q}`, { auth, schema: ListItemsResponse })))!;
+    const q = `?meta=1&limit=${PAGE}${shared ? '&shared=1' : ''}${after ? `&after=${encodeURIComponent(after)}` : ''}`;
+    const page = (await call(d, (auth) => d.conn.client.request('GET', `/v1/items${q}`, { auth, schema: ListItemsMetaResponse })))!;
     out.push(...page.items);
     if (!page.hasMore || page.cursor === null) return out;
     after = page.cursor;
@@ -349,11 +350,19 @@ async function applyOut(d: ItemSyncDeps, out: z.infer<typeof ItemOut>, report: I
 
 async function pull(d: ItemSyncDeps, report: ItemSyncReport): Promise<void> {
   const own = await listAll(d, false);
-  for (const out of own) {
-    const st = getItemSync(d.db, out.identifier);
-    const local = getItem(d.db, out.identifier);
-    if (!local || out.version !== st.remoteVersion) await applyOut(d, out, report);
-    await pullGrants(d, out.identifier);
+  for (const listed of own) {
+    const st = getItemSync(d.db, listed.identifier);
+    const local = getItem(d.db, listed.identifier);
+    // Same version but a new key matters only with nothing unsynced here (else the
+    // reconciliation at the 409 already chose the key, and a refetch would add the conflict twice).
+    if (!local || listed.version !== st.remoteVersion || (!local.dirty && keyMoved(d, listed))) {
+      const out = await fetchItem(d, listed.identifier);
+      if (out) await applyOut(d, out, report);
+    }
+    const changedAt = listed.grantsChangedAt ? Date.parse(listed.grantsChangedAt) : null;
+    if (changedAt !== null && Number.isFinite(changedAt) && changedAt !== getItemSync(d.db, listed.identifier).grantsSeen && getItem(d.db, listed.identifier)) {
+      if (await pullGrants(d, listed.identifier)) updateItemSync(d.db, listed.identifier, { grantsSeen: changedAt });
+    }
   }
 
   const shared = await listAll(d, true);
@@ -362,10 +371,7 @@ async function pull(d: ItemSyncDeps, report: ItemSyncReport): Promise<void> {
     const st = getItemSync(d.db, listed.identifier);
     const local = getItem(d.db, listed.identifier);
     const roleChanged = st.role !== listed.role;
-    const ours = listItemKeys(d.db, listed.identifier).find((k) => k.grantee === d.identity.did);
-    // A new wrapped key without a new version: the owner pushed the rotated item, then the grants.
-    const keyChanged = listed.wrappedKey !== null && (!ours || Buffer.from(ours.wrapped).toString('base64') !== listed.wrappedKey);
-    if (local && listed.version === st.remoteVersion && !roleChanged && !keyChanged) continue;
+    if (local && listed.version === st.remoteVersion && !roleChanged && (local.dirty || !keyMoved(d, listed))) continue;
     // Fetched one by one so the owner's key-service log names each item we read.
     const out = await fetchItem(d, listed.identifier);
     if (!out) continue;
@@ -390,6 +396,12 @@ async function pull(d: ItemSyncDeps, report: ItemSyncReport): Promise<void> {
   }
 }
 
+/** A new wrapped key for us without a new version (the owner pushed the rotated item, then the grants). */
+function keyMoved(d: ItemSyncDeps, listed: z.infer<typeof ItemMetaOut>): boolean {
+  const ours = listItemKeys(d.db, listed.identifier).find((k) => k.grantee === d.identity.did);
+  return listed.wrappedKey !== null && (!ours || Buffer.from(ours.wrapped).toString('base64') !== listed.wrappedKey);
+}
+
 /** When the grant shared with us was made (the grantee sees its own grant). */
 async function pullOwnGrant(d: ItemSyncDeps, identifier: string): Promise<void> {
   const r = await call(d, (auth) => d.conn.client.request('GET', path(identifier, '/grants'), { auth, schema: GrantsResponse }));
@@ -404,11 +416,11 @@ async function pullOwnGrant(d: ItemSyncDeps, identifier: string): Promise<void> 
  * have granted or revoked). Skipped while this device has grant changes of its own
  * to send for the item.
  */
-async function pullGrants(d: ItemSyncDeps, identifier: string): Promise<void> {
+async function pullGrants(d: ItemSyncDeps, identifier: string): Promise<boolean> {
   const item = getItem(d.db, identifier);
-  if (!item) return;
+  if (!item) return false;
   const local = listGrantStates(d.db, identifier);
-  if (local.some((g) => !g.synced && g.grantee !== item.owner)) return;
+  if (local.some((g) => !g.synced && g.grantee !== item.owner) || hasRemovals(d, identifier)) return false;
   const r = await call(d, (auth) => d.conn.client.request('GET', path(identifier, '/grants'), { auth, schema: GrantsResponse }));
   const remote = r!.grants.filter((g) => !hasPendingRemoval(d.db, identifier, g.userid));
   const keys = new Map(listItemKeys(d.db, identifier).map((k) => [k.grantee, k]));
@@ -426,7 +438,10 @@ async function pullGrants(d: ItemSyncDeps, identifier: string): Promise<void> {
     const remoteIds = new Set(remote.map((g) => g.userid));
     for (const g of local) if (g.grantee !== item.owner && g.synced && !remoteIds.has(g.grantee)) deleteItemKey(d.db, identifier, g.grantee);
   })();
+  return true;
 }
+
+const hasRemovals = (d: ItemSyncDeps, identifier: string): boolean => listGrantRemovals(d.db).some((r) => r.identifier === identifier);
 
 /** GET /v1/audit?identifier=: what the key service logged about our item, whoever asked. @throws {SyncError} */
 export async function itemServiceLog(conn: Connection, identifier: string, limit = 1000): Promise<z.infer<typeof AuditResponse>['entries']> {

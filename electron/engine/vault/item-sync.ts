@@ -22,6 +22,8 @@ export interface ItemSyncState {
   sharedAt: number | null;
   revokedAt: number | null;
   ownerUserId: string | null;
+  /** The key service's grantsChangedAt (ms) last applied here, for own items. */
+  grantsSeen: number | null;
 }
 
 const Row = z
@@ -34,6 +36,7 @@ const Row = z
     shared_at: col.ms.nullable(),
     revoked_at: col.ms.nullable(),
     owner_user_id: col.text.nullable(),
+    grants_seen: col.ms.nullable(),
   })
   .transform(
     (r): ItemSyncState => ({
@@ -45,13 +48,14 @@ const Row = z
       sharedAt: r.shared_at,
       revokedAt: r.revoked_at,
       ownerUserId: r.owner_user_id,
+      grantsSeen: r.grants_seen,
     }),
   );
 
 /** The item's sync state; an item never synced is ours at remote version 0. @throws {VaultError} 'corrupt-row' */
 export function getItemSync(db: Db, identifier: string): ItemSyncState {
   const row = stmt(db, 'SELECT * FROM item_sync WHERE identifier = ?').get(identifier);
-  if (row === undefined) return { identifier, remoteVersion: 0, role: 'owner', sharedBy: null, sharedByName: null, sharedAt: null, revokedAt: null, ownerUserId: null };
+  if (row === undefined) return { identifier, remoteVersion: 0, role: 'owner', sharedBy: null, sharedByName: null, sharedAt: null, revokedAt: null, ownerUserId: null, grantsSeen: null };
   return parseRow(Row, row, 'item_sync');
 }
 
@@ -69,6 +73,7 @@ const Patch = z
     sharedAt: input.ms.nullable().optional(),
     revokedAt: input.ms.nullable().optional(),
     ownerUserId: z.string().max(200).nullable().optional(),
+    grantsSeen: input.ms.nullable().optional(),
   })
   .strict();
 
@@ -78,10 +83,11 @@ export function updateItemSync(db: Db, identifier: string, patch: z.input<typeof
   const next = { ...getItemSync(db, identifier), ...Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) } as ItemSyncState;
   stmt(
     db,
-    `INSERT INTO item_sync (identifier, remote_version, role, shared_by, shared_by_name, shared_at, revoked_at, owner_user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO item_sync (identifier, remote_version, role, shared_by, shared_by_name, shared_at, revoked_at, owner_user_id, grants_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (identifier) DO UPDATE SET remote_version = excluded.remote_version, role = excluded.role, shared_by = excluded.shared_by,
-       shared_by_name = excluded.shared_by_name, shared_at = excluded.shared_at, revoked_at = excluded.revoked_at, owner_user_id = excluded.owner_user_id`,
-  ).run(identifier, next.remoteVersion, next.role, next.sharedBy, next.sharedByName, next.sharedAt, next.revokedAt, next.ownerUserId);
+       shared_by_name = excluded.shared_by_name, shared_at = excluded.shared_at, revoked_at = excluded.revoked_at, owner_user_id = excluded.owner_user_id,
+       grants_seen = excluded.grants_seen`,
+  ).run(identifier, next.remoteVersion, next.role, next.sharedBy, next.sharedByName, next.sharedAt, next.revokedAt, next.ownerUserId, next.grantsSeen);
   return next;
 }
 

@@ -217,6 +217,9 @@ export const MIGRATIONS: readonly string[] = Object.freeze([
     PRIMARY KEY (identifier, user_id)
   ) STRICT;
   `,
+  /* 4: sharing, own items' grants fetched only when the key service says they moved */ `
+  ALTER TABLE item_sync ADD COLUMN grants_seen INTEGER;  -- the key service's grantsChangedAt last applied here
+  `,
 ]);
 
 /** The schema version this build writes. */
