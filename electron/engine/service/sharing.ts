@@ -53,6 +53,8 @@ type SharingChannels = 'items:share' | 'items:sharing' | 'items:sync' | 'items:s
 const mapError = (e: unknown): Result<never> => failureOf(isSyncError(e) ? syncFailure(e) : e);
 
 export function sharingHandlers(ctx: SharingContext): Pick<Handlers, SharingChannels> {
+  let running: Promise<Output<'items:sync'>> | null = null;
+
   async function audited<T>(action: AuditAction, target: string | null, details: Record<string, JsonValue> | null, op: () => T | Promise<T>): Promise<Result<T>> {
     let result: Result<T>;
     try {
@@ -165,9 +167,13 @@ export function sharingHandlers(ctx: SharingContext): Pick<Handlers, SharingChan
     },
 
     'items:sync': () =>
-      audited('item.sync', null, null, async () => {
-        const c = conn();
-        return syncItems({ db: ctx.db, conn: c, now: ctx.now, identity: ctx.identity(), keys: ctx.keysIfUnlocked(), record: (a, t, r, d) => ctx.record(a, t, r, d ?? null) });
+      audited('item.sync', null, null, () => {
+        // One at a time (the UI's timer, its button and a share's immediate push can
+        // overlap): a second caller joins the running sync instead of racing it.
+        running ??= syncItems({ db: ctx.db, conn: conn(), now: ctx.now, identity: ctx.identity(), keys: ctx.keysIfUnlocked(), record: (a, t, r, d) => ctx.record(a, t, r, d ?? null) }).finally(() => {
+          running = null;
+        });
+        return running;
       }),
 
     'items:serviceLog': async ({ identifier, limit }) => {

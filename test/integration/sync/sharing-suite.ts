@@ -69,8 +69,10 @@ export function defineSharingSuite(name: string, store: () => Promise<StartKeySe
       const granted = await alice.ok('items:share', { identifier: id, to: ['carol'], role: 'edit', confirmUnverified: true });
       expect(granted.granted).toEqual([expect.objectContaining({ userId: carolId, label: 'carol', role: 'edit', verified: false, synced: false })]);
 
-      const pushed = await alice.ok('items:sync', {});
+      // Overlapping syncs (timer, button, a share's push) join one run instead of racing.
+      const [pushed, joined] = await Promise.all([alice.ok('items:sync', {}), alice.ok('items:sync', {})]);
       expect(pushed).toMatchObject({ pushed: 1, grantsPushed: 2 });
+      expect(joined).toEqual(pushed);
       const sharing = await alice.ok('items:sharing', { identifier: id });
       expect(sharing.grants).toHaveLength(2);
       expect(sharing.grants).toEqual(
