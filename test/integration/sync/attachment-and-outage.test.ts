@@ -77,7 +77,7 @@ describe('attachments and outages', () => {
       bob.close();
       await ks.close();
     }
-  });
+  }, 300_000); // 100 MiB sealed, uploaded, pulled and opened: minutes on a loaded 2-core machine
 
   it('reports a key service killed mid-sync, backs off, and completes when it is back', async () => {
     expect(existsSync(serverCli), 'build first: npm run build:node').toBe(true);
