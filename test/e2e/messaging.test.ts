@@ -25,33 +25,6 @@ import { screenshot, startApp, ui, type RunningApp } from './harness.js';
 
 const RATE = { perIp: 1_000_000, perDevice: 1_000_000, secretFailures: 1000 };
 
-async function register(page: Page, ks: { url: string; app: CreatedApp }, username: string) {
-  await page.getByRole('heading', { name: 'Connect to a key service' }).waitFor();
-  await page.getByLabel('Key service URL').fill(ks.url);
-  await page.getByLabel('App id').fill(ks.app.appId);
-  await page.getByLabel('Server key').fill(ks.app.serverKey);
-  await page.getByLabel('Client key').fill(ks.app.clientKey);
-  await page.getByLabel('Your user name').fill(username);
-  await page.getByRole('button', { name: 'Connect', exact: true }).click();
-}
-
-async function addAndVerify(page: Page, username: string): Promise<string> {
-  await ui.goTo(page, 'Contacts');
-  await page.getByLabel('Find someone by user name').fill(username);
-  await page.getByRole('button', { name: 'Add contact' }).click();
-  const card = page.getByRole('listitem', { name: `Contact ${username}` });
-  await card.waitFor();
-  const safety = (await card.getByTestId(`safety-${username}`).textContent()) ?? '';
-  await card.getByRole('button', { name: 'The numbers match: mark verified' }).click();
-  await card.getByText('Verified', { exact: true }).waitFor();
-  return safety;
-}
-
-async function syncNow(page: Page) {
-  await page.getByRole('status', { name: 'Sync status' }).getByRole('button', { name: 'Sync now' }).click();
-  await page.getByRole('status', { name: 'Sync status' }).getByRole('button', { name: 'Sync now' }).waitFor();
-}
-
 describe('two desktops through one key service', () => {
   let browser: Browser;
   let dbDir: string;
@@ -87,13 +60,13 @@ describe('two desktops through one key service', () => {
       [b, 'bob'],
     ] as const) {
       await ui.createIdentity(page, '1357');
-      await register(page, { url: ks.url, app }, name);
+      await ui.register(page, { url: ks.url, app }, name);
       await ui.finishFirstRun(page);
     }
     await a.getByRole('status', { name: 'Sync status' }).waitFor();
     await screenshot(a, '20-registered');
-    const bobAsSeenByAlice = await addAndVerify(a, 'bob');
-    const aliceAsSeenByBob = await addAndVerify(b, 'alice');
+    const bobAsSeenByAlice = await ui.addAndVerify(a, 'bob');
+    const aliceAsSeenByBob = await ui.addAndVerify(b, 'alice');
     // The safety number is the same on both sides: that is what they compare.
     expect(bobAsSeenByAlice.replace(/\D/g, '')).toBe(aliceAsSeenByBob.replace(/\D/g, ''));
     await screenshot(a, '21-contacts');
@@ -108,7 +81,7 @@ describe('two desktops through one key service', () => {
     await a.getByLabel('Message', { exact: true }).fill('Thursday at 8? I booked the place on the corner.');
     await a.getByRole('button', { name: 'Send', exact: true }).click();
     await a.getByRole('list', { name: 'Messages' }).getByText('Queued').waitFor();
-    await syncNow(a);
+    await ui.syncNow(a);
     await a.getByTestId('online-state').filter({ hasText: 'Offline' }).waitFor();
     expect(await a.getByTestId('outbox-pending').textContent()).toContain('1 waiting to send');
     await a.getByRole('alert').filter({ hasText: 'NoInternetAccess (-200)' }).waitFor();
@@ -120,7 +93,7 @@ describe('two desktops through one key service', () => {
     const sent = a.getByRole('article', { name: /Sent message Dinner/ });
     await sent.getByRole('button', { name: 'Send now' }).click();
     // The harness runs no sync timer (the app does), so the test syncs by hand.
-    await syncNow(a);
+    await ui.syncNow(a);
     await sent.getByTestId('outbox-state').filter({ hasText: 'Sent' }).waitFor();
     await a.getByTestId('online-state').filter({ hasText: 'Online' }).waitFor();
     expect(await a.getByTestId('outbox-pending').textContent()).toContain('0 waiting to send');
@@ -128,7 +101,7 @@ describe('two desktops through one key service', () => {
 
   it('bob receives it from a verified sender and replies; alice gets the reply', async () => {
     await ui.goTo(b, 'Inbox');
-    await syncNow(b);
+    await ui.syncNow(b);
     const item = b.getByRole('list', { name: 'Messages' }).getByRole('button', { name: /alice/ });
     await item.waitFor();
     expect(await item.textContent()).toContain('unread');
@@ -139,10 +112,10 @@ describe('two desktops through one key service', () => {
     await screenshot(b, '23-bob-conversation');
     await b.getByLabel('Your reply').fill('Yes! See you there.');
     await b.getByRole('button', { name: 'Send', exact: true }).click();
-    await syncNow(b);
+    await ui.syncNow(b);
     await b.getByRole('article', { name: /Sent message/ }).getByText('Sent', { exact: true }).waitFor();
 
-    await syncNow(a);
+    await ui.syncNow(a);
     await a.getByRole('list', { name: 'Messages' }).getByRole('button', { name: /^bob/ }).click();
     const reply = a.getByRole('article', { name: /Received message/ });
     await reply.getByText('Yes! See you there.').waitFor();
