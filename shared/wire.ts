@@ -117,6 +117,15 @@ export const SendMessageResponse = z.object({
   duplicate: z.boolean(),
 });
 
+/** POST /v1/messages/delivered: which of the caller's sent messages the recipient's device has fetched. */
+export const MAX_DELIVERY_QUERY = 500;
+export const DeliveredMessageRef = z.strictObject({ token: KeyToken, MessageId: intLike(1, Number.MAX_SAFE_INTEGER) });
+export const DeliveredBody = z.strictObject({ messages: z.array(DeliveredMessageRef).min(1).max(MAX_DELIVERY_QUERY) });
+export const DeliveredResponse = z.object({
+  /** The asked messages this device sent whose recipient key's owner has fetched them (acknowledged by reading past them). */
+  delivered: z.array(z.object({ token: z.string(), MessageId: z.number().int() })),
+});
+
 export const MessageOut = z.object({
   MessageId: z.number().int(),
   /** Plaintext (online, decrypted with the passphrase; base64 for files) or the stored encryptedmessage. */

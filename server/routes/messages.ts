@@ -7,10 +7,10 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { CommonQuery, KeyToken, MessagesQuery, SendMessageBody, type MessageOut } from '../../shared/wire.js';
+import { CommonQuery, DeliveredBody, KeyToken, MessagesQuery, SendMessageBody, type MessageOut } from '../../shared/wire.js';
 import type { ServerContext } from '../context.js';
 import { decryptForKey, encryptForKey, parseRsaPublicKey } from '../crypto/online.js';
-import { badRequest, conflict, tooLarge } from '../http/errors.js';
+import { ApiError, badRequest, conflict, tooLarge } from '../http/errors.js';
 import { auditsInsert, type MessageRow, type NewMessage } from '../store/types.js';
 import { findKey, findKeyForSend, unlockKey } from './key-access.js';
 
@@ -168,6 +168,8 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const max = unlocked.how === 'passphrase' ? MAX_ONLINE_PAGE : 1000;
       const limit = Math.min(query.limit ?? DEFAULT_PAGE, max);
       const after = query.after ?? 0;
+      // Reading past `after` acknowledges every message up to it: they were delivered (POST /v1/messages/delivered).
+      if (after > 0) await ctx.store.ackMessages(key.id, after, Date.now());
       const rows = await ctx.store.listMessages(key.id, after, limit + 1);
       if (rows.length === 0) return reply.code(304).send();
       const page = rows.slice(0, limit);
@@ -180,6 +182,27 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
         }
       });
       return { Messages, Cursor: page[page.length - 1]!.seq, HasMore: rows.length > limit };
+    },
+  );
+
+  app.post(
+    '/v1/messages/delivered',
+    { config: { auth: 'user', audit: 'messages.delivered' }, schema: { body: DeliveredBody, querystring: z.strictObject(CommonQuery) } },
+    async (request) => {
+      const caller = request.caller;
+      if (caller.kind !== 'device') throw new ApiError(401, 'unauthorized', 'a device JWT is required');
+      const { messages } = request.body as z.infer<typeof DeliveredBody>;
+      // Only what this device sent (the sender recorded by PUT …/messages); unknown tokens and others' messages are simply not delivered.
+      const sender = `device:${caller.deviceId}`;
+      const byToken = new Map<string, number[]>();
+      for (const m of messages) byToken.set(m.token, [...(byToken.get(m.token) ?? []), m.MessageId]);
+      const delivered: Array<{ token: string; MessageId: number }> = [];
+      for (const [token, seqs] of byToken) {
+        const key = await ctx.store.keyForSend(caller.appId, ctx.tokenHash(token));
+        if (!key) continue;
+        for (const seq of await ctx.store.deliveredMessages(key.id, sender, [...new Set(seqs)])) delivered.push({ token, MessageId: seq });
+      }
+      return { delivered };
     },
   );
 }

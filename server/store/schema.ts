@@ -184,6 +184,20 @@ CREATE TABLE recovery_records (
 );
 `,
   },
+  {
+    version: 4,
+    name: 'delivery receipts',
+    // The highest MessageId a key's owner has acknowledged (a read with after=<cursor>
+    // acknowledges everything up to the cursor): a sender asks which of its messages
+    // were delivered (routes/messages.ts, POST /v1/messages/delivered).
+    sql: `
+CREATE TABLE key_acks (
+  key_id {{bigint}} PRIMARY KEY REFERENCES keys(id) ON DELETE CASCADE,
+  acked_seq {{bigint}} NOT NULL,
+  updated_at {{bigint}} NOT NULL
+);
+`,
+  },
 ];
 
 const TOKENS: Record<StoreKind, Record<string, string>> = {

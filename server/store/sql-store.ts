@@ -351,6 +351,28 @@ export abstract class SqlStore implements Store {
     return rows.map(toMessage);
   }
 
+  async ackMessages(keyId: number, upTo: number, at: number): Promise<void> {
+    // One statement: the highest stored MessageId <= upTo, only ever moving forward.
+    await this.run(
+      `INSERT INTO key_acks (key_id, acked_seq, updated_at)
+       SELECT key_id, MAX(seq), CAST($3 AS BIGINT) FROM messages WHERE key_id = $1 AND seq <= $2 GROUP BY key_id
+       ON CONFLICT (key_id) DO UPDATE SET acked_seq = excluded.acked_seq, updated_at = excluded.updated_at
+       WHERE key_acks.acked_seq < excluded.acked_seq`,
+      [keyId, upTo, at],
+    );
+  }
+
+  async deliveredMessages(keyId: number, sender: string, seqs: number[]): Promise<number[]> {
+    if (seqs.length === 0) return [];
+    const list = seqs.map((_, i) => `$${i + 3}`).join(', ');
+    const rows = await this.all(
+      `SELECT m.seq FROM messages m JOIN key_acks a ON a.key_id = m.key_id
+       WHERE m.key_id = $1 AND m.sender = $2 AND m.seq <= a.acked_seq AND m.seq IN (${list}) ORDER BY m.seq`,
+      [keyId, sender, ...seqs],
+    );
+    return rows.map((r) => num(r.seq));
+  }
+
   async getItem(appId: string, identifier: string): Promise<ItemRow | undefined> {
     const r = await this.get('SELECT * FROM items WHERE app_id = $1 AND identifier = $2', [appId, identifier]);
     return r && toItem(r);

@@ -254,6 +254,13 @@ export interface Store {
   insertMessages(keyId: number, messages: NewMessage[], clientId: string | null, contentHash: Buffer | null, audit?: AuditAppend): Promise<InsertMessagesResult>;
   /** Messages with MessageId > after, oldest first. */
   listMessages(keyId: number, after: number, limit: number): Promise<MessageRow[]>;
+  /**
+   * Records that the key's owner has fetched every message up to MessageId `upTo`
+   * (clamped to the key's last stored MessageId; never moves back).
+   */
+  ackMessages(keyId: number, upTo: number, at: number): Promise<void>;
+  /** Of `seqs`, the MessageIds on the key that `sender` sent and the key's owner has acknowledged. */
+  deliveredMessages(keyId: number, sender: string, seqs: number[]): Promise<number[]>;
 
   getItem(appId: string, identifier: string): Promise<ItemRow | undefined>;
   /** false when the identifier exists. */

@@ -387,6 +387,53 @@ export function defineApiSuite(label: string, env: () => SuiteEnv): void {
         expect(pages).toEqual([true, true, false]);
       });
 
+      it('delivery: a read past a MessageId acknowledges it; the sending device (only) learns which of its messages were delivered', async () => {
+        const carol = await ks.registerDevice('carol-delivery');
+        const up = await ks.request<{ token: string }>('POST', '/v1/keys', { jwt: carol.jwt, body: { publickey: carol.rsaPublicPem, privatekeyhash: carol.privateKeyHash } });
+        const token = up.json.token;
+        const send = async (jwt: string, i: number) =>
+          (await ks.request<{ MessageId: number }>('PUT', `/v1/keys/${token}/messages`, { jwt, body: { encryptedmessage: Buffer.from(`d${i}`).toString('base64'), encryptionkey: 'AAAA' } })).json.MessageId;
+        const a1 = await send(alice.jwt, 1);
+        const a2 = await send(alice.jwt, 2);
+        const b3 = await send(bob.jwt, 3);
+        const a4 = await send(alice.jwt, 4);
+        const ask = (jwt: string, ids: number[], t = token) =>
+          ks.request<{ delivered: Array<{ token: string; MessageId: number }> }>('POST', '/v1/messages/delivered', { jwt, body: { messages: ids.map((MessageId) => ({ token: t, MessageId })) } });
+        const read = (after: number) => ks.request('GET', `/v1/keys/${token}/messages?after=${after}`, { jwt: carol.jwt, headers: { 'x-private-key-hash': carol.privateKeyHash } });
+
+        // Stored, not yet fetched: nothing delivered.
+        const none = await ask(alice.jwt, [a1, a2, a4]);
+        expect(none.status, none.text).toBe(200);
+        expect(none.json.delivered).toEqual([]);
+        // The page is returned, but only the next read (after its cursor) acknowledges it.
+        const page = MessagesResponse.parse((await read(0)).json);
+        expect(page.Messages.map((m) => m.MessageId)).toEqual([a1, a2, b3, a4]);
+        expect((await ask(alice.jwt, [a1])).json.delivered).toEqual([]);
+        expect((await read(a2)).status).toBe(200);
+        expect((await ask(alice.jwt, [a1, a2, a4])).json.delivered).toEqual([{ token, MessageId: a1 }, { token, MessageId: a2 }]);
+        // Only the sending device's own messages: bob's is not reported to alice, alice's not to bob.
+        expect((await ask(alice.jwt, [b3])).json.delivered).toEqual([]);
+        expect((await ask(bob.jwt, [a1, a2])).json.delivered).toEqual([]);
+        // A read past the last message (304) acknowledges everything; an ack never moves back.
+        expect((await read(a4)).status).toBe(304);
+        expect((await read(0)).status).toBe(200);
+        expect((await ask(alice.jwt, [a4, a1])).json.delivered).toEqual([{ token, MessageId: a1 }, { token, MessageId: a4 }]);
+        expect((await ask(bob.jwt, [b3])).json.delivered).toEqual([{ token, MessageId: b3 }]);
+        // A cursor beyond the last message acknowledges only what is stored: a later message is not delivered yet.
+        expect((await read(a4 + 1000)).status).toBe(304);
+        const a5 = await send(alice.jwt, 5);
+        expect((await ask(alice.jwt, [a5])).json.delivered).toEqual([]);
+        // Unknown tokens are just not delivered; a wrong secret acknowledges nothing.
+        expect((await ask(alice.jwt, [1], 'x'.repeat(43))).json.delivered).toEqual([]);
+        expect((await ks.request('GET', `/v1/keys/${token}/messages?after=${a5}`, { jwt: alice.jwt, headers: { 'x-private-key-hash': 'f'.repeat(64) } })).status).toBe(403);
+        expect((await ask(alice.jwt, [a5])).json.delivered).toEqual([]);
+        // Device JWT only, bounded batches, validated bodies.
+        expectError(await ks.request('POST', '/v1/messages/delivered', { clientKey: ks.app.clientKey, body: { messages: [{ token, MessageId: a1 }] } }), 401);
+        expectError(await ks.request('POST', '/v1/messages/delivered', { jwt: alice.jwt, body: { messages: [] } }), 400);
+        expectError(await ks.request('POST', '/v1/messages/delivered', { jwt: alice.jwt, body: { messages: Array.from({ length: 501 }, () => ({ token, MessageId: 1 })) } }), 400);
+        expectError(await ks.request('POST', '/v1/messages/delivered', { jwt: alice.jwt, body: { messages: [{ token, MessageId: 0 }] } }), 400);
+      });
+
       it('dedupes on clientId per key: a retry gets the same MessageId, a different message with it is a 409', async () => {
         const body = { encryptedmessage: 'ZGVkdXBl', encryptionkey: 'a2V5', clientId: 'outbox-42' };
         const sendsAudited = async () => (await ks.server.store.listAudit(ks.app.appId, null, 0, 100_000)).filter((e) => e.action === 'messages.send' && e.deviceId === bob.deviceId);
