@@ -77,8 +77,13 @@ export const MessageValue = z.object({
   /** The other party's user id ('unknown' / 'unknown:<fp>' when the sender could not be identified). */
   peer: z.string(),
   peerName: z.string().nullable(),
-  /** queued / sending / sent / failed (outgoing), received (incoming). */
-  state: z.enum(['queued', 'sending', 'sent', 'failed', 'received']),
+  /**
+   * queued / sending / sent / delivered / failed (outgoing), received (incoming).
+   * delivered: the recipient's device has fetched it from the key service.
+   */
+  state: z.enum(['queued', 'sending', 'sent', 'delivered', 'failed', 'received']),
+  /** Outgoing, delivered: when this device learnt it (ms); else null. */
+  deliveredAt: z.number().int().nullable(),
   /** Why it failed (outgoing) or was rejected (incoming): tampered, wrong-key, bad-signature, replay, sender-mismatch, ... */
   reason: z.string().nullable(),
   attempts: z.number().int(),
@@ -108,6 +113,10 @@ export const SyncReportValue = z.object({
   rejected: z.number().int(),
   /** Pulled but not opened yet (the session is locked). */
   waiting: z.number().int(),
+  /** Sent messages that became delivered in this sync. */
+  delivered: z.number().int(),
+  /** The vault items' sync after the messages (items:sync): null when it ran fine or did not run; it never fails the message sync. */
+  itemsError: z.string().nullable(),
 });
 
 export const SyncStatusValue = z.object({

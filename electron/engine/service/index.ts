@@ -124,6 +124,9 @@ class Engine {
       devicePackage: () => this.signDevicePackage(),
       record: (a, t, r, d) => this.record(a, t, r, d ?? null),
       ...(options.syncBackoff && { backoff: options.syncBackoff }),
+      // The app-wide sync (sync:now, the timer) also syncs the vault items, through the
+      // same items:sync handler (audited; joins one the Vault screen started).
+      syncItems: () => this.sharing()['items:sync']({}),
     });
     this.recovery = new Recovery({
       db: this.vault.db,
@@ -142,6 +145,24 @@ class Engine {
 
   private readonly messaging: Messaging;
   private readonly recovery: Recovery;
+  private sharingSet: ReturnType<typeof sharingHandlers> | null = null;
+
+  /** One set of sharing handlers, so items:sync from the UI and from the sync scheduler join each other. */
+  private sharing(): ReturnType<typeof sharingHandlers> {
+    this.sharingSet ??= sharingHandlers({
+      db: this.db,
+      keychain: this.keychain,
+      now: this.now,
+      identity: () => this.identity(),
+      unlocked: () => this.unlocked(),
+      keysIfUnlocked: () => (this.session.isUnlocked() ? this.keys.get(this.identity()) : null),
+      connection: () => this.messaging.sync.connection(),
+      lookup: (username) => this.messaging.handlers()['contacts:lookup']({ username }),
+      record: (a, t, r, d) => this.record(a, t, r, d ?? null),
+      ...(this.options.kdfParams && { kdfParams: this.options.kdfParams }),
+    });
+    return this.sharingSet;
+  }
 
   private get db() {
     return this.vault.db;
@@ -264,18 +285,7 @@ class Engine {
         ),
       ...this.messaging.handlers(),
       ...itemHandlers({ db: this.db, now: this.now, identity: () => this.identity(), unlocked: () => this.unlocked(), record: (a, t, r, d) => this.record(a, t, r, d ?? null) }),
-      ...sharingHandlers({
-        db: this.db,
-        keychain: this.keychain,
-        now: this.now,
-        identity: () => this.identity(),
-        unlocked: () => this.unlocked(),
-        keysIfUnlocked: () => (this.session.isUnlocked() ? this.keys.get(this.identity()) : null),
-        connection: () => this.messaging.sync.connection(),
-        lookup: (username) => this.messaging.handlers()['contacts:lookup']({ username }),
-        record: (a, t, r, d) => this.record(a, t, r, d ?? null),
-        ...(this.options.kdfParams && { kdfParams: this.options.kdfParams }),
-      }),
+      ...this.sharing(),
       // A second desktop of the same user: same seed and RSA key, a new device id and PIN.
       'identity:import': (input) =>
         this.audited('identity.restore', null, async () => {

@@ -55,6 +55,8 @@ export interface MessagingContext {
   devicePackage(): DevicePackage;
   record(action: AuditAction, target: string | null, result: string, details?: Record<string, JsonValue> | null): Promise<void>;
   backoff?: BackoffPolicy;
+  /** items:sync (joins a running one), run by the sync scheduler after the messages. */
+  syncItems?: () => Promise<Result<unknown>>;
 }
 
 type MessagingChannels =
@@ -137,6 +139,12 @@ export class Messaging {
       deviceId: () => c.identity().deviceId,
       keys: () => c.keysIfUnlocked(),
       ...(c.backoff && { backoff: c.backoff }),
+      ...(c.syncItems && {
+        syncItems: async () => {
+          const r = await c.syncItems!();
+          if (r.code !== 0) throw new Error(r.message);
+        },
+      }),
     });
   }
 
@@ -188,8 +196,11 @@ export class Messaging {
     const content: MessageContent | null = info?.cache ? openCache(key, info.cache) : null;
     const entry = m.direction === 'out' && m.clientId ? getOutboxEntry(this.c.db, m.clientId) : null;
     const peer = getContact(this.c.db, m.peer);
-    const state = m.direction === 'in' ? 'received' : entry?.state === 'sending' ? 'sending' : entry?.state === 'pending' ? 'queued' : m.state === 'received' ? 'sent' : m.state;
-    const upload = m.direction === 'out' && m.clientId && content && content.attachments.length > 0 ? this.uploadProgress(m.clientId, m.peer, entry?.payload ?? null, state === 'sent') : null;
+    const base = m.direction === 'in' ? 'received' : entry?.state === 'sending' ? 'sending' : entry?.state === 'pending' ? 'queued' : m.state === 'received' ? 'sent' : m.state;
+    const deliveredAt = m.direction === 'out' ? (info?.deliveredAt ?? null) : null;
+    const state: MessageValue['state'] = base === 'sent' && deliveredAt !== null ? 'delivered' : base;
+    const upload =
+      m.direction === 'out' && m.clientId && content && content.attachments.length > 0 ? this.uploadProgress(m.clientId, m.peer, entry?.payload ?? null, state === 'sent' || state === 'delivered') : null;
     return {
       id: m.id,
       direction: m.direction,
@@ -203,6 +214,7 @@ export class Messaging {
       read: m.direction === 'out' || m.read,
       createdAt: m.createdAt,
       sentAt: info?.sentAt ?? null,
+      deliveredAt,
       subject: content?.subject ?? null,
       text: info?.sender === 'rejected' ? null : (content?.text ?? null),
       attachments: (content?.attachments ?? []).map((a) => {

@@ -20,6 +20,7 @@ import {
   MessagesResponse,
   RegisterResponse,
   SendMessageResponse,
+  DeliveredResponse,
 } from '../../../shared/wire.js';
 import { SyncError } from './errors.js';
 
@@ -129,6 +130,12 @@ export class KeyServiceClient {
       schema: MessagesResponse,
       allowNotModified: true,
     });
+  }
+
+  /** POST /v1/messages/delivered: which of these (inbox, MessageId) this device sent were fetched by the recipient. */
+  async delivered(auth: Auth, messages: ReadonlyArray<{ token: string; MessageId: number }>): Promise<Array<{ token: string; MessageId: number }>> {
+    const r = await this.request('POST', '/v1/messages/delivered', { auth, body: { messages }, schema: DeliveredResponse });
+    return r!.delivered;
   }
 
   /** One request; the parsed, validated body (null for an allowed 304). @throws {SyncError} */

@@ -16,6 +16,7 @@ import { countRaw } from '../vault/sync-store.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from './backoff.js';
 import { Connection } from './connection.js';
 import { SyncError } from './errors.js';
+import { checkDeliveries } from './delivery.js';
 import { flushOutbox } from './flush.js';
 import { openPulled, PullFeed } from './open.js';
 import { pullInbox } from './pull.js';
@@ -33,6 +34,10 @@ export interface SyncReport {
   received: number;
   rejected: number;
   waiting: number;
+  /** Sent messages found delivered (fetched by the recipient's device) in this sync. */
+  delivered: number;
+  /** What went wrong in the vault items' sync after the messages (null: fine or not run). */
+  itemsError: string | null;
 }
 
 export interface SyncEngineDeps {
@@ -46,6 +51,11 @@ export interface SyncEngineDeps {
   backoff?: BackoffPolicy;
   /** Per-request timeout, ms. */
   timeoutMs?: number;
+  /**
+   * The vault items' sync (items:sync), run after the messages when they reached
+   * the key service. It throws to report a failure, which never fails the message sync.
+   */
+  syncItems?: () => Promise<void>;
 }
 
 export interface SyncState {
@@ -108,8 +118,9 @@ export class SyncEngine {
     const conn = this.connection();
     if (!conn) throw new SyncError('unregistered', 'This device is not registered with a key service yet.');
     this.state.syncing = true;
-    const report: SyncReport = { sent: 0, failed: 0, pulled: 0, received: 0, rejected: 0, waiting: 0 };
+    const report: SyncReport = { sent: 0, failed: 0, pulled: 0, received: 0, rejected: 0, waiting: 0, delivered: 0, itemsError: null };
     let error: unknown = null;
+    const notes: string[] = [];
     try {
       const emit = (p: SyncProgress) => this.emit(p);
       const flushed = await flushOutbox({ db: this.d.db, conn, profileDir: this.d.profileDir, now: this.d.now, ...(this.d.backoff && { backoff: this.d.backoff }), onProgress: emit });
@@ -157,14 +168,32 @@ export class SyncEngine {
         await pulling;
       }
       report.waiting = countRaw(this.d.db);
+      // Delivery receipts after the flush: which sent messages the recipients' devices fetched.
+      // Only an outage fails the sync; a refusal (e.g. a key service without receipts) is reported.
+      if (!error) {
+        try {
+          report.delivered = await checkDeliveries({ db: this.d.db, conn, now: this.d.now });
+        } catch (e) {
+          if (e instanceof SyncError && e.transient) throw e;
+          notes.push(`Delivery receipts: ${e instanceof Error ? e.message : 'failed'}`);
+        }
+      }
     } catch (e) {
       error ??= e;
-    } finally {
-      this.state.syncing = false;
     }
+    // Then the vault items: their failure is reported, never the message sync's.
+    if (!error && this.d.syncItems) {
+      try {
+        await this.d.syncItems();
+      } catch (e) {
+        report.itemsError = `Vault items: ${e instanceof Error ? e.message : 'sync failed'}`;
+        notes.push(report.itemsError);
+      }
+    }
+    this.state.syncing = false;
     const reached = !(error instanceof SyncError && (error.kind === 'offline' || error.kind === 'server'));
     this.state.online = reached;
-    this.state.lastError = error ? (error instanceof Error ? error.message : 'sync failed') : null;
+    this.state.lastError = error ? (error instanceof Error ? error.message : 'sync failed') : notes.length > 0 ? notes.join(' · ') : null;
     if (!error) this.state.lastSyncAt = this.d.now();
     if (error) {
       this.failures++;

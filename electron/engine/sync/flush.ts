@@ -20,7 +20,7 @@ import { isCryptoError } from '../crypto/errors.js';
 import type { Db } from '../vault/_sql.js';
 import { getMessageByClientId } from '../vault/messages.js';
 import { claimDue, markFailed, markRetry, markSent, type OutboxEntry } from '../vault/outbox.js';
-import { getProgress, listContactKeys, setProgress } from '../vault/sync-store.js';
+import { getProgress, listContactKeys, putSentReceipt, type SentReceipt, setProgress } from '../vault/sync-store.js';
 import { readPart, sealedPath } from './attachments.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from './backoff.js';
 import type { Connection } from './connection.js';
@@ -69,14 +69,17 @@ export async function flushOutbox(d: FlushDeps): Promise<FlushReport> {
     // instead of one per entry). A crash before a group commits leaves its entries
     // 'sending' -> 'pending': they are sent again with the same client ids and the key
     // service answers the first MessageId, storing nothing twice.
-    let acked: string[] = [];
+    let acked: Array<{ clientId: string; receipt: SentReceipt }> = [];
     const recordSent = (): void => {
       if (acked.length === 0) return;
       const group = acked;
       acked = [];
       const at = d.now();
       d.db.transaction(() => {
-        for (const clientId of group) markSent(d.db, clientId, { serverId: null, now: at });
+        for (const { clientId, receipt } of group) {
+          markSent(d.db, clientId, { serverId: null, now: at });
+          putSentReceipt(d.db, receipt);
+        }
       })();
     };
     const worker = async (): Promise<void> => {
@@ -89,8 +92,8 @@ export async function flushOutbox(d: FlushDeps): Promise<FlushReport> {
           continue;
         }
         try {
-          await sendEntry(d, entry);
-          acked.push(entry.clientId);
+          const receipt = await sendEntry(d, entry);
+          acked.push({ clientId: entry.clientId, receipt });
           if (acked.length >= SENT_GROUP) recordSent();
           report.sent++;
         } catch (e) {
@@ -121,7 +124,8 @@ function failureReason(e: unknown): string {
   return `Sending failed (${e instanceof Error ? e.name : 'error'}).`;
 }
 
-async function sendEntry(d: FlushDeps, entry: OutboxEntry): Promise<void> {
+/** Sends one entry; the receipt (inbox, MessageId) of its last inbox, recorded with the entry's 'sent'. */
+async function sendEntry(d: FlushDeps, entry: OutboxEntry): Promise<SentReceipt> {
   if (entry.kind !== 'message') throw new SyncError('rejected', `Unknown outbox entry kind ${entry.kind}.`);
   const message = getMessageByClientId(d.db, entry.clientId);
   if (!message) throw new SyncError('rejected', 'The message of this outbox entry is gone.');
@@ -137,6 +141,7 @@ async function sendEntry(d: FlushDeps, entry: OutboxEntry): Promise<void> {
     throw new SyncError('rejected', "The recipient's keys changed since this message was written (or they have no inbox): write it again to their new key.");
   }
   const parts = payload.attachments.flatMap((a) => Array.from({ length: a.parts }, (_, i) => ({ a, i })));
+  let last: SentReceipt | null = null;
   for (const [n, k] of keys.entries()) {
     const inbox = k.inbox!;
     const ref = inboxRef(inbox);
@@ -152,8 +157,18 @@ async function sendEntry(d: FlushDeps, entry: OutboxEntry): Promise<void> {
         return d.conn.client.send(auth, inbox, { ...wire, clientId: entry.clientId });
       });
       if (result.MessageIds.length === 0) throw new SyncError('bad-response', 'The key service stored nothing.');
-      // The last step of the last inbox is recorded by marking the entry sent (deduped if repeated).
-      if (done < parts.length || n < keys.length - 1) setProgress(d.db, entry.clientId, ref, done + 1);
+      // The last step of the last inbox is recorded by marking the entry sent (deduped if repeated);
+      // the message's MessageId in each inbox is kept to ask for its delivery (delivery.ts).
+      const receipt: SentReceipt | null = done === parts.length ? { clientId: entry.clientId, inbox, remoteId: result.MessageId } : null;
+      if (receipt && n === keys.length - 1) last = receipt;
+      else if (receipt) {
+        d.db.transaction(() => {
+          setProgress(d.db, entry.clientId, ref, done + 1);
+          putSentReceipt(d.db, receipt);
+        })();
+      } else setProgress(d.db, entry.clientId, ref, done + 1);
     }
   }
+  if (!last) throw new SyncError('bad-response', 'The message was not sent to the last inbox.');
+  return last;
 }

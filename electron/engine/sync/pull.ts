@@ -52,5 +52,8 @@ export async function pullInbox(d: PullDeps): Promise<number> {
     const biggest = Math.max(1, ...page.Messages.map((m) => m.size));
     limit = Math.max(1, Math.min(MAX_PAGE, Math.floor(PAGE_BYTES / biggest)));
   }
+  // Reading past the cursor tells the key service the messages were fetched (their
+  // senders see them delivered); normally a 304, or the start of the next sync's pull.
+  if (pulled > 0) await d.conn.call((auth) => d.conn.client.listMessages(auth, token, privateKeyHash, cursor, 1));
   return pulled;
 }

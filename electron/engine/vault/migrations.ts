@@ -220,6 +220,18 @@ export const MIGRATIONS: readonly string[] = Object.freeze([
   /* 4: sharing, own items' grants fetched only when the key service says they moved */ `
   ALTER TABLE item_sync ADD COLUMN grants_seen INTEGER;  -- the key service's grantsChangedAt last applied here
   `,
+  /* 5: delivery receipts (electron/engine/sync/delivery.ts, docs/sync.md) */ `
+  -- The key service's MessageId of each sent message per recipient inbox, kept
+  -- until the service says the recipient's device fetched it (message_info.delivered_at).
+  CREATE TABLE sent_receipts (
+    client_id  TEXT NOT NULL CHECK (length(client_id) BETWEEN 1 AND 200),
+    inbox      TEXT NOT NULL,              -- the recipient's inbox token (as contact_keys.inbox)
+    remote_id  INTEGER NOT NULL CHECK (remote_id >= 1),
+    checked_at INTEGER NOT NULL DEFAULT 0, -- last asked: the least recently asked go first
+    PRIMARY KEY (client_id, inbox)
+  ) STRICT;
+  CREATE INDEX sent_receipts_due ON sent_receipts (checked_at, client_id);
+  `,
 ]);
 
 /** The schema version this build writes. */

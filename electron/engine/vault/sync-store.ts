@@ -202,6 +202,55 @@ export function setProgress(db: Db, clientId: string, inbox: string, done: numbe
   ).run(clientId, inbox, done);
 }
 
+// ---- sent_receipts ----
+
+export interface SentReceipt {
+  clientId: string;
+  inbox: string;
+  remoteId: number;
+}
+
+/** Remembers the key service's MessageId of a sent message in one recipient inbox (until it is delivered). */
+export function putSentReceipt(db: Db, r: SentReceipt): void {
+  stmt(db, 'INSERT INTO sent_receipts (client_id, inbox, remote_id) VALUES (?, ?, ?) ON CONFLICT (client_id, inbox) DO UPDATE SET remote_id = excluded.remote_id').run(
+    r.clientId,
+    r.inbox,
+    r.remoteId,
+  );
+}
+
+/** Up to `limit` sent messages not yet known delivered, the least recently asked first. */
+export function dueSentReceipts(db: Db, limit: number): SentReceipt[] {
+  const rows = stmt(db, 'SELECT client_id, inbox, remote_id FROM sent_receipts ORDER BY checked_at, client_id, inbox LIMIT ?').all(limit) as {
+    client_id: string;
+    inbox: string;
+    remote_id: number;
+  }[];
+  return rows.map((r) => ({ clientId: r.client_id, inbox: r.inbox, remoteId: r.remote_id }));
+}
+
+/**
+ * After asking the key service about `asked`: the messages of `deliveredClientIds`
+ * are delivered (message_info.delivered_at, their receipts dropped), the rest are
+ * asked again after the others. One transaction.
+ */
+export function recordDeliveries(db: Db, asked: readonly SentReceipt[], deliveredClientIds: ReadonlySet<string>, now: number): void {
+  db.transaction(() => {
+    const touch = stmt(db, 'UPDATE sent_receipts SET checked_at = ? WHERE client_id = ? AND inbox = ?');
+    for (const r of asked) if (!deliveredClientIds.has(r.clientId)) touch.run(now, r.clientId, r.inbox);
+    const mark = stmt(
+      db,
+      `UPDATE message_info SET delivered_at = coalesce(delivered_at, ?)
+       WHERE message_id = (SELECT id FROM messages WHERE client_id = ? AND direction = 'out')`,
+    );
+    const drop = stmt(db, 'DELETE FROM sent_receipts WHERE client_id = ?');
+    for (const clientId of deliveredClientIds) {
+      mark.run(now, clientId);
+      drop.run(clientId);
+    }
+  })();
+}
+
 // ---- attachments ----
 
 export interface AttachmentRow {

@@ -26,7 +26,7 @@ const SENDER_LABEL: Record<Message['sender'], string> = {
   rejected: 'Rejected',
 };
 
-const STATE_LABEL: Record<Message['state'], string> = { queued: 'Queued', sending: 'Sending', sent: 'Sent', failed: 'Failed', received: 'Received' };
+const STATE_LABEL: Record<Message['state'], string> = { queued: 'Queued', sending: 'Sending', sent: 'Sent', delivered: 'Delivered', failed: 'Failed', received: 'Received' };
 
 function SenderBadge({ m }: { m: Message }) {
   if (m.direction === 'out') return null;
@@ -44,7 +44,7 @@ function OutboxState({ m, onChange }: { m: Message; onChange: () => void }) {
   }
   return (
     <span className="row">
-      <span className={`tag ${m.state === 'failed' ? 'tag-alarm' : m.state === 'sent' ? 'tag-ok' : ''}`} data-testid="outbox-state">
+      <span className={`tag ${m.state === 'failed' ? 'tag-alarm' : m.state === 'sent' || m.state === 'delivered' ? 'tag-ok' : ''}`} data-testid="outbox-state">
         {STATE_LABEL[m.state]}
       </span>
       {m.state === 'failed' && m.reason && <span className="small warning">{m.reason}</span>}
@@ -59,7 +59,7 @@ function OutboxState({ m, onChange }: { m: Message; onChange: () => void }) {
 }
 
 function UploadProgress({ m }: { m: Message }) {
-  if (m.direction !== 'out' || !m.upload || m.state === 'sent') return null;
+  if (m.direction !== 'out' || !m.upload || m.state === 'sent' || m.state === 'delivered') return null;
   const { done, total } = m.upload;
   return (
     <span className="row small" data-testid="upload-progress">
