@@ -211,6 +211,10 @@ export const DirectoryResponse = z.object({
       revoked: z.boolean(),
       /** The signed device package, so a sender can check the delegation itself. */
       package: z.record(z.string(), z.unknown()),
+      /** did:key of the device's own Ed25519 key, once the device published its delegation. */
+      deviceDid: z.string().nullable().optional(),
+      /** The delegation the identity key signed for the device key (shared/delegation.ts). */
+      delegation: z.record(z.string(), z.unknown()).nullable().optional(),
     }),
   ),
 });

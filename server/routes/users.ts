@@ -11,6 +11,7 @@ import type { DevicePackage } from '../../shared/device-package.js';
 import { CommonQuery, RegisterBody, UserId, Username } from '../../shared/wire.js';
 import { appForServerKey, limitServerCaller, singleHeader } from '../auth/authenticate.js';
 import type { ServerContext } from '../context.js';
+import { checkDelegation } from '../crypto/delegation.js';
 import { DevicePackageError, base58btc, checkDevicePackage } from '../crypto/device-package.js';
 import { parseRsaPublicKey } from '../crypto/online.js';
 import { badRequest, conflict, forbidden, notFound, unauthorized } from '../http/errors.js';
@@ -60,6 +61,8 @@ async function addDevice(ctx: ServerContext, user: UserRow, pkg: DevicePackage):
 }
 
 const WhoParams = z.strictObject({ who: z.union([UserId, Username]) });
+const DeviceParams = z.strictObject({ deviceId: z.string().regex(/^[0-9a-f]{32}$/) });
+const DelegationBody = z.strictObject({ delegation: z.unknown() });
 
 export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.post(
@@ -84,6 +87,29 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
     },
   );
 
+  // A device publishes the delegation its user's identity key signed for its device key.
+  app.post(
+    '/v1/devices/:deviceId/delegation',
+    { config: { auth: 'user', audit: 'devices.delegate' }, schema: { params: DeviceParams, body: DelegationBody, querystring: z.strictObject(CommonQuery) } },
+    async (request) => {
+      const caller = request.caller;
+      if (caller.kind !== 'device') throw unauthorized('authentication required');
+      const deviceId = (request.params as { deviceId: string }).deviceId;
+      request.auditTarget = `device:${deviceId}`;
+      if (caller.deviceId !== deviceId) throw forbidden('a device publishes only its own delegation', 'not_this_device');
+      const user = await ctx.store.userById(caller.appId, caller.userId);
+      if (!user || user.signingKey === null || user.did === null) throw conflict('this user has no identity key', 'no_identity');
+      const checked = checkDelegation((request.body as { delegation: unknown }).delegation, user.signingKey);
+      if (!checked.ok) throw badRequest(`delegation: ${checked.reason}`, 'invalid_delegation');
+      const d = checked.delegation;
+      if (d.did !== user.did) throw badRequest('delegation: did is not this user\'s identity', 'invalid_delegation');
+      if (d.deviceId !== deviceId) throw badRequest('delegation: deviceId is not this device', 'invalid_delegation');
+      const stored = await ctx.store.putDelegation(caller.appId, { deviceId, deviceDid: d.deviceDid, delegationJson: JSON.stringify(d) }, Date.now());
+      if (!stored) throw conflict('this device key is delegated to another device', 'device_key_taken');
+      return { deviceId, deviceDid: d.deviceDid };
+    },
+  );
+
   app.get(
     '/v1/users/:who',
     { config: { auth: 'lookup', audit: 'users.lookup' }, schema: { params: WhoParams, querystring: z.strictObject(CommonQuery) } },
@@ -96,7 +122,12 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
         (await ctx.store.userByName(caller.appId, usernameKey(who.normalize('NFC'))));
       if (!user) throw notFound('no such user in this app', 'unknown_user');
       request.auditTarget = `user:${user.id}`;
-      const [devices, published] = await Promise.all([ctx.store.devicesOfUser(caller.appId, user.id), ctx.store.publishedKeysOfUser(caller.appId, user.id)]);
+      const [devices, published, delegationRows] = await Promise.all([
+        ctx.store.devicesOfUser(caller.appId, user.id),
+        ctx.store.publishedKeysOfUser(caller.appId, user.id),
+        ctx.store.delegationsOfUser(caller.appId, user.id),
+      ]);
+      const delegations = new Map(delegationRows.map((g) => [g.deviceId, g]));
 
       const did = user.did ?? `urn:sealpost:${caller.appId}:${user.id}`;
       const multibase = user.signingKey ? `z${base58btc(Uint8Array.of(0xed, 0x01, ...Buffer.from(user.signingKey, 'base64url')))}` : null;
@@ -127,6 +158,11 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
           createdAt: new Date(d.createdAt).toISOString(),
           revoked: d.revokedAt !== null,
           package: JSON.parse(d.packageJson) as Record<string, unknown>,
+          deviceDid: delegations.get(d.deviceId)?.deviceDid ?? null,
+          delegation: (() => {
+            const g = delegations.get(d.deviceId);
+            return g ? (JSON.parse(g.delegationJson) as Record<string, unknown>) : null;
+          })(),
         })),
       };
     },

@@ -198,6 +198,32 @@ CREATE TABLE key_acks (
 );
 `,
   },
+  {
+    version: 5,
+    name: 'device delegations',
+    // A device's delegation signed by its user's identity key (shared/delegation.ts,
+    // routes/devices.ts), and the agent-token ids already used, kept until the token
+    // would have expired, so a replay is refused on every instance.
+    sql: `
+CREATE TABLE device_delegations (
+  app_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  device_did TEXT NOT NULL,
+  delegation TEXT NOT NULL,
+  created_at {{bigint}} NOT NULL,
+  PRIMARY KEY (app_id, device_id),
+  FOREIGN KEY (app_id, device_id) REFERENCES devices (app_id, device_id)
+);
+CREATE UNIQUE INDEX device_delegations_did ON device_delegations (app_id, device_did);
+CREATE TABLE agent_token_jtis (
+  app_id TEXT NOT NULL,
+  jti TEXT NOT NULL,
+  expires_at {{bigint}} NOT NULL,
+  PRIMARY KEY (app_id, jti)
+);
+CREATE INDEX agent_token_jtis_expiry ON agent_token_jtis (expires_at);
+`,
+  },
 ];
 
 const TOKENS: Record<StoreKind, Record<string, string>> = {

@@ -4,6 +4,8 @@ import type {
   AuditAppend,
   AuditRow,
   CounterHit,
+  AgentAuthRow,
+  DelegationRow,
   DeviceAuthRow,
   DeviceRow,
   GrantRow,
@@ -293,6 +295,56 @@ export abstract class SqlStore implements Store {
 
   async revokeDevice(appId: string, deviceId: string, at: number): Promise<boolean> {
     return (await this.run('UPDATE devices SET revoked_at = $3 WHERE app_id = $1 AND device_id = $2 AND revoked_at IS NULL', [appId, deviceId, at])) > 0;
+  }
+
+  async putDelegation(appId: string, d: DelegationRow, at: number): Promise<boolean> {
+    const other = await this.get('SELECT device_id FROM device_delegations WHERE app_id = $1 AND device_did = $2', [appId, d.deviceDid]);
+    if (other && str(other.device_id) !== d.deviceId) return false;
+    try {
+      await this.run(
+        `INSERT INTO device_delegations (app_id, device_id, device_did, delegation, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (app_id, device_id) DO UPDATE SET device_did = excluded.device_did, delegation = excluded.delegation, created_at = excluded.created_at`,
+        [appId, d.deviceId, d.deviceDid, d.delegationJson, at],
+      );
+    } catch (error) {
+      if (this.isUniqueViolation(error)) return false;
+      throw error;
+    }
+    return true;
+  }
+
+  async delegationsOfUser(appId: string, userId: string): Promise<DelegationRow[]> {
+    const rows = await this.all(
+      `SELECT g.device_id, g.device_did, g.delegation FROM device_delegations g JOIN devices d ON d.app_id = g.app_id AND d.device_id = g.device_id
+       WHERE g.app_id = $1 AND d.user_id = $2 ORDER BY g.device_id`,
+      [appId, userId],
+    );
+    return rows.map((r) => ({ deviceId: str(r.device_id), deviceDid: str(r.device_did), delegationJson: str(r.delegation) }));
+  }
+
+  async agentAuth(appId: string, deviceDid: string): Promise<AgentAuthRow | undefined> {
+    const r = await this.get(
+      `SELECT g.device_id, g.delegation, d.user_id, d.revoked_at, u.did, a.revoked_at AS app_revoked_at
+       FROM device_delegations g JOIN devices d ON d.app_id = g.app_id AND d.device_id = g.device_id
+       JOIN users u ON u.id = d.user_id JOIN apps a ON a.id = g.app_id
+       WHERE g.app_id = $1 AND g.device_did = $2`,
+      [appId, deviceDid],
+    );
+    return (
+      r && {
+        deviceId: str(r.device_id),
+        userId: str(r.user_id),
+        did: strOrNull(r.did),
+        delegationJson: str(r.delegation),
+        revokedAt: numOrNull(r.revoked_at),
+        appRevokedAt: numOrNull(r.app_revoked_at),
+      }
+    );
+  }
+
+  async useAgentTokenId(appId: string, jti: string, expiresAt: number, now: number): Promise<boolean> {
+    await this.run('DELETE FROM agent_token_jtis WHERE expires_at <= $1', [now]);
+    return (await this.run('INSERT INTO agent_token_jtis (app_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT (app_id, jti) DO NOTHING', [appId, jti, expiresAt])) > 0;
   }
 
   async insertKey(k: NewKey): Promise<number> {

@@ -55,6 +55,25 @@ export interface DeviceRow {
   revokedAt: number | null;
 }
 
+/** A device's published delegation (shared/delegation.ts). */
+export interface DelegationRow {
+  deviceId: string;
+  deviceDid: string;
+  /** The signed delegation as JSON text. */
+  delegationJson: string;
+}
+
+/** What an agent token is checked against on every request. */
+export interface AgentAuthRow {
+  deviceId: string;
+  userId: string;
+  /** The user's identity did:key. */
+  did: string | null;
+  delegationJson: string;
+  revokedAt: number | null;
+  appRevokedAt: number | null;
+}
+
 /** What a device JWT is checked against on every request. */
 export interface DeviceAuthRow {
   userId: string;
@@ -232,6 +251,13 @@ export interface Store {
   devicesOfUser(appId: string, userId: string): Promise<DeviceRow[]>;
   listDevices(appId: string): Promise<DeviceRow[]>;
   revokeDevice(appId: string, deviceId: string, at: number): Promise<boolean>;
+  /** Stores (or replaces) a device's delegation; false when its deviceDid is delegated to another device. */
+  putDelegation(appId: string, row: DelegationRow, at: number): Promise<boolean>;
+  delegationsOfUser(appId: string, userId: string): Promise<DelegationRow[]>;
+  /** The delegated device whose device key is `deviceDid` in the app. */
+  agentAuth(appId: string, deviceDid: string): Promise<AgentAuthRow | undefined>;
+  /** Records an agent-token id until `expiresAt`; false when it was already used (a replay). Forgets expired ids. */
+  useAgentTokenId(appId: string, jti: string, expiresAt: number, now: number): Promise<boolean>;
 
   insertKey(key: NewKey): Promise<number>;
   keyByTokenHash(appId: string, tokenHash: string): Promise<KeyRow | undefined>;

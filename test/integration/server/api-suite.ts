@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessagesResponse, DirectoryResponse, ErrorBody } from '../../../shared/wire.js';
 import { signDeviceJwt } from '../../../server/auth/jwt.js';
 import type { RunningServer, ServerOptions } from '../../../server/index.js';
+import { newDeviceKey, signDelegation, type DeviceKey } from '../../../electron/engine/crypto/delegation.js';
 import { apiRequest, makeDevice, makeIdentity, signDevicePackage, startKeyService, type KeyService, type RegisteredDevice } from '../../helpers/key-service.js';
 
 const execFile = promisify(execFileCb);
@@ -491,6 +492,46 @@ export function defineApiSuite(label: string, env: () => SuiteEnv): void {
         expectError(await ks.request('GET', '/v1/users/nobody-here', { jwt: alice.jwt }), 404, 'unknown_user');
         expect((await ks.request('GET', '/v1/users/alice', { serverKey: ks.app.serverKey })).status).toBe(200);
       });
+    });
+
+    describe('device delegation (IOTICS)', () => {
+      let dana: RegisteredDevice;
+      let danaKey: DeviceKey;
+      const delegate = (device: RegisteredDevice, key: DeviceKey, identitySecretKey = device.signingSecretKey) =>
+        signDelegation(identitySecretKey, { did: device.pkg.did, deviceId: device.deviceId, deviceDid: key.did, issuedAt: new Date().toISOString() });
+
+      beforeAll(async () => {
+        dana = await ks.registerDevice('dana');
+        danaKey = newDeviceKey();
+      });
+
+      it('a device publishes the delegation its identity key signed; the directory serves it', async () => {
+        const delegation = delegate(dana, danaKey);
+        const r = await ks.request('POST', `/v1/devices/${dana.deviceId}/delegation`, { jwt: dana.jwt, body: { delegation } });
+        expect(r.status, r.text).toBe(200);
+        expect(r.json).toEqual({ deviceId: dana.deviceId, deviceDid: danaKey.did });
+        const doc = DirectoryResponse.parse((await ks.request('GET', '/v1/users/dana', { clientKey: ks.app.clientKey })).json);
+        expect(doc.id).toBe(dana.pkg.did);
+        expect(doc.verificationMethod[0]!.publicKeyMultibase).toBe(dana.pkg.did.slice('did:key:'.length));
+        expect(doc.encryptionKeys).toHaveLength(1);
+        expect(doc.devices).toEqual([expect.objectContaining({ deviceId: dana.deviceId, deviceDid: danaKey.did, delegation, revoked: false })]);
+      });
+
+      it('refuses a delegation not signed by the identity, for another device, or by another device', async () => {
+        const key = newDeviceKey();
+        const forged = delegate(dana, key, makeIdentity().signingSecretKey);
+        expectError(await ks.request('POST', `/v1/devices/${dana.deviceId}/delegation`, { jwt: dana.jwt, body: { delegation: forged } }), 400, 'invalid_delegation');
+        const tampered = { ...delegate(dana, key), deviceDid: newDeviceKey().did };
+        expectError(await ks.request('POST', `/v1/devices/${dana.deviceId}/delegation`, { jwt: dana.jwt, body: { delegation: tampered } }), 400, 'invalid_delegation');
+        const second = await ks.registerDevice('dana', makeDevice({ signingSecretKey: dana.signingSecretKey, signingPublicKey: dana.signingPublicKey, rsaPublicPem: dana.rsaPublicPem, rsaPrivateKey: dana.rsaPrivateKey }));
+        const forFirst = delegate(dana, key);
+        expectError(await ks.request('POST', `/v1/devices/${dana.deviceId}/delegation`, { jwt: second.jwt, body: { delegation: forFirst } }), 403, 'not_this_device');
+        expectError(await ks.request('POST', `/v1/devices/${second.deviceId}/delegation`, { jwt: second.jwt, body: { delegation: forFirst } }), 400, 'invalid_delegation');
+        expectError(await ks.request('POST', `/v1/devices/${bob.deviceId}/delegation`, { jwt: bob.jwt, body: { delegation: { ...forFirst, deviceId: bob.deviceId } } }), 400, 'invalid_delegation');
+        expectError(await ks.request('POST', `/v1/devices/${second.deviceId}/delegation`, { jwt: second.jwt, body: { delegation: delegate(second, danaKey) } }), 409, 'device_key_taken');
+        expectError(await ks.request('POST', `/v1/devices/${dana.deviceId}/delegation`, { clientKey: ks.app.clientKey, body: { delegation: forFirst } }), 401, 'wrong_credential');
+      });
+
     });
 
     describe('items and grants', () => {
