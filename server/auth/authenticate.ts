@@ -1,6 +1,8 @@
 /**
  * Who is calling. Three credentials, all in headers:
  *
+ *   Authorization: Bearer <agent token>  a device with a published delegation
+ *                                (EdDSA, signed by its device key; see deviceFromAgentToken)
  *   Authorization: Bearer <jwt>  a registered device (app, device and user from
  *                                the token; the device must still be registered
  *                                and not revoked — checked in the database on
@@ -16,6 +18,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.js';
+import { isAgentToken, verifyAgentTokenSignature } from '../crypto/delegation.js';
 import { keyedHash } from '../crypto/secrets.js';
 import { badRequest, forbidden, unauthorized } from '../http/errors.js';
 import type { AppRow } from '../store/types.js';
@@ -97,6 +100,31 @@ async function deviceFromJwt(ctx: ServerContext, token: string): Promise<Caller>
   return { kind: 'device', appId, deviceId, userId };
 }
 
+/**
+ * An agent token (IOTICS, shared/delegation.ts): signed by a device key whose
+ * delegation the device published; aud = the app; each jti accepted once
+ * (kept in the database until the token expires, so every instance agrees).
+ */
+async function deviceFromAgentToken(ctx: ServerContext, token: string): Promise<Caller> {
+  const now = Date.now();
+  const verified = verifyAgentTokenSignature(token, now);
+  if (!verified.ok) {
+    if (verified.reason === 'expired') throw unauthorized('the agent token has expired: sign a new one', 'token_expired');
+    throw unauthorized('the agent token is not valid', 'invalid_token');
+  }
+  const { iss, sub, aud: appId, jti, exp } = verified.claims;
+  const device = await ctx.store.agentAuth(appId, iss);
+  if (!device) throw unauthorized('the agent token names no delegated device of this app', 'invalid_token');
+  const delegation = JSON.parse(device.delegationJson) as { did?: unknown; deviceDid?: unknown };
+  if (device.did === null || device.did !== sub || delegation.did !== sub || delegation.deviceDid !== iss) {
+    throw unauthorized('the agent token does not match its delegation', 'invalid_token');
+  }
+  if (device.appRevokedAt !== null) throw forbidden('this app has been revoked', 'app_revoked');
+  if (device.revokedAt !== null) throw forbidden('this device has been revoked', 'device_revoked');
+  if (!(await ctx.store.useAgentTokenId(appId, jti, exp * 1000, now))) throw unauthorized('this agent token was already used', 'token_replayed');
+  return { kind: 'device', appId, deviceId: device.deviceId, userId: device.userId };
+}
+
 /** Resolves the caller from headers for a route's auth mode. @throws {ApiError} 400/401/403 */
 export async function authenticate(ctx: ServerContext, request: FastifyRequest, mode: AuthMode): Promise<Caller> {
   const accepts = ACCEPTS[mode];
@@ -107,7 +135,7 @@ export async function authenticate(ctx: ServerContext, request: FastifyRequest, 
   if (accepts.jwt && authorization !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!match) throw unauthorized('Authorization must be "Bearer <device JWT>"', 'invalid_token');
-    return deviceFromJwt(ctx, match[1]!);
+    return isAgentToken(match[1]!) ? deviceFromAgentToken(ctx, match[1]!) : deviceFromJwt(ctx, match[1]!);
   }
   if (accepts.server && serverKey !== undefined) {
     const app = await appForServerKey(ctx, serverKey);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessagesResponse, DirectoryResponse, ErrorBody } from '../../../shared/wire.js';
 import { signDeviceJwt } from '../../../server/auth/jwt.js';
 import type { RunningServer, ServerOptions } from '../../../server/index.js';
-import { newDeviceKey, signDelegation, type DeviceKey } from '../../../electron/engine/crypto/delegation.js';
+import { makeAgentToken, newDeviceKey, signDelegation, type DeviceKey } from '../../../electron/engine/crypto/delegation.js';
 import { apiRequest, makeDevice, makeIdentity, signDevicePackage, startKeyService, type KeyService, type RegisteredDevice } from '../../helpers/key-service.js';
 
 const execFile = promisify(execFileCb);
@@ -47,6 +47,23 @@ function decryptOnlineFormat(encryptedmessage: string, encryptionkey: string, pr
   const d = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12));
   d.setAuthTag(sealed.subarray(sealed.length - 16));
   return gunzipSync(Buffer.concat([d.update(sealed.subarray(12, sealed.length - 16)), d.final()]));
+}
+
+/**
+ * For the several-instances tests of each store: `dev` publishes a delegation
+ * through instance A; an agent token used on A is a replay on B (the used jtis
+ * are in the shared database), and a fresh one is accepted on B.
+ */
+export async function expectAgentReplayRefusedAcross(aUrl: string, bUrl: string, appId: string, dev: RegisteredDevice): Promise<void> {
+  const key = newDeviceKey();
+  const delegation = signDelegation(dev.signingSecretKey, { did: dev.pkg.did, deviceId: dev.deviceId, deviceDid: key.did, issuedAt: new Date().toISOString() });
+  const published = await apiRequest(aUrl, 'POST', `/v1/devices/${dev.deviceId}/delegation`, { jwt: dev.jwt, body: { delegation } });
+  expect(published.status, published.text).toBe(200);
+  const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+  const token = makeAgentToken(key, { sub: dev.pkg.did, aud: appId });
+  expect((await apiRequest(aUrl, 'GET', `/v1/users/${dev.userid}`, bearer(token))).status).toBe(200);
+  expectError(await apiRequest(bUrl, 'GET', `/v1/users/${dev.userid}`, bearer(token)), 401, 'token_replayed');
+  expect((await apiRequest(bUrl, 'GET', `/v1/users/${dev.userid}`, bearer(makeAgentToken(key, { sub: dev.pkg.did, aud: appId })))).status).toBe(200);
 }
 
 export function defineApiSuite(label: string, env: () => SuiteEnv): void {
@@ -497,6 +514,7 @@ export function defineApiSuite(label: string, env: () => SuiteEnv): void {
     describe('device delegation (IOTICS)', () => {
       let dana: RegisteredDevice;
       let danaKey: DeviceKey;
+      const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
       const delegate = (device: RegisteredDevice, key: DeviceKey, identitySecretKey = device.signingSecretKey) =>
         signDelegation(identitySecretKey, { did: device.pkg.did, deviceId: device.deviceId, deviceDid: key.did, issuedAt: new Date().toISOString() });
 
@@ -532,6 +550,44 @@ export function defineApiSuite(label: string, env: () => SuiteEnv): void {
         expectError(await ks.request('POST', `/v1/devices/${dana.deviceId}/delegation`, { clientKey: ks.app.clientKey, body: { delegation: forFirst } }), 401, 'wrong_credential');
       });
 
+      it('an agent token signed by the delegated device key is accepted on key routes, once', async () => {
+        const token = makeAgentToken(danaKey, { sub: dana.pkg.did, aud: ks.app.appId, ttlSeconds: 60 });
+        const r = await ks.request('GET', `/v1/keys/${inbox}`, bearer(token));
+        expect(r.status, r.text).toBe(200);
+        expectError(await ks.request('GET', `/v1/keys/${inbox}`, bearer(token)), 401, 'token_replayed');
+        const own = await ks.request('GET', '/v1/users/dana', bearer(makeAgentToken(danaKey, { sub: dana.pkg.did, aud: ks.app.appId })));
+        expect(own.status, own.text).toBe(200);
+      });
+
+      it('refuses expired, forged, wrong-audience, wrong-subject and undelegated agent tokens with 401 and a code', async () => {
+        const expired = makeAgentToken(danaKey, { sub: dana.pkg.did, aud: ks.app.appId, ttlSeconds: 60, now: Date.now() - 3_600_000 });
+        expectError(await ks.request('GET', `/v1/keys/${inbox}`, bearer(expired)), 401, 'token_expired');
+        const valid = makeAgentToken(danaKey, { sub: dana.pkg.did, aud: ks.app.appId });
+        const [h, p] = valid.split('.') as [string, string, string];
+        const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+        const otherSig = makeAgentToken(newDeviceKey(), { sub: dana.pkg.did, aud: ks.app.appId }).split('.')[2]!;
+        expectError(await ks.request('GET', `/v1/keys/${inbox}`, bearer(`${h}.${p}.${otherSig}`)), 401, 'invalid_token');
+        const longer = Buffer.from(JSON.stringify({ ...claims, exp: Number(claims.exp) + 60 })).toString('base64url');
+        expectError(await ks.request('GET', `/v1/keys/${inbox}`, bearer(`${h}.${longer}.${valid.split('.')[2]!}`)), 401, 'invalid_token');
+        expectError(await ks.request('GET', `/v1/keys/${inbox}`, bearer(makeAgentToken(danaKey, { sub: dana.pkg.did, aud: 'another-app' }))), 401, 'invalid_token');
+        expectError(await ks.request('GET', `/v1/keys/${inbox}`, bearer(makeAgentToken(danaKey, { sub: alice.pkg.did, aud: ks.app.appId }))), 401, 'invalid_token');
+        expectError(await ks.request('GET', `/v1/keys/${inbox}`, bearer(makeAgentToken(newDeviceKey(), { sub: dana.pkg.did, aud: ks.app.appId }))), 401, 'invalid_token');
+        const none = `${Buffer.from(JSON.stringify({ alg: 'EdDSA', typ: 'JWT', kid: 'x' })).toString('base64url')}.${p}.${valid.split('.')[2]!}`;
+        expectError(await ks.request('GET', `/v1/keys/${inbox}`, bearer(none)), 401, 'invalid_token');
+        // None of the refused tokens used up the valid one's jti.
+        expect((await ks.request('GET', `/v1/keys/${inbox}`, bearer(valid))).status).toBe(200);
+      });
+
+      it('after the device is revoked its agent tokens are refused; the directory shows it revoked', async () => {
+        const erin = await ks.registerDevice('erin');
+        const key = newDeviceKey();
+        expect((await ks.request('POST', `/v1/devices/${erin.deviceId}/delegation`, { jwt: erin.jwt, body: { delegation: delegate(erin, key) } })).status).toBe(200);
+        expect((await ks.request('GET', `/v1/keys/${inbox}`, bearer(makeAgentToken(key, { sub: erin.pkg.did, aud: ks.app.appId })))).status).toBe(200);
+        await ks.server.admin.revokeDevice(ks.app.appId, erin.deviceId);
+        expectError(await ks.request('GET', `/v1/keys/${inbox}`, bearer(makeAgentToken(key, { sub: erin.pkg.did, aud: ks.app.appId }))), 403, 'device_revoked');
+        const doc = DirectoryResponse.parse((await ks.request('GET', '/v1/users/erin', { clientKey: ks.app.clientKey })).json);
+        expect(doc.devices).toEqual([expect.objectContaining({ deviceId: erin.deviceId, deviceDid: key.did, revoked: true })]);
+      });
     });
 
     describe('items and grants', () => {

@@ -8,7 +8,7 @@ import { MessagesResponse } from '../../../shared/wire.js';
 import { startServer, type RunningServer } from '../../../server/index.js';
 import { PostgresUnavailable, startPostgres, type TestPostgres } from '../../helpers/postgres.js';
 import { apiRequest, makeDevice, type RegisteredDevice } from '../../helpers/key-service.js';
-import { defineApiSuite, JWT_SECRET } from './api-suite.js';
+import { defineApiSuite, expectAgentReplayRefusedAcross, JWT_SECRET } from './api-suite.js';
 import { defineSafetySuite } from './safety-suite.js';
 
 let pg: TestPostgres | null = null;
@@ -90,6 +90,12 @@ if (!pg) {
       expect((await apiRequest(b.url, 'GET', '/v1/users/rev', { jwt: dev.jwt })).status).toBe(200);
       await a.admin.revokeDevice(app.appId, dev.deviceId);
       expect((await apiRequest(b.url, 'GET', '/v1/users/rev', { jwt: dev.jwt })).status).toBe(403);
+    });
+
+    it('an agent token used on one instance is a replay on the other', async () => {
+      const [a, b] = [await instance(), await instance()];
+      const app = await a.admin.createApp({ name: 'agent-multi' });
+      await expectAgentReplayRefusedAcross(a.url, b.url, app.appId, await register(a, app, 'agent'));
     });
 
     it('rate limits are shared by the instances', async () => {

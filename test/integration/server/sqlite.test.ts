@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MessagesResponse } from '../../../shared/wire.js';
 import { startKeyService } from '../../helpers/key-service.js';
 import { startServer } from '../../../server/index.js';
-import { apiRequest, defineApiSuite } from './api-suite.js';
+import { apiRequest, defineApiSuite, expectAgentReplayRefusedAcross } from './api-suite.js';
 import { defineSafetySuite } from './safety-suite.js';
 
 // {} = a new temporary SQLite file per server (startKeyService).
@@ -34,6 +34,18 @@ describe('two instances on one SQLite file', () => {
       const read = await apiRequest(b.url, 'GET', `/v1/keys/${k.json.token}/messages`, { jwt: dev.jwt, headers: { 'x-private-key-hash': dev.privateKeyHash } });
       expect(MessagesResponse.parse(read.json).Messages).toHaveLength(1);
       expect((await b.admin.verifyAudit(a.app.appId)).ok).toBe(true);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+
+  it('an agent token used on one instance is a replay on the other', async () => {
+    const db = join(dir, 'agent.db');
+    const a = await startKeyService({ db });
+    const b = await startServer({ host: '127.0.0.1', port: 0, db });
+    try {
+      await expectAgentReplayRefusedAcross(a.url, b.url, a.app.appId, await a.registerDevice('agent'));
     } finally {
       await b.close();
       await a.close();
