@@ -6,28 +6,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { MessagesResponse } from '../../../shared/wire.js';
 import { startServer, type RunningServer } from '../../../server/index.js';
-import { PostgresUnavailable, startPostgres, type TestPostgres } from '../../helpers/postgres.js';
+import { postgresForSuite } from '../../helpers/postgres-suite.js';
 import { apiRequest, makeDevice, type RegisteredDevice } from '../../helpers/key-service.js';
 import { defineApiSuite, expectAgentReplayRefusedAcross, JWT_SECRET } from './api-suite.js';
 import { defineSafetySuite } from './safety-suite.js';
 
-let pg: TestPostgres | null = null;
-let unavailable = '';
-try {
-  pg = await startPostgres();
-} catch (error) {
-  if (process.env.CI === 'true' || !(error instanceof PostgresUnavailable)) throw error;
-  unavailable = error.message;
-}
-afterAll(async () => {
-  await pg?.stop();
-});
-
-if (!pg) {
-  describe('key service on PostgreSQL', () => {
-    it.skip(`skipped: ${unavailable.split('\n')[0]}`, () => undefined);
-  });
-} else {
+const pg = await postgresForSuite('key service on PostgreSQL');
+if (pg) {
   const url = pg.url;
   const cluster = pg;
   const env = () => ({ store: () => ({ databaseUrl: url }), freshStore: async () => ({ databaseUrl: await cluster.createDatabase() }) });
