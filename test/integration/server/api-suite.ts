@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessagesResponse, DirectoryResponse, ErrorBody } from '../../../shared/wire.js';
 import { signDeviceJwt } from '../../../server/auth/jwt.js';
 import type { RunningServer, ServerOptions } from '../../../server/index.js';
+import { OwnDevicesResponse } from '../../../shared/devices-wire.js';
 import { makeAgentToken, newDeviceKey, signDelegation, type DeviceKey } from '../../../electron/engine/crypto/delegation.js';
 import { apiRequest, makeDevice, makeIdentity, signDevicePackage, startKeyService, type KeyService, type RegisteredDevice } from '../../helpers/key-service.js';
 
@@ -587,6 +588,43 @@ export function defineApiSuite(label: string, env: () => SuiteEnv): void {
         expectError(await ks.request('GET', `/v1/keys/${inbox}`, bearer(makeAgentToken(key, { sub: erin.pkg.did, aud: ks.app.appId }))), 403, 'device_revoked');
         const doc = DirectoryResponse.parse((await ks.request('GET', '/v1/users/erin', { clientKey: ks.app.clientKey })).json);
         expect(doc.devices).toEqual([expect.objectContaining({ deviceId: erin.deviceId, deviceDid: key.did, revoked: true })]);
+      });
+
+      it("a user lists their own devices and revokes one from another device; the revoked one is refused from then on", async () => {
+        const frank = await ks.registerDevice('frank');
+        const laptop = await ks.registerDevice('frank', makeDevice({ signingSecretKey: frank.signingSecretKey, signingPublicKey: frank.signingPublicKey, rsaPublicPem: frank.rsaPublicPem, rsaPrivateKey: frank.rsaPrivateKey }));
+        const laptopKey = newDeviceKey();
+        expect((await ks.request('POST', `/v1/devices/${laptop.deviceId}/delegation`, { jwt: laptop.jwt, body: { delegation: delegate(laptop, laptopKey) } })).status).toBe(200);
+
+        const listed = OwnDevicesResponse.parse((await ks.request('GET', '/v1/devices', { jwt: frank.jwt })).json);
+        expect(listed.devices).toHaveLength(2);
+        expect(listed.devices.find((d) => d.deviceId === frank.deviceId)).toMatchObject({ current: true, revokedAt: null, deviceDid: null });
+        expect(listed.devices.find((d) => d.deviceId === laptop.deviceId)).toMatchObject({ current: false, revokedAt: null, deviceDid: laptopKey.did });
+        // An agent token is a user credential here too.
+        const viaAgent = await ks.request('GET', '/v1/devices', bearer(makeAgentToken(laptopKey, { sub: laptop.pkg.did, aud: ks.app.appId })));
+        expect(OwnDevicesResponse.parse(viaAgent.json).devices.find((d) => d.current)?.deviceId).toBe(laptop.deviceId);
+
+        // Nobody else's devices: another user's id answers like an unknown one; a client key names no user.
+        expectError(await ks.request('POST', `/v1/devices/${laptop.deviceId}/revoke`, { jwt: alice.jwt }), 404, 'unknown_device');
+        expectError(await ks.request('POST', `/v1/devices/${'0'.repeat(32)}/revoke`, { jwt: frank.jwt }), 404, 'unknown_device');
+        expectError(await ks.request('POST', '/v1/devices/not-hex/revoke', { jwt: frank.jwt }), 400);
+        expectError(await ks.request('GET', '/v1/devices', { clientKey: ks.app.clientKey }), 401, 'wrong_credential');
+
+        const revoked = await ks.request<{ deviceId: string; revokedAt: string }>('POST', `/v1/devices/${laptop.deviceId}/revoke`, { jwt: frank.jwt });
+        expect(revoked.status, revoked.text).toBe(200);
+        expect(revoked.json.deviceId).toBe(laptop.deviceId);
+        const again = await ks.request<{ revokedAt: string }>('POST', `/v1/devices/${laptop.deviceId}/revoke`, { jwt: frank.jwt });
+        expect(again.json.revokedAt).toBe(revoked.json.revokedAt);
+
+        expectError(await ks.request('GET', `/v1/keys/${inbox}`, { jwt: laptop.jwt }), 403, 'device_revoked');
+        expectError(await ks.request('GET', `/v1/keys/${inbox}`, bearer(makeAgentToken(laptopKey, { sub: laptop.pkg.did, aud: ks.app.appId }))), 403, 'device_revoked');
+        expectError(await ks.request('POST', `/v1/devices/${frank.deviceId}/revoke`, { jwt: laptop.jwt }), 403, 'device_revoked');
+        const after = OwnDevicesResponse.parse((await ks.request('GET', '/v1/devices', { jwt: frank.jwt })).json);
+        expect(after.devices.find((d) => d.deviceId === laptop.deviceId)?.revokedAt).toBe(revoked.json.revokedAt);
+        const doc = DirectoryResponse.parse((await ks.request('GET', '/v1/users/frank', { clientKey: ks.app.clientKey })).json);
+        expect(doc.devices.find((d) => d.deviceId === laptop.deviceId)?.revoked).toBe(true);
+        const audit = await ks.server.store.listAudit(ks.app.appId, null, 0, 100_000);
+        expect(audit.some((e) => e.action === 'devices.revoke' && e.deviceId === frank.deviceId && e.target === `device:${laptop.deviceId}`)).toBe(true);
       });
     });
 
