@@ -11,6 +11,7 @@ import { syncFailure } from '../engine/service/messaging.js';
 import { isSyncError } from '../engine/sync/errors.js';
 import type { CliContext } from './main.js';
 import { readPin } from './prompt.js';
+import { deviceCommands } from './commands-devices.js';
 import { recoveryCommands } from './commands-recovery.js';
 import { sharingCommands } from './commands-sharing.js';
 
@@ -505,6 +506,7 @@ export const commands: Record<string, Command> = {
   read,
   ...recoveryCommands,
   ...sharingCommands,
+  ...deviceCommands,
 };
 
 export function usage(): string {

@@ -20,8 +20,11 @@ export const KEYCHAIN_SERVICE = 'Sealpost';
  * - `audit-head`: id and hash of the newest audit entry (anchors the vault's chain).
  * - `server-credentials`: sealed key-service credentials (token, client key).
  * - `escrow-credentials`: the escrow service's client key (service/recovery.ts).
+ * - `device-key`: this device's own Ed25519 key (sync/device-key.ts). Like the
+ *   server credentials it must sign while the PIN session is locked (background
+ *   sync), so the OS keychain (or the sealed file fallback) is its protection.
  */
-export const KEYCHAIN_ACCOUNTS = ['identity', 'audit-head', 'server-credentials', 'escrow-credentials'] as const;
+export const KEYCHAIN_ACCOUNTS = ['identity', 'audit-head', 'server-credentials', 'escrow-credentials', 'device-key'] as const;
 
 export type KeychainAccount = (typeof KEYCHAIN_ACCOUNTS)[number];
 

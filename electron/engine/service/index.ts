@@ -37,6 +37,7 @@ import { getSetting, setSetting } from '../vault/settings.js';
 import { FileCrypto } from './file-crypto.js';
 import { itemHandlers } from './items.js';
 import { sharingHandlers } from './sharing.js';
+import { deviceHandlers } from './devices.js';
 import { openIdentityFile } from '../crypto/identity-file.js';
 import { Messaging } from './messaging.js';
 import { Recovery } from './recovery.js';
@@ -286,6 +287,7 @@ class Engine {
       ...this.messaging.handlers(),
       ...itemHandlers({ db: this.db, now: this.now, identity: () => this.identity(), unlocked: () => this.unlocked(), record: (a, t, r, d) => this.record(a, t, r, d ?? null) }),
       ...this.sharing(),
+      ...deviceHandlers({ identity: () => this.identity(), connection: () => this.messaging.sync.connection(), record: (a, t, r, d) => this.record(a, t, r, d ?? null) }),
       // A second desktop of the same user: same seed and RSA key, a new device id and PIN.
       'identity:import': (input) =>
         this.audited('identity.restore', null, async () => {

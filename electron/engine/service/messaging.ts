@@ -396,6 +396,7 @@ export class Messaging {
                 devicePackage: c.devicePackage(),
                 publicKeyPem: identity.rsaPublicPem,
                 privateKeyHash: privateKeyHash(keys.rsaPrivateKeyDer),
+                identitySecretKey: keys.identity.secretKey,
               },
               c.now(),
             );

@@ -22,10 +22,15 @@ import {
   SendMessageResponse,
   DeliveredResponse,
 } from '../../../shared/wire.js';
+import type { Delegation } from '../../../shared/delegation.js';
+import { OwnDevicesResponse, RevokeDeviceResponse, type OwnDevice } from '../../../shared/devices-wire.js';
 import { SyncError } from './errors.js';
 
-/** Credentials a request carries (docs/api.md, Conventions: Credentials). */
-export type Auth = { jwt: string } | { clientKey: string } | { serverKey: string };
+/**
+ * Credentials a request carries (docs/api.md, Conventions: Credentials). `agent`
+ * signs a new agent token per request: the key service accepts each one once.
+ */
+export type Auth = { jwt: string } | { agent: () => string } | { clientKey: string } | { serverKey: string };
 
 export type Directory = z.infer<typeof DirectoryResponse>;
 export type MessagesPage = z.infer<typeof MessagesResponse>;
@@ -138,10 +143,26 @@ export class KeyServiceClient {
     return r!.delivered;
   }
 
+  /** POST /v1/devices/{deviceId}/delegation: the identity's delegation to this device's key. */
+  async publishDelegation(auth: Auth, deviceId: string, delegation: Delegation): Promise<void> {
+    await this.request('POST', `/v1/devices/${encodeURIComponent(deviceId)}/delegation`, { auth, body: { delegation }, schema: z.object({ deviceId: z.string(), deviceDid: z.string() }) });
+  }
+
+  /** GET /v1/devices: the signed-in user's devices. */
+  async listDevices(auth: Auth): Promise<OwnDevice[]> {
+    return (await this.request('GET', '/v1/devices', { auth, schema: OwnDevicesResponse }))!.devices;
+  }
+
+  /** POST /v1/devices/{deviceId}/revoke: revokes one of the user's devices. */
+  async revokeDevice(auth: Auth, deviceId: string): Promise<{ deviceId: string; revokedAt: string }> {
+    return (await this.request('POST', `/v1/devices/${encodeURIComponent(deviceId)}/revoke`, { auth, schema: RevokeDeviceResponse }))!;
+  }
+
   /** One request; the parsed, validated body (null for an allowed 304). @throws {SyncError} */
   async request<T>(method: string, path: string, o: RequestOptions<T>): Promise<T | null> {
     const headers: Record<string, string> = { accept: 'application/json', ...(o.headers ?? {}) };
     if (o.auth && 'jwt' in o.auth) headers.authorization = `Bearer ${o.auth.jwt}`;
+    if (o.auth && 'agent' in o.auth) headers.authorization = `Bearer ${o.auth.agent()}`;
     if (o.auth && 'clientKey' in o.auth) headers['x-client-key'] = o.auth.clientKey;
     if (o.auth && 'serverKey' in o.auth) headers['x-server-key'] = o.auth.serverKey;
     let body: string | undefined;

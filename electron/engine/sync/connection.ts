@@ -1,13 +1,18 @@
 /**
  * A profile's authenticated link to its key service: the client for the
- * registered server URL plus the device JWT, renewed before it expires (or
- * once after a 401) with gen-jwt and the server key kept in the keychain.
- * Without a registration every call fails with 'unregistered'.
+ * registered server URL and how this device proves who it is.
+ *
+ * Once its delegation is published (sync/device-key.ts) the device signs a fresh
+ * agent token per request with its own device key: nothing long-lived travels.
+ * Otherwise, and once after a 401 with an agent token, it uses the device JWT,
+ * renewed before it expires (or after a 401) with gen-jwt and the server key
+ * kept in the keychain. Without a registration every call fails with 'unregistered'.
  * @module
  */
 import type { Keychain } from '../keychain/types.js';
 import { type Auth, KeyServiceClient } from './client.js';
 import { type Credentials, readCredentials, updateCredentials } from './credentials.js';
+import { agentAuth, delegatedDevice, type DelegatedDevice } from './device-key.js';
 import { SyncError } from './errors.js';
 
 export interface Registration {
@@ -23,6 +28,8 @@ const RENEW_MARGIN_MS = 60_000;
 export class Connection {
   readonly client: KeyServiceClient;
   private creds: Credentials | null = null;
+  /** undefined until read; null when this device has no published device key. */
+  private device: DelegatedDevice | null | undefined;
 
   constructor(
     readonly registration: Registration,
@@ -46,8 +53,20 @@ export class Connection {
     return { token: c.inbox, privateKeyHash: c.privateKeyHash };
   }
 
-  /** A valid device JWT (renewed when close to expiry), else the client key. @throws {SyncError} */
+  /** How this device authenticates: agent tokens when delegated. @throws {KeychainError} */
+  async delegated(): Promise<DelegatedDevice | null> {
+    if (this.device === undefined) this.device = await delegatedDevice(this.keychain, this.deviceId);
+    return this.device;
+  }
+
+  /**
+   * Agent tokens when this device is delegated; else (or with `forceRenew`, after
+   * a 401) a valid device JWT renewed when close to expiry; else the client key.
+   * @throws {SyncError}
+   */
   async auth(forceRenew = false): Promise<Auth> {
+    const device = forceRenew ? null : await this.delegated();
+    if (device) return agentAuth(device, this.registration.appId, this.now);
     const c = await this.credentials();
     if (!forceRenew && c.jwt && (c.jwtExpiresAt ?? 0) - RENEW_MARGIN_MS > this.now()) return { jwt: c.jwt };
     if (c.serverKey) {

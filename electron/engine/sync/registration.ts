@@ -2,7 +2,8 @@
  * Registration (docs/api.md, "What the desktop engine calls", steps 1-2):
  * POST /v1/user/register with the signed device package, POST /v1/gen-jwt for
  * this device, then POST /v1/keys to upload our RSA public key with its
- * privatekeyhash as a published inbox. The desktop app plays its own back end
+ * privatekeyhash as a published inbox, and last POST /v1/devices/{id}/delegation
+ * with the identity's delegation to this device's own key (sync/device-key.ts). The desktop app plays its own back end
  * here, with the app's server key given at registration.
  *
  * Secrets go to the keychain ('server-credentials'); settings get only what is
@@ -21,6 +22,7 @@ import { z } from 'zod';
 import { KeyServiceClient } from './client.js';
 import type { Registration } from './connection.js';
 import { readCredentials, updateCredentials } from './credentials.js';
+import { publishDelegation } from './device-key.js';
 
 export const RegistrationSetting = z.object({ appId: z.string(), userId: z.string(), username: z.string(), server: z.string() });
 export const REGISTRATION_KEY = 'registration';
@@ -38,6 +40,8 @@ export interface RegisterInput {
   devicePackage: DevicePackage;
   publicKeyPem: string;
   privateKeyHash: string;
+  /** Signs the delegation to this device's own key (the package's identity). */
+  identitySecretKey: Uint8Array;
 }
 
 /** The inbox the directory already publishes for this RSA key (a restored identity), if any. */
@@ -67,6 +71,8 @@ export async function registerDevice(db: Db, keychain: Keychain, input: Register
     inbox,
     privateKeyHash: input.privateKeyHash,
   });
+  // Last: a device whose delegation is published authenticates with agent tokens from now on.
+  await publishDelegation(keychain, client, { jwt }, { deviceId: input.devicePackage.deviceId, did: input.devicePackage.did, identitySecretKey: input.identitySecretKey, now });
   const registration: Registration = { appId: input.appId, userId, username: input.username, server: client.baseUrl };
   if (!same) {
     // A different account or server: its cursors mean nothing here.

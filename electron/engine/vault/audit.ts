@@ -42,6 +42,7 @@ export const AUDIT_ACTIONS = [
   'message.open',
   'device.register',
   'device.package',
+  'device.revoke',
   'contact.verify',
   'key.rotate',
   'backup.create',
