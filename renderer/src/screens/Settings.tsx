@@ -14,6 +14,7 @@ import { SafetyNumber } from '../components/SafetyNumber';
 import type { UiError } from '../errors';
 import { call } from '../lib/call';
 import { saveFile } from '../lib/download';
+import { Devices } from './Devices';
 import { KeyServiceSettings } from './KeyServiceSettings';
 import { RecoverySettings } from './Recovery';
 import { IdentityFileExport } from './IdentityFile';
@@ -232,6 +233,7 @@ export function Settings({ status, onChange }: { status: Status; onChange: () =>
       <Keys status={status} />
       <IdentityFileExport />
       <KeyServiceSettings />
+      <Devices />
     </div>
   );
 }
