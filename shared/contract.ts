@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DevicePackageSchema } from './device-package.js';
 import type { Result } from './codes.js';
+import { linkingChannels } from './contract-linking.js';
 import { messagingChannels } from './contract-messaging.js';
 import { recoveryChannels } from './contract-recovery.js';
 import { sharingChannels } from './contract-sharing.js';
@@ -159,6 +160,7 @@ export const contract = {
   ...messagingChannels,
   ...sharingChannels,
   ...recoveryChannels,
+  ...linkingChannels,
 } as const;
 
 export type Contract = typeof contract;

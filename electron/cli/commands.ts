@@ -11,6 +11,7 @@ import { syncFailure } from '../engine/service/messaging.js';
 import { isSyncError } from '../engine/sync/errors.js';
 import type { CliContext } from './main.js';
 import { readPin } from './prompt.js';
+import { linkingCommands } from './commands-linking.js';
 import { recoveryCommands } from './commands-recovery.js';
 import { sharingCommands } from './commands-sharing.js';
 
@@ -504,6 +505,7 @@ export const commands: Record<string, Command> = {
   inbox,
   read,
   ...recoveryCommands,
+  ...linkingCommands,
   ...sharingCommands,
 };
 
