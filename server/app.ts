@@ -25,6 +25,7 @@ import { grantRoutes } from './routes/grants.js';
 import { healthRoutes } from './routes/health.js';
 import { itemRoutes } from './routes/items.js';
 import { keyRoutes } from './routes/keys.js';
+import { linkRoutes } from './routes/link.js';
 import { messageRoutes } from './routes/messages.js';
 import { recoveryRoutes } from './routes/recovery.js';
 import { userRoutes } from './routes/users.js';
@@ -87,5 +88,6 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
   grantRoutes(app, ctx);
   auditRoutes(app, ctx);
   recoveryRoutes(app, ctx);
+  linkRoutes(app, ctx);
   return app;
 }

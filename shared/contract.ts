@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DevicePackageSchema } from './device-package.js';
 import type { Result } from './codes.js';
 import { devicesChannels } from './contract-devices.js';
+import { linkingChannels } from './contract-linking.js';
 import { messagingChannels } from './contract-messaging.js';
 import { recoveryChannels } from './contract-recovery.js';
 import { sharingChannels } from './contract-sharing.js';
@@ -161,6 +162,7 @@ export const contract = {
   ...sharingChannels,
   ...recoveryChannels,
   ...devicesChannels,
+  ...linkingChannels,
 } as const;
 
 export type Contract = typeof contract;

@@ -12,6 +12,7 @@ import { isSyncError } from '../engine/sync/errors.js';
 import type { CliContext } from './main.js';
 import { readPin } from './prompt.js';
 import { deviceCommands } from './commands-devices.js';
+import { linkingCommands } from './commands-linking.js';
 import { recoveryCommands } from './commands-recovery.js';
 import { sharingCommands } from './commands-sharing.js';
 
@@ -505,6 +506,7 @@ export const commands: Record<string, Command> = {
   inbox,
   read,
   ...recoveryCommands,
+  ...linkingCommands,
   ...sharingCommands,
   ...deviceCommands,
 };

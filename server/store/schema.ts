@@ -224,6 +224,32 @@ CREATE TABLE agent_token_jtis (
 CREATE INDEX agent_token_jtis_expiry ON agent_token_jtis (expires_at);
 `,
   },
+  {
+    version: 6,
+    name: 'device link sessions',
+    // Device linking (routes/link.ts): what the key service relays between a new
+    // device and an existing one of the same user: the new device's commitment,
+    // both ephemeral public keys and the sealed secrets, never a key. The 8-digit
+    // code is unique among the app's live sessions; rows past expires_at are
+    // treated as gone and deleted by the next create.
+    sql: `
+CREATE TABLE link_sessions (
+  link_id TEXT PRIMARY KEY,
+  app_id TEXT NOT NULL REFERENCES apps(id),
+  username_key TEXT NOT NULL,
+  code TEXT NOT NULL,
+  commitment {{blob}} NOT NULL,
+  claim_key {{blob}},
+  claimed_by TEXT,
+  reveal_key {{blob}},
+  sealed {{blob}},
+  created_at {{bigint}} NOT NULL,
+  expires_at {{bigint}} NOT NULL,
+  UNIQUE (app_id, code)
+);
+CREATE INDEX link_sessions_expiry ON link_sessions (expires_at);
+`,
+  },
 ];
 
 const TOKENS: Record<StoreKind, Record<string, string>> = {

@@ -324,6 +324,36 @@ export interface Store {
   /** Counts a wrong check; sets lockedUntil from the new count. Returns the new count. */
   recoveryFailed(appId: string, usernameKey: string, lockedUntil: (failures: number) => number): Promise<number>;
   recoverySucceeded(appId: string, usernameKey: string): Promise<void>;
+
+  /** Device link sessions (routes/link.ts); expired rows are never returned. Deletes expired sessions, then inserts; false when the code is taken by a live session of the app. */
+  createLinkSession(row: LinkSessionRow, now: number): Promise<boolean>;
+  getLinkSession(appId: string, linkId: string, now: number): Promise<LinkSessionRow | undefined>;
+  linkSessionByCode(appId: string, code: string, now: number): Promise<LinkSessionRow | undefined>;
+  /** Records the existing device's key once: false when the session was claimed already (or is gone). */
+  claimLinkSession(appId: string, linkId: string, deviceId: string, claimKey: Buffer, now: number): Promise<boolean>;
+  /** Records the new device's key once, after the claim: false otherwise. */
+  revealLinkSession(appId: string, linkId: string, revealKey: Buffer, now: number): Promise<boolean>;
+  /** Stores the sealed secrets once, from the claiming device, after the reveal: false otherwise. */
+  sealLinkSession(appId: string, linkId: string, deviceId: string, sealed: Buffer, now: number): Promise<boolean>;
+  deleteLinkSession(appId: string, linkId: string): Promise<boolean>;
+}
+
+/** A device link session (routes/link.ts): only public keys, a commitment and ciphertext. */
+export interface LinkSessionRow {
+  linkId: string;
+  appId: string;
+  /** usernameKey(username) of the user whose device may claim it. */
+  usernameKey: string;
+  /** 8 digits, unique among the app's live sessions. */
+  code: string;
+  commitment: Buffer;
+  claimKey: Buffer | null;
+  /** The device id that claimed it (only it may seal). */
+  claimedBy: string | null;
+  revealKey: Buffer | null;
+  sealed: Buffer | null;
+  createdAt: number;
+  expiresAt: number;
 }
 
 /** A unique constraint refused the write. */

@@ -39,6 +39,7 @@ import { itemHandlers } from './items.js';
 import { sharingHandlers } from './sharing.js';
 import { deviceHandlers } from './devices.js';
 import { openIdentityFile } from '../crypto/identity-file.js';
+import { Linking } from './linking.js';
 import { Messaging } from './messaging.js';
 import { Recovery } from './recovery.js';
 import { updateCredentials } from '../sync/credentials.js';
@@ -142,7 +143,19 @@ class Engine {
       hasIdentity: () => readPublicIdentity(this.db) !== null,
       install: (seed, der, pin) => this.restoreIdentity(seed, der, pin),
     });
+    this.linking = new Linking({
+      now,
+      hasIdentity: () => readPublicIdentity(this.db) !== null,
+      identity: () => this.identity(),
+      unlocked: () => this.unlocked(),
+      connection: () => this.messaging.sync.connection(),
+      install: (seed, der, pin) => this.restoreIdentity(seed, der, pin),
+      register: (input) => this.messaging.handlers()['device:register'](input),
+      syncNow: () => this.messaging.handlers()['sync:now']({}),
+    });
   }
+
+  private readonly linking: Linking;
 
   private readonly messaging: Messaging;
   private readonly recovery: Recovery;
@@ -177,6 +190,7 @@ class Engine {
       profileDir: this.options.profileDir,
       messaging: this.messaging,
       close: () => {
+        void this.linking.cancel();
         this.messaging.sync.stop();
         this.session.lock('manual');
         this.vault.close();
@@ -242,6 +256,12 @@ class Engine {
       'recovery:postpone': () => this.plain(() => this.recovery.postpone()),
       'recovery:backup': (input) => this.audited('recovery.backup', null, () => this.recovery.backup(input.pin, input.escrow)),
       'recovery:restore': (input) => this.audited('identity.restore', null, () => this.recovery.restore(input)),
+      'link:request': (input) => this.audited('link.request', input.username, () => this.linking.request(input)),
+      // Polled about once a second: not audited itself; the install records identity.restore.
+      'link:progress': () => this.plain(() => this.linking.progress()),
+      'link:claim': (input) => this.audited('link.claim', null, () => this.linking.claim(input.code)),
+      'link:confirm': (input) => this.audited('link.confirm', null, () => this.linking.confirm(input.verificationCode)),
+      'link:cancel': () => this.audited('link.cancel', null, () => this.linking.cancel()),
       'identity:create': (input) => this.audited('identity.create', null, () => this.createIdentity(input.pin, input.rsaBits ?? DEFAULT_RSA_BITS)),
       'identity:get': () => this.plain(() => this.identityValue()),
       'device:package': (input) => this.audited('device.package', null, () => this.devicePackage(input.pin)),

@@ -51,6 +51,10 @@ export const AUDIT_ACTIONS = [
   'recovery.backup',
   'audit.verify',
   'item.sync',
+  'link.request',
+  'link.claim',
+  'link.confirm',
+  'link.cancel',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -13,8 +13,9 @@ import { call } from '../lib/call';
 import { ConnectKeyService } from './ConnectKeyService';
 import { RestoreOnDevice } from './Recovery';
 import { IdentityFileImport } from './IdentityFile';
+import { LinkToExistingDevice } from './LinkDevice';
 
-type Step = 'pin' | 'skip-warning' | 'creating' | 'connect' | 'restore' | 'import' | 'done';
+type Step = 'pin' | 'skip-warning' | 'creating' | 'connect' | 'restore' | 'import' | 'link' | 'done';
 
 const CREATE_STAGES = ['Making your recovery seed', 'Deriving your signing identity', 'Generating your encryption key pair', 'Sealing the keys with your PIN'];
 
@@ -49,6 +50,15 @@ export function FirstRun({ onDone, onChange }: { onDone: () => void; onChange: (
     setSafety(r.value.safetyNumber);
     setStep('connect');
     onChange();
+  }
+
+  /** After a restore or a link: the identity is installed (and registered when a server key was given). */
+  function showIdentity() {
+    onChange();
+    void call(sealpost.identity.get({})).then((r) => {
+      if (r.ok) setSafety(r.value.safetyNumber);
+      setStep('done');
+    });
   }
 
   function submitPin(event: FormEvent) {
@@ -88,6 +98,10 @@ export function FirstRun({ onDone, onChange }: { onDone: () => void; onChange: (
         }}
       />
     );
+  }
+
+  if (step === 'link') {
+    return <LinkToExistingDevice onCancel={() => setStep('pin')} onDone={showIdentity} />;
   }
 
   if (step === 'import') {
@@ -167,6 +181,9 @@ export function FirstRun({ onDone, onChange }: { onDone: () => void; onChange: (
         </button>
         <button type="button" className="link" onClick={() => setStep('import')}>
           Import an identity file…
+        </button>
+        <button type="button" className="link" onClick={() => setStep('link')}>
+          Link to an existing device…
         </button>
       </div>
     </form>

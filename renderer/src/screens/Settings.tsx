@@ -1,8 +1,8 @@
 /**
  * Settings: change or disable the PIN, the auto-lock time, notifications
  * (message text only when opted in), where the keys are kept (the keychain
- * backend in use), the key service, and export of the public key (the private
- * key is never exported from here).
+ * backend in use), the key service, export of the public key (the private
+ * key is never exported from here), and linking a new device (once registered).
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import type { Output } from '../../../shared/contract';
@@ -18,6 +18,7 @@ import { Devices } from './Devices';
 import { KeyServiceSettings } from './KeyServiceSettings';
 import { RecoverySettings } from './Recovery';
 import { IdentityFileExport } from './IdentityFile';
+import { LinkDeviceSettings } from './LinkDevice';
 
 const AUTO_LOCK_CHOICES: { ms: number; label: string }[] = [
   { ms: 60_000, label: '1 minute' },
@@ -232,6 +233,7 @@ export function Settings({ status, onChange }: { status: Status; onChange: () =>
       <Notifications />
       <Keys status={status} />
       <IdentityFileExport />
+      {status.registered && <LinkDeviceSettings />}
       <KeyServiceSettings />
       <Devices />
     </div>

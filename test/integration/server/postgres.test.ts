@@ -10,6 +10,7 @@ import { postgresForSuite } from '../../helpers/postgres-suite.js';
 import { apiRequest, makeDevice, type RegisteredDevice } from '../../helpers/key-service.js';
 import { defineApiSuite, expectAgentReplayRefusedAcross, JWT_SECRET } from './api-suite.js';
 import { defineSafetySuite } from './safety-suite.js';
+import { defineLinkSuite } from './link-suite.js';
 
 const pg = await postgresForSuite('key service on PostgreSQL');
 if (pg) {
@@ -18,6 +19,7 @@ if (pg) {
   const env = () => ({ store: () => ({ databaseUrl: url }), freshStore: async () => ({ databaseUrl: await cluster.createDatabase() }) });
   defineApiSuite('postgres', env);
   defineSafetySuite('postgres', env);
+  defineLinkSuite('postgres', env);
 
   describe('several instances on one PostgreSQL database', () => {
     const servers: RunningServer[] = [];

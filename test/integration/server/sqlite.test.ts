@@ -8,11 +8,13 @@ import { startKeyService } from '../../helpers/key-service.js';
 import { startServer } from '../../../server/index.js';
 import { apiRequest, defineApiSuite, expectAgentReplayRefusedAcross } from './api-suite.js';
 import { defineSafetySuite } from './safety-suite.js';
+import { defineLinkSuite } from './link-suite.js';
 
 // {} = a new temporary SQLite file per server (startKeyService).
 const env = () => ({ store: () => ({}), freshStore: async () => ({}) });
 defineApiSuite('sqlite', env);
 defineSafetySuite('sqlite', env);
+defineLinkSuite('sqlite', env);
 
 describe('two instances on one SQLite file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sealpost-two-'));
