@@ -155,7 +155,17 @@ export class Linking {
     return { state, code: formatLinkCode(s.code), verificationCode: s.verificationCode && spaced(s.verificationCode), expiresAt: s.expiresAt };
   }
 
-  async progress(): Promise<Progress> {
+  private inFlight: Promise<Progress> | null = null;
+
+  /** One step at a time: two windows polling at once share the step (a second reveal would be refused). */
+  progress(): Promise<Progress> {
+    this.inFlight ??= this.step().finally(() => {
+      this.inFlight = null;
+    });
+    return this.inFlight;
+  }
+
+  private async step(): Promise<Progress> {
     const s = this.incoming;
     if (!s) {
       if (this.linked) return this.linked;
