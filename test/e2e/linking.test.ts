@@ -108,7 +108,7 @@ describe('link a new device in the UI', () => {
 
     // Keyboard only: the focus is on the code (not on a button); Tab reaches "They match", Enter confirms.
     await a.keyboard.press('Tab');
-    expect(await a.evaluate(() => document.activeElement?.textContent)).toBe('They match: link the device');
+    expect(await a.evaluate('document.activeElement?.textContent')).toBe('They match: link the device');
     await a.keyboard.press('Enter');
     await a.getByText('Sent. The new device finishes setting up by itself.').waitFor();
     await a.getByRole('button', { name: 'Close' }).click();
