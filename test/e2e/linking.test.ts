@@ -106,7 +106,9 @@ describe('link a new device in the UI', () => {
     await screenshot(a, '61-link-compare-existing');
     await screenshot(page, '62-link-compare-new');
 
-    // "They match" has the focus: Enter confirms (keyboard only).
+    // Keyboard only: the focus is on the code (not on a button); Tab reaches "They match", Enter confirms.
+    await a.keyboard.press('Tab');
+    expect(await a.evaluate('document.activeElement?.textContent')).toBe('They match: link the device');
     await a.keyboard.press('Enter');
     await a.getByText('Sent. The new device finishes setting up by itself.').waitFor();
     await a.getByRole('button', { name: 'Close' }).click();

@@ -1,5 +1,5 @@
 /**
- * Device linking (docs/security.md "Device linking"): an
+ * Device linking (docs/security.md "Device linking", docs/format.md §14.4): an
  * unlocked device hands its identity secrets to a new device of the same user
  * over the key service, which only relays. Commit-then-reveal + a short
  * authentication string (SAS), as in ZRTP (RFC 6189 §4.4.1) and Bluetooth

@@ -155,7 +155,17 @@ export class Linking {
     return { state, code: formatLinkCode(s.code), verificationCode: s.verificationCode && spaced(s.verificationCode), expiresAt: s.expiresAt };
   }
 
-  async progress(): Promise<Progress> {
+  private inFlight: Promise<Progress> | null = null;
+
+  /** One step at a time: two windows polling at once share the step (a second reveal would be refused). */
+  progress(): Promise<Progress> {
+    this.inFlight ??= this.step().finally(() => {
+      this.inFlight = null;
+    });
+    return this.inFlight;
+  }
+
+  private async step(): Promise<Progress> {
     const s = this.incoming;
     if (!s) {
       if (this.linked) return this.linked;
@@ -174,15 +184,19 @@ export class Linking {
     }
     if (session.commitment !== b64url(s.commitment)) return this.abortIncoming('The key service changed the link request: nothing was received. Start again.');
     if (session.claimKey === null) return this.progressValue(s, 'waiting');
-    const claimKey = fromB64url(session.claimKey);
     if (s.claimKey === null) {
-      // First sight of the existing device's key: fix the code, then reveal ours (commit-then-reveal).
-      s.claimKey = claimKey;
-      s.verificationCode = verificationCode(s.commitment, claimKey, s.pair.publicKey);
+      // First sight of the existing device's key: it fixes the code before ours is revealed (commit-then-reveal).
+      s.claimKey = fromB64url(session.claimKey);
+      s.verificationCode = verificationCode(s.commitment, s.claimKey, s.pair.publicKey);
+    } else if (b64url(s.claimKey) !== session.claimKey) {
+      return this.abortIncoming('The key service changed the other device\'s key: nothing was received. Start again.');
+    }
+    if (session.revealKey === null) {
+      // Also after a reveal that failed on the way: the next step sends it again.
       await mapped(() => s.client.reveal(s.auth, s.linkId, b64url(s.pair.publicKey)));
       return this.progressValue(s, 'verify');
     }
-    if (b64url(s.claimKey) !== session.claimKey) return this.abortIncoming('The key service changed the other device\'s key: nothing was received. Start again.');
+    if (session.revealKey !== b64url(s.pair.publicKey)) return this.abortIncoming('The key service changed this device\'s key: nothing was received. Start again.');
     if (session.sealed === null) return this.progressValue(s, 'verify');
     return this.finishIncoming(s, fromBase64(session.sealed, 'sealed secrets'));
   }

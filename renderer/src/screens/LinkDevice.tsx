@@ -16,6 +16,9 @@ import { call } from '../lib/call';
 
 const POLL_MS = 1000;
 
+/** Moves the keyboard focus to an element when it appears (the ref callback runs once per mount). */
+const focusOnMount = (el: HTMLElement | null): void => el?.focus();
+
 /** Settings card on the existing device: opens the link dialog. */
 export function LinkDeviceSettings() {
   const [open, setOpen] = useState(false);
@@ -114,13 +117,14 @@ function LinkDialog({ onClose }: { onClose: () => void }) {
       )}
       {(step.at === 'compare' || step.at === 'sending') && (
         <div aria-live="polite">
-          <p>Does the new device show this verification code?</p>
-          <p className="safety mono" data-testid="link-verification-code">
+          <p id="link-compare-question">Does the new device show this verification code?</p>
+          {/* Focus lands on the code, not on a button: confirming takes a deliberate step after comparing. */}
+          <p className="safety mono" data-testid="link-verification-code" tabIndex={-1} ref={focusOnMount} aria-describedby="link-compare-question">
             {step.verificationCode}
           </p>
           <p className="muted small">Only if both screens show the same six digits: a different code means someone is in between, and nothing should be sent.</p>
           <div className="row">
-            <button type="button" onClick={() => void confirm(step.verificationCode)} disabled={step.at === 'sending'} autoFocus>
+            <button type="button" onClick={() => void confirm(step.verificationCode)} disabled={step.at === 'sending'}>
               {step.at === 'sending' ? 'Sending…' : 'They match: link the device'}
             </button>
             <button type="button" className="secondary" onClick={() => void cancel()} disabled={step.at === 'sending'}>

@@ -4,7 +4,9 @@
  * ephemeral key is caught by the commitment or by different codes, and cannot
  * open the sealed secrets; X25519 and HKDF cross-checked against node:crypto.
  */
-import { createPrivateKey, createPublicKey, diffieHellman, hkdfSync } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, diffieHellman, hkdfSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   commitment,
@@ -17,6 +19,11 @@ import {
   verificationCode,
 } from '../../../electron/engine/crypto/link-protocol.js';
 import { InvalidInputError, TamperedError, UnsupportedVersionError } from '../../../electron/engine/crypto/errors.js';
+
+const pkcs8 = (sk: Uint8Array) => createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), sk]), format: 'der', type: 'pkcs8' });
+const spki = (pk: Uint8Array) => createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b656e032100', 'hex'), pk]), format: 'der', type: 'spki' });
+const rawPublic = (sk: Uint8Array) => Buffer.from(createPublicKey(pkcs8(sk)).export({ format: 'der', type: 'spki' })).subarray(12);
+const sha = (...parts: Array<string | Uint8Array>) => createHash('sha256').update(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))))).digest();
 
 const secrets = new Uint8Array([...Buffer.from('SPSK'), 1, ...new Uint8Array(32).fill(9), ...Buffer.from('pkcs8 der bytes')]);
 const LINK = 'a'.repeat(32);
@@ -46,13 +53,33 @@ describe('device linking protocol', () => {
   it('X25519 and HKDF agree with node:crypto', () => {
     const a = newLinkKeyPair();
     const b = newLinkKeyPair();
-    const pkcs8 = (sk: Uint8Array) => createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), sk]), format: 'der', type: 'pkcs8' });
-    const spki = (pk: Uint8Array) => createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b656e032100', 'hex'), pk]), format: 'der', type: 'spki' });
-    expect(Buffer.from(createPublicKey(pkcs8(a.secretKey)).export({ format: 'der', type: 'spki' })).subarray(12).equals(Buffer.from(a.publicKey))).toBe(true);
+    expect(rawPublic(a.secretKey).equals(Buffer.from(a.publicKey))).toBe(true);
     const shared = diffieHellman({ privateKey: pkcs8(a.secretKey), publicKey: spki(b.publicKey) });
     const t = new Uint8Array(32).fill(3);
     const expected = Buffer.from(hkdfSync('sha256', shared, t, Buffer.from('sealpost/link/v1/key'), 32));
     expect(Buffer.from(sessionKey(a.secretKey, b.publicKey, t)).equals(expected)).toBe(true);
+  });
+
+  it('matches the example in docs/format.md §14.4, recomputed from the formulas with node:crypto', () => {
+    const doc = readFileSync(path.resolve(import.meta.dirname, '../../../docs/format.md'), 'utf8');
+    const [epkN, epkO, linkId, c, sas, t, k] = /```text example:link\n([\s\S]*?)```/.exec(doc)![1]!.trim().split('\n');
+    const eskN = new Uint8Array(32).fill(0x11);
+    const eskO = new Uint8Array(32).fill(0x22);
+    const pkN = rawPublic(eskN);
+    const pkO = rawPublic(eskO);
+    expect([pkN.toString('hex'), pkO.toString('hex')]).toEqual([epkN, epkO]);
+    // The formulas, written again without the module.
+    const C = sha('sealpost/link/v1/commit', pkN);
+    const code = String(sha('sealpost/link/v1/sas', C, pkO, pkN).readUInt32BE(0) % 1_000_000).padStart(6, '0');
+    const T = sha('sealpost/link/v1/transcript', Uint8Array.of(linkId!.length), Buffer.from(linkId!), C, pkO, pkN);
+    const K = Buffer.from(hkdfSync('sha256', diffieHellman({ privateKey: pkcs8(eskO), publicKey: spki(pkN) }), T, Buffer.from('sealpost/link/v1/key'), 32));
+    expect([C.toString('hex'), code, T.toString('hex'), K.toString('hex')]).toEqual([c, sas, t, k]);
+    // And the module agrees, from both sides.
+    expect(Buffer.from(commitment(pkN)).toString('hex')).toBe(c);
+    expect(verificationCode(C, pkO, pkN)).toBe(sas);
+    expect(Buffer.from(transcript(linkId!, C, pkO, pkN)).toString('hex')).toBe(t);
+    expect(Buffer.from(sessionKey(eskN, pkO, T)).toString('hex')).toBe(k);
+    expect(Buffer.from(sessionKey(eskO, pkN, T)).toString('hex')).toBe(k);
   });
 
   it('a relay that swaps the revealed key is caught by the commitment', () => {
