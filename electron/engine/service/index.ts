@@ -20,7 +20,7 @@ import { sealIdentityBackup } from '../crypto/backup.js';
 import { safetyNumberForOne, fingerprint as fingerprintOf } from '../crypto/fingerprint.js';
 import { identityFromSeed, sign } from '../crypto/identity.js';
 import { decodeItemContainer, encodeItemContainer } from '../crypto/item-container.js';
-import { openItemWithDek, sealItem, unwrapDek, wrapDekFor } from '../crypto/item-crypto.js';
+import { openItemWithDek, sealItem, wrapDekFor } from '../crypto/item-crypto.js';
 import type { KdfParams } from '../crypto/pin-kdf.js';
 import { DEFAULT_RSA_BITS, exportPublicKeyPem, generateEncryptionKeyPair, importPublicKey, publicKeyFromPrivate, publicKeySpkiDer, type RsaBits } from '../crypto/rsa.js';
 import { newSeed } from '../crypto/seed.js';
@@ -45,6 +45,7 @@ import type { BackoffPolicy } from '../sync/backoff.js';
 import { decodeSecrets, profileName, readPublicIdentity, writePublicIdentity, encodeSecrets, type PublicIdentity } from './profile.js';
 import { failureOf, ok, ServiceError } from './results.js';
 import { KeyRing, type UnlockedKeys } from './unlocked-keys.js';
+import { unwrapOwnDek } from './own-keys.js';
 
 export interface ServiceOptions {
   /** The profile folder: vault.db, keychain marker/fallback file. Created if missing. */
@@ -443,9 +444,9 @@ class Engine {
 
   /** Our wrapped copy of an item's data key, unwrapped. @throws NotFound */
   private ownDek(identifier: string, keys: UnlockedKeys): Uint8Array {
-    const own = listItemKeys(this.db, identifier).find((k) => k.keyId === keys.keyId);
-    if (!own) throw new ServiceError(ResultCode.NotFound, `No key for item ${identifier} on this device.`);
-    return unwrapDek(own.wrapped, keys.rsaPrivateKey);
+    const dek = unwrapOwnDek(listItemKeys(this.db, identifier), keys);
+    if (!dek) throw new ServiceError(ResultCode.NotFound, `No key for item ${identifier} on this device.`);
+    return dek;
   }
 
   /**
