@@ -19,6 +19,7 @@ import { ApiError } from './http/errors.js';
 import { REDACT_PATHS, logSerializers } from './http/redact.js';
 import { frameworkErrors, registerResponder } from './http/respond.js';
 import { auditRoutes } from './routes/audit.js';
+import { keyChangeRoutes } from './routes/key-changes.js';
 import { genJwtRoutes } from './routes/gen-jwt.js';
 import { grantRoutes } from './routes/grants.js';
 import { healthRoutes } from './routes/health.js';
@@ -80,6 +81,7 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
   keyRoutes(app, ctx);
   messageRoutes(app, ctx);
   userRoutes(app, ctx);
+  keyChangeRoutes(app, ctx);
   genJwtRoutes(app, ctx);
   itemRoutes(app, ctx);
   grantRoutes(app, ctx);
