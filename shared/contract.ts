@@ -3,6 +3,7 @@ import { DevicePackageSchema } from './device-package.js';
 import type { Result } from './codes.js';
 import { messagingChannels } from './contract-messaging.js';
 import { recoveryChannels } from './contract-recovery.js';
+import { rotationChannels } from './contract-rotation.js';
 import { sharingChannels } from './contract-sharing.js';
 
 /**
@@ -159,6 +160,7 @@ export const contract = {
   ...messagingChannels,
   ...sharingChannels,
   ...recoveryChannels,
+  ...rotationChannels,
 } as const;
 
 export type Contract = typeof contract;

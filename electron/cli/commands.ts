@@ -13,6 +13,7 @@ import type { CliContext } from './main.js';
 import { readPin } from './prompt.js';
 import { recoveryCommands } from './commands-recovery.js';
 import { sharingCommands } from './commands-sharing.js';
+import { rotationCommands } from './commands-rotation.js';
 
 export { UsageError } from './usage-error.js';
 import { UsageError } from './usage-error.js';
@@ -353,8 +354,9 @@ const contacts: Command = {
   async run(ctx) {
     const { positionals } = parse(ctx, {}, 3);
     const [sub, name, fp] = positionals;
-    const show = (c: { username: string; userId: string; fingerprint: string; safetyNumber: string; verified: boolean; keyChanged: boolean }) =>
-      `${c.username}\t${c.userId}\t${c.keyChanged ? 'KEY CHANGED' : c.verified ? 'verified' : 'not verified'}\n  fingerprint   ${c.fingerprint}\n  safety number ${c.safetyNumber}`;
+    const show = (c: { username: string; userId: string; fingerprint: string; safetyNumber: string; verified: boolean; keyChanged: boolean; keyChangedAt?: number | null | undefined }) =>
+      `${c.username}\t${c.userId}\t${c.keyChanged ? 'KEY CHANGED' : c.verified ? 'verified' : 'not verified'}\n  fingerprint   ${c.fingerprint}\n  safety number ${c.safetyNumber}` +
+      (!c.keyChanged && c.keyChangedAt ? `\n  rotated key   ${new Date(c.keyChangedAt).toISOString()} (signed by their identity key)` : '');
     if (sub === undefined) {
       const result = await ctx.call('contacts:list', {});
       if (result.code === 0 && !ctx.json) for (const c of result.value) ctx.out(show(c));
@@ -505,6 +507,7 @@ export const commands: Record<string, Command> = {
   read,
   ...recoveryCommands,
   ...sharingCommands,
+  ...rotationCommands,
 };
 
 export function usage(): string {

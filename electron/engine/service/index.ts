@@ -40,6 +40,7 @@ import { sharingHandlers } from './sharing.js';
 import { openIdentityFile } from '../crypto/identity-file.js';
 import { Messaging } from './messaging.js';
 import { Recovery } from './recovery.js';
+import { Rotation } from './rotation.js';
 import { updateCredentials } from '../sync/credentials.js';
 import type { BackoffPolicy } from '../sync/backoff.js';
 import { decodeSecrets, profileName, readPublicIdentity, writePublicIdentity, encodeSecrets, type PublicIdentity } from './profile.js';
@@ -140,9 +141,27 @@ class Engine {
         await this.session.unlock(pin);
       },
       hasIdentity: () => readPublicIdentity(this.db) !== null,
-      install: (seed, der, pin) => this.restoreIdentity(seed, der, pin),
+      install: (seed, der, pin, previous) => this.restoreIdentity(seed, der, pin, previous),
+    });
+    this.rotation = new Rotation({
+      db: this.vault.db,
+      keychain: this.keychain,
+      now: this.now,
+      ...(this.options.kdfParams && { kdfParams: this.options.kdfParams }),
+      identity: () => this.identity(),
+      unlocked: () => this.unlocked(),
+      unlock: async (pin) => {
+        await this.session.unlock(pin);
+      },
+      connection: (fresh) => {
+        if (fresh) this.messaging.sync.reset();
+        return this.messaging.sync.connection();
+      },
+      refreshRecovery: (pin) => this.recovery.refreshAfterRotation(pin),
     });
   }
+
+  private readonly rotation: Rotation;
 
   private readonly messaging: Messaging;
   private readonly recovery: Recovery;
@@ -244,6 +263,7 @@ class Engine {
       'recovery:restore': (input) => this.audited('identity.restore', null, () => this.recovery.restore(input)),
       'identity:create': (input) => this.audited('identity.create', null, () => this.createIdentity(input.pin, input.rsaBits ?? DEFAULT_RSA_BITS)),
       'identity:get': () => this.plain(() => this.identityValue()),
+      'keys:rotate': (input) => this.audited('key.rotate', 'encryption-key', () => this.rotation.rotate(input.pin)),
       'device:package': (input) => this.audited('device.package', null, () => this.devicePackage(input.pin)),
       'session:authenticate': (input) =>
         this.audited('unlock', null, async () => {
@@ -292,8 +312,8 @@ class Engine {
         this.audited('identity.restore', null, async () => {
           const secrets = await openIdentityFile(input.passphrase, fromBase64(input.file));
           try {
-            const { seed, rsaPrivateKeyDer } = decodeSecrets(secrets);
-            await this.restoreIdentity(seed, rsaPrivateKeyDer, input.pin);
+            const { seed, rsaPrivateKeyDer, previousKeyDers } = decodeSecrets(secrets);
+            await this.restoreIdentity(seed, rsaPrivateKeyDer, input.pin, previousKeyDers);
             return this.identityValue();
           } finally {
             secrets.fill(0);
@@ -373,20 +393,28 @@ class Engine {
   }
 
   /** Restored secrets become this profile's identity (recovery:restore). */
-  private async restoreIdentity(seed: Uint8Array, rsaPrivateKeyDer: Uint8Array, pin: string): Promise<PublicIdentity> {
+  private async restoreIdentity(seed: Uint8Array, rsaPrivateKeyDer: Uint8Array, pin: string, previousKeyDers: readonly Uint8Array[] = []): Promise<PublicIdentity> {
     checkPin(pin);
     const status = await this.pinVault.status();
     if (status.exists && readPublicIdentity(this.db) !== null) throw new ServiceError(ResultCode.InvalidState, 'This profile already has an identity.');
     const publicKeyPem = exportPublicKeyPem(publicKeyFromPrivate(rsaPrivateKeyDer));
     const bits = importPublicKey(publicKeyPem).asymmetricKeyDetails?.modulusLength;
     if (bits !== 2048 && bits !== 3072 && bits !== 4096) throw new ServiceError(ResultCode.InvalidParameter, 'The restored encryption key has an unsupported size.');
-    await this.installIdentity(seed, rsaPrivateKeyDer, publicKeyPem, bits, pin, 'identity.restore');
+    await this.installIdentity(seed, rsaPrivateKeyDer, publicKeyPem, bits, pin, 'identity.restore', previousKeyDers);
     return this.identity();
   }
 
   /** Seals the secrets under the PIN, writes the public identity (a new device id) and unlocks. */
-  private async installIdentity(seed: Uint8Array, rsaPrivateKeyDer: Uint8Array, rsaPublicPem: string, rsaBits: RsaBits, pin: string, action: 'backup.create' | 'identity.restore'): Promise<void> {
-    const secrets = encodeSecrets(seed, rsaPrivateKeyDer);
+  private async installIdentity(
+    seed: Uint8Array,
+    rsaPrivateKeyDer: Uint8Array,
+    rsaPublicPem: string,
+    rsaBits: RsaBits,
+    pin: string,
+    action: 'backup.create' | 'identity.restore',
+    previousKeyDers: readonly Uint8Array[] = [],
+  ): Promise<void> {
+    const secrets = encodeSecrets(seed, rsaPrivateKeyDer, previousKeyDers);
     try {
       const signing = identityFromSeed(seed);
       signing.secretKey.fill(0);
@@ -399,7 +427,14 @@ class Engine {
         fingerprint: fingerprintOf(signing.publicKey, publicKeySpkiDer(rsaPublicPem)),
         deviceId: randomBytes(16).toString('hex'),
         createdAt: this.now(),
-        backup: toBase64(sealIdentityBackup(seed, rsaPrivateKeyDer)),
+        backup: toBase64(sealIdentityBackup(seed, rsaPrivateKeyDer, previousKeyDers)),
+        // Keys rotated out before the backup was made: when is not known here.
+        ...(previousKeyDers.length > 0 && {
+          previousKeys: previousKeyDers.map((der) => {
+            const pem = exportPublicKeyPem(publicKeyFromPrivate(der));
+            return { rsaPublicPem: pem, fingerprint: fingerprintOf(signing.publicKey, publicKeySpkiDer(pem)), rotatedAt: null };
+          }),
+        }),
       };
       // Keychain first: a crash after it leaves a sealed record without public data,
       // which the next create replaces (status() reports no identity until both exist;

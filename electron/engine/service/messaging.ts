@@ -41,6 +41,7 @@ import type { PublicIdentity } from './profile.js';
 import { failureOf, ok, ServiceError } from './results.js';
 import type { UnlockedKeys } from './unlocked-keys.js';
 import { withOwnKey } from './own-keys.js';
+import { rotationOf } from './contact-rotation-value.js';
 
 export interface MessagingContext {
   db: Db;
@@ -173,6 +174,7 @@ export class Messaging {
       previousFingerprint: contact.previousFingerprint,
       did: contact.did,
       reachable: listContactKeys(this.c.db, contact.userId).some((k) => k.inbox !== null),
+      ...rotationOf(this.c.db, contact),
     };
   }
 

@@ -16,6 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
+import { KeyChangeSchema } from '../../../shared/key-change.js';
 import { InvalidInputError } from '../crypto/errors.js';
 import { decodeKeyBundle, encodeKeyBundle } from '../crypto/key-bundle.js';
 import { SEED_LENGTH } from '../crypto/seed.js';
@@ -42,6 +43,13 @@ export const PublicIdentity = z
     createdAt: z.number().int(),
     /** The identity backup blob (docs/format.md §14), base64. */
     backup: z.string(),
+    /** Encryption keys rotated out, newest first (their private keys stay in the sealed secrets). */
+    previousKeys: z
+      .array(z.object({ rsaPublicPem: z.string(), fingerprint: z.string().regex(/^[0-9a-f]{64}$/), rotatedAt: z.number().int().nullable() }).strict())
+      .max(64)
+      .optional(),
+    /** A rotation done here whose signed key change the key service has not accepted yet (service/rotation.ts). */
+    pendingKeyChange: KeyChangeSchema.optional(),
   })
   .strict();
 export type PublicIdentity = z.infer<typeof PublicIdentity>;

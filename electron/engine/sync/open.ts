@@ -20,6 +20,7 @@ import { publicKeyFromDid } from '../crypto/identity.js';
 import { OpenPool, type OpenOutcome } from '../crypto/open-pool.js';
 import type { PreviousKey, UnlockedKeys } from '../service/unlocked-keys.js';
 import type { Db } from '../vault/_sql.js';
+import { rotatedFingerprints } from '../vault/contact-rotations.js';
 import { type Contact, getContact } from '../vault/contacts.js';
 import { insertIncoming } from '../vault/messages.js';
 import {
@@ -294,6 +295,8 @@ async function judge(d: OpenDeps, opened: OpenedEnvelope, envelope: Uint8Array, 
       }
       const fps = new Set(listContactKeys(d.db, c.userId).map((k) => k.fingerprint).filter((f): f is string => f !== null));
       fps.add(c.fingerprint);
+      // Keys the contact's identity signed away from: what they sealed before rotating is still theirs.
+      for (const old of rotatedFingerprints(d.db, c.userId)) fps.add(old);
       known = { spk, fps };
       senders.keys.set(c.userId, known);
     }
