@@ -17,6 +17,7 @@ import { saveFile } from '../lib/download';
 import { KeyServiceSettings } from './KeyServiceSettings';
 import { RecoverySettings } from './Recovery';
 import { IdentityFileExport } from './IdentityFile';
+import { KeyRotation } from './KeyRotation';
 
 const AUTO_LOCK_CHOICES: { ms: number; label: string }[] = [
   { ms: 60_000, label: '1 minute' },
@@ -230,6 +231,7 @@ export function Settings({ status, onChange }: { status: Status; onChange: () =>
       <AutoLock status={status} onChange={onChange} />
       <Notifications />
       <Keys status={status} />
+      <KeyRotation pinDisabled={status.pinDisabled} registered={status.registered} onChange={onChange} />
       <IdentityFileExport />
       <KeyServiceSettings />
     </div>
