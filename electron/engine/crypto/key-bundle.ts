@@ -1,6 +1,6 @@
 /**
  * A user's RSA private keys in one field: the current key first, then the keys it
- * replaced, newest first (docs/format.md §19.2). Each is a PKCS#8 DER, and DER says
+ * replaced, newest first (docs/format.md §18.2). Each is a PKCS#8 DER, and DER says
  * its own length, so the bundle is just the DERs one after another:
  *
  *   bundle = der(current) || der(previous 1) || der(previous 2) || ...

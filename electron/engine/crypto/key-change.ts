@@ -1,5 +1,5 @@
 /**
- * Signed encryption-key changes (shared/key-change.ts, docs/format.md §19): the
+ * Signed encryption-key changes (shared/key-change.ts, docs/format.md §18): the
  * identity key links the old encryption key's fingerprint to the new key, so a
  * contact can tell a rotation by the same person from a key swapped in by
  * someone else.

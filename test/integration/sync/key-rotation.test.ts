@@ -53,6 +53,8 @@ describe('encryption-key rotation', () => {
     const aliceAtBob = await bob.ok('contacts:lookup', { username: 'alice' });
     await bob.ok('contacts:verify', { userId: aliceAtBob.userId, fingerprint: aliceAtBob.fingerprint });
     await alice.ok('contacts:lookup', { username: 'bob' });
+    // A vault item sealed to the key about to be rotated out.
+    const [container] = await alice.ok('vault:encrypt', { data: Buffer.from('kept in the vault').toString('base64') });
 
     // Before the rotation: one message each way.
     await alice.ok('messages:send', { to: ['bob'], text: 'from alice, before' });
@@ -102,6 +104,8 @@ describe('encryption-key rotation', () => {
       ]),
     );
     expect(inbox.filter((m) => m.sender === 'rejected')).toEqual([]);
+    const [plain] = await alice.ok('vault:decrypt', { data: container });
+    expect(Buffer.from(plain, 'base64').toString()).toBe('kept in the vault');
 
     // Alice writes with her new key; Bob reads it as verified (same identity, signed rotation).
     await alice.ok('messages:send', { to: ['bob'], text: 'from alice, after' });

@@ -1,5 +1,5 @@
 /**
- * Signed encryption-key changes (docs/format.md §19): sign/verify, any edit
+ * Signed encryption-key changes (docs/format.md §18): sign/verify, any edit
  * refused, a wrong signer refused; the client's and the key service's checks
  * agree (node:crypto vs @noble/curves); the chain a contact follows; and the
  * key bundle that keeps rotated-out keys in the secrets and backups.
