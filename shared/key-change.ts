@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Encryption-key rotation (docs/format.md §19): the identity key says "my
+ * Encryption-key rotation (docs/format.md §18): the identity key says "my
  * encryption key was the one with fingerprint `oldFingerprint`; from `changedAt`
  * on it is `newPublicKey`". The key service accepts it only when its user's
  * identity key signed it; a contact's app follows a chain of such statements

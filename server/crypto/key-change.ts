@@ -1,6 +1,6 @@
 /**
  * Server-side check of a signed encryption-key change (shared/key-change.ts,
- * docs/format.md §19), with @noble/curves: the server does not import electron/.
+ * docs/format.md §18), with @noble/curves: the server does not import electron/.
  *
  *   signature      = Ed25519(identity key, UTF-8(canonicalJson(statement without "signature")))
  *   newFingerprint = hex(SHA-256("sealpost-fp-v1" || 0x00 || ed25519Pub(32) || SPKI DER of newPublicKey))

@@ -32,12 +32,6 @@ export interface PreviousKey {
   rsaPrivateKeyDer: Uint8Array;
 }
 
-/** The private key (current or rotated out) whose key id is `id`, if we hold it. */
-export function privateKeyFor(keys: UnlockedKeys, id: string): { keyId: string; rsaPrivateKey: KeyObject } | null {
-  if (id === keys.keyId) return keys;
-  return keys.previousKeys.find((k) => k.keyId === id) ?? null;
-}
-
 export class KeyRing {
   private keys: UnlockedKeys | null = null;
 
