@@ -51,7 +51,7 @@ export function KeyRotation({ pinDisabled, registered, onChange }: { pinDisabled
               <li>A new key of the same size is made on this computer and becomes the one others encrypt to.</li>
               <li>Your old key is kept, sealed with your PIN and in your backups, so every message sealed to it — already here or still on its way — stays readable.</li>
               <li>Your identity key signs the change. Your contacts see “rotated their key” and stay verified; nobody needs to compare safety numbers again.</li>
-              <li>Your fingerprint changes. Other desktops of yours need this identity again (export an identity file after rotating); back-up shares are renewed.</li>
+              <li>Your fingerprint changes. Other desktops of yours need this identity again (export an identity file after rotating); a stored recovery backup is renewed.</li>
             </ul>
           </div>
           <PinField label={pinDisabled ? 'PIN (0 when none)' : 'PIN'} value={pin} onChange={setPin} autoComplete="current-password" autoFocus />
