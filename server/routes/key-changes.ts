@@ -19,7 +19,10 @@ import { parseRsaPublicKey } from '../crypto/online.js';
 import { badRequest, conflict, forbidden, unauthorized } from '../http/errors.js';
 import type { DeviceRow, KeyChangeRow, KeyRow } from '../store/types.js';
 
-/** A key's identity fingerprint after following the changes from it. */
+/** Changes kept per user: the directory lists them all (shared/wire.ts caps the list at 256). */
+export const MAX_KEY_CHANGES = 256;
+
+/** The last change on the chain that starts at `fingerprint` (null: not rotated). */
 function follow(fingerprint: string, changes: readonly KeyChangeRow[]): KeyChangeRow | null {
   const byOld = new Map(changes.map((c) => [c.oldFingerprint, c]));
   let last: KeyChangeRow | null = null;
@@ -84,6 +87,7 @@ export function keyChangeRoutes(app: FastifyInstance, ctx: ServerContext): void 
         ctx.store.keyChangesOfUser(caller.appId, user.id),
         ctx.store.publishedKeysOfUser(caller.appId, user.id),
       ]);
+      if (changes.length >= MAX_KEY_CHANGES) throw conflict(`keyChange: a user may rotate at most ${MAX_KEY_CHANGES} times`, 'too_many_key_changes');
       if (!currentFingerprints(devices, changes).has(change.oldFingerprint)) {
         throw conflict('keyChange: oldFingerprint is not a current key of this user (rotated already, or not theirs)', 'stale_key_change');
       }

@@ -69,6 +69,9 @@ export function defineKeyChangeTests(service: () => KeyService): void {
       const after = DirectoryResponse.parse((await ks.request('GET', '/v1/users/erin-rotates', { clientKey: ks.app.clientKey })).json);
       expect(after.keyChanges).toEqual([change, chained]);
       expect(after.currentKey!.fingerprint).toBe(chained.newFingerprint);
+      const xml = await ks.request('GET', '/v1/users/erin-rotates?format=xml', { clientKey: ks.app.clientKey });
+      expect(xml.status, xml.text).toBe(200);
+      expect(xml.text).toContain(chained.newFingerprint);
       // Back to a key used before: refused.
       expectError(await post(erin, signKeyChange(erin.signingSecretKey, { oldFingerprint: chained.newFingerprint, newPublicKey: erin.rsaPublicPem, changedAt: Date.now() })), 409, 'key_reused');
     });
