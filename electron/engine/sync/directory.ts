@@ -36,7 +36,7 @@ export interface VerifiedKeys {
   fingerprint: string;
   keys: Omit<ContactKey, 'userId'>[];
   /** The earliest device's key changes followed: the signed steps, and whether one was not signed. */
-  rotation: { signed: KeyChange[]; forged: boolean; from: string };
+  rotation: { signed: KeyChange[]; forged: boolean };
 }
 
 const norm = (pem: string): string => pem.replace(/\s+/g, '');
@@ -73,14 +73,14 @@ export function verifiedKeys(entry: Directory): VerifiedKeys {
   // The directory says another key is current than the chain leads to: unexplained, so an alarm.
   const claimed = entry.currentKey?.publicKeyPem;
   if (claimed && !ends.some((e) => norm(e.pem) === norm(claimed))) {
-    const fp = safeFingerprint(new Uint8Array(Buffer.from(publicKeyFromDid(did))), claimed);
+    const fp = safeFingerprint(publicKeyFromDid(did), claimed);
     if (fp !== null) Object.assign(first, { fingerprint: fp, pem: claimed, forged: true });
   }
   const keys = [...new Map(ends.map((e) => [norm(e.pem), e])).values()].map((e) => {
     const listed = entry.encryptionKeys.find((k) => norm(k.publicKeyPem) === norm(e.pem));
     return { keyId: keyId(e.pem), publicPem: e.pem, fingerprint: e.fingerprint, inbox: listed?.inbox ?? null };
   });
-  return { did, fingerprint: first.fingerprint, keys, rotation: { signed: first.signed, forged: first.forged, from: found[0]!.fingerprint } };
+  return { did, fingerprint: first.fingerprint, keys, rotation: { signed: first.signed, forged: first.forged } };
 }
 
 function safeFingerprint(spk: Uint8Array, pem: string): string | null {
