@@ -16,7 +16,7 @@ export const RotationValue = z.object({
   previousFingerprint: Fingerprint,
   /** ms since the epoch: when the identity key signed the change. */
   changedAt: z.number().int(),
-  /** False while the key service has not accepted it yet (offline): run the rotation again to publish it. */
+  /** False while the key service has not accepted it yet (offline): the next sync that reaches it publishes it. */
   published: z.boolean(),
   /** Keys this identity holds from earlier rotations (still opening old messages). */
   previousKeys: z.number().int().nonnegative(),

@@ -32,7 +32,7 @@ const rotateKey: RotationCommand = {
         `  Safety number:   ${v.safetyNumber}`,
       ].join('\n'),
     );
-    if (!v.published) process.stderr.write('The key service could not be reached: the change is kept and published when you run sealpost rotate-key again.\n');
+    if (!v.published) process.stderr.write('The key service could not be reached: the change is kept and published by the next sealpost sync (or rotate-key) that reaches it.\n');
     return r;
   },
 };

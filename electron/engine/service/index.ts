@@ -127,8 +127,13 @@ class Engine {
       record: (a, t, r, d) => this.record(a, t, r, d ?? null),
       ...(options.syncBackoff && { backoff: options.syncBackoff }),
       // The app-wide sync (sync:now, the timer) also syncs the vault items, through the
-      // same items:sync handler (audited; joins one the Vault screen started).
-      syncItems: () => this.sharing()['items:sync']({}),
+      // same items:sync handler (audited; joins one the Vault screen started). It runs
+      // once the key service was reached, which is also when a key rotation made
+      // offline gets published (its failure keeps it pending, never fails the sync).
+      syncItems: async () => {
+        if (await this.rotation.publishPending().catch(() => false)) await this.record('key.rotate', 'encryption-key', 'ok', { published: true }).catch(() => undefined);
+        return this.sharing()['items:sync']({});
+      },
     });
     this.recovery = new Recovery({
       db: this.vault.db,
@@ -150,6 +155,7 @@ class Engine {
       ...(this.options.kdfParams && { kdfParams: this.options.kdfParams }),
       identity: () => this.identity(),
       unlocked: () => this.unlocked(),
+      isUnlocked: () => this.session.isUnlocked(),
       unlock: async (pin) => {
         await this.session.unlock(pin);
       },

@@ -12,8 +12,9 @@
  *  3. publish: an inbox for the new key (the old inbox moves to previousInboxes and
  *     is still pulled), then the signed change; the pending mark is cleared.
  * A crash between 1 and 2 is repaired at the next rotation (the keychain is
- * authoritative); a failure in 3 leaves the change pending and the next
- * `keys:rotate` publishes it instead of making yet another key.
+ * authoritative); a failure in 3 leaves the change pending: the next sync that
+ * reaches the key service publishes it (publishPending), and so does the next
+ * `keys:rotate`, instead of making yet another key.
  * @module
  */
 import { z } from 'zod';
@@ -44,6 +45,8 @@ export interface RotationDeps {
   kdfParams?: KdfParams;
   identity(): PublicIdentity;
   unlocked(): UnlockedKeys;
+  /** Whether the keys are unlocked (no throw, no idle-timer touch). */
+  isUnlocked(): boolean;
   /** Checks the PIN (attempt policy) and unlocks; after a rotation, loads the new secrets. */
   unlock(pin: string): Promise<void>;
   /** The key-service connection, rebuilt after the credentials changed; null when unregistered. */
@@ -68,9 +71,11 @@ export class Rotation {
       if (!this.d.connection()) throw new ServiceError(ResultCode.DeviceUnregistered, 'Register this device with a key service first: contacts learn the new key from it.');
       await this.d.unlock(pin);
       this.repair();
-      if (!this.d.identity().pendingKeyChange) await this.rotateLocally(pin);
+      const madeKey = !this.d.identity().pendingKeyChange;
+      if (madeKey) await this.rotateLocally(pin);
       const published = await this.publish();
-      if (published) await this.d.refreshRecovery(pin);
+      // The stored recovery backup lacks the new key: renewed now, or flagged for renewal.
+      if (madeKey) await this.d.refreshRecovery(pin);
       const id = this.d.identity();
       const change = id.pendingKeyChange ?? null;
       const last = id.previousKeys?.[0];
@@ -82,6 +87,22 @@ export class Rotation {
         published,
         previousKeys: id.previousKeys?.length ?? 0,
       };
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /**
+   * Publishes a rotation made while the key service could not be reached; run
+   * by a sync that reached it. False when none is pending, the keys are locked,
+   * or it still cannot be published (it stays pending).
+   */
+  async publishPending(): Promise<boolean> {
+    if (this.running || !this.d.isUnlocked()) return false;
+    this.running = true;
+    try {
+      if (!this.d.identity().pendingKeyChange) return false;
+      return await this.publish();
     } finally {
       this.running = false;
     }

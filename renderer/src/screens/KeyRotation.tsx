@@ -70,7 +70,7 @@ export function KeyRotation({ pinDisabled, registered, onChange }: { pinDisabled
           <p className="ok">
             {done.published
               ? 'Key rotated. Your contacts will see the signed change at their next sync.'
-              : 'Key rotated on this computer. The key service could not be reached: rotate again when online to publish the change (nothing is lost meanwhile).'}
+              : 'Key rotated on this computer. The key service could not be reached: the change is published at the next sync that reaches it (nothing is lost meanwhile).'}
           </p>
           <p className="muted small mono">New fingerprint {done.fingerprint}</p>
           <SafetyNumber value={done.safetyNumber} />

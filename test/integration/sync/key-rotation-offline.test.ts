@@ -1,8 +1,8 @@
 /**
  * Rotating while the key service cannot be reached: the new key is made and kept
- * (old messages still open), the signed change waits, and the next rotation
- * publishes that change instead of making another key. Nothing sent meanwhile
- * to the old key is lost.
+ * (old messages still open), the signed change waits, and the next rotation (or
+ * the next sync that reaches the key service) publishes that change instead of
+ * making another key. Nothing sent meanwhile to the old key is lost.
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,15 @@ describe('rotation while offline', () => {
 
     await alice.ok('sync:now', {});
     expect((await alice.ok('messages:list', {})).map((m) => [m.text, m.sender])).toContainEqual(['while alice was offline', 'unverified']);
+
+    // Offline again: this time the first sync that reaches the key service publishes it.
+    await ks.close();
+    const second = await alice.ok('keys:rotate', { pin: '0' });
+    expect(second).toMatchObject({ published: false, previousFingerprint: offline.fingerprint, previousKeys: 2 });
+    ks = { ...(await startKeyService({ db, port, jwtSecret: 'rotation-offline-test-secret-0123456789abcdef' })), app };
+    await alice.ok('sync:now', {});
+    expect(await bob.ok('contacts:lookup', { username: 'alice' })).toMatchObject({ fingerprint: second.fingerprint, keyChanged: false });
+    expect((await alice.ok('audit:list', { action: 'key.rotate' })).map((e) => e.details)).toContainEqual({ published: true });
 
     // A wrong PIN changes nothing; a profile without a registration is told to register.
     expect((await alice.call('keys:rotate', { pin: '9999' })).code).toBe(ResultCode.WrongPin);
