@@ -20,6 +20,7 @@ import { REDACT_PATHS, logSerializers } from './http/redact.js';
 import { frameworkErrors, registerResponder } from './http/respond.js';
 import { auditRoutes } from './routes/audit.js';
 import { deviceRoutes } from './routes/devices.js';
+import { keyChangeRoutes } from './routes/key-changes.js';
 import { genJwtRoutes } from './routes/gen-jwt.js';
 import { grantRoutes } from './routes/grants.js';
 import { healthRoutes } from './routes/health.js';
@@ -83,6 +84,7 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
   messageRoutes(app, ctx);
   userRoutes(app, ctx);
   deviceRoutes(app, ctx);
+  keyChangeRoutes(app, ctx);
   genJwtRoutes(app, ctx);
   itemRoutes(app, ctx);
   grantRoutes(app, ctx);

@@ -56,6 +56,11 @@ export const ContactValue = z.object({
   did: z.string().nullable(),
   /** They have an inbox: messages can be written to them. */
   reachable: z.boolean(),
+  /** When this device saw the contact's identity sign a change to their current key (ms), and the fingerprint it replaced; null: no signed rotation. */
+  rotatedAt: z.number().int().nullable().optional(),
+  rotatedFrom: z.string().nullable().optional(),
+  /** When the contact's identity signed the change to their current key (ms). */
+  keyChangedAt: z.number().int().nullable().optional(),
 });
 
 /** How an incoming message's sender checked out. Only 'verified' may be shown as verified. */

@@ -5,6 +5,7 @@ import { devicesChannels } from './contract-devices.js';
 import { linkingChannels } from './contract-linking.js';
 import { messagingChannels } from './contract-messaging.js';
 import { recoveryChannels } from './contract-recovery.js';
+import { rotationChannels } from './contract-rotation.js';
 import { sharingChannels } from './contract-sharing.js';
 
 /**
@@ -163,6 +164,7 @@ export const contract = {
   ...recoveryChannels,
   ...devicesChannels,
   ...linkingChannels,
+  ...rotationChannels,
 } as const;
 
 export type Contract = typeof contract;

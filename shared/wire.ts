@@ -203,6 +203,13 @@ export const DirectoryResponse = z.object({
       inbox: KeyToken.nullable(),
     }),
   ),
+  /** The key senders should seal to now: the earliest device's key after its signed changes (absent from older services). */
+  currentKey: z
+    .object({ publicKeyPem: z.string(), keyFingerprint: z.string(), fingerprint: z.string(), inbox: KeyToken.nullable(), changedAt: z.string().nullable() })
+    .nullable()
+    .optional(),
+  /** Signed encryption-key changes, oldest first (shared/key-change.ts); checked by the reader, not trusted. */
+  keyChanges: z.array(z.record(z.string(), z.unknown())).max(256).optional(),
   devices: z.array(
     z.object({
       deviceId: z.string(),

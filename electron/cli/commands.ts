@@ -15,6 +15,7 @@ import { deviceCommands } from './commands-devices.js';
 import { linkingCommands } from './commands-linking.js';
 import { recoveryCommands } from './commands-recovery.js';
 import { sharingCommands } from './commands-sharing.js';
+import { rotationCommands } from './commands-rotation.js';
 
 export { UsageError } from './usage-error.js';
 import { UsageError } from './usage-error.js';
@@ -355,8 +356,9 @@ const contacts: Command = {
   async run(ctx) {
     const { positionals } = parse(ctx, {}, 3);
     const [sub, name, fp] = positionals;
-    const show = (c: { username: string; userId: string; fingerprint: string; safetyNumber: string; verified: boolean; keyChanged: boolean }) =>
-      `${c.username}\t${c.userId}\t${c.keyChanged ? 'KEY CHANGED' : c.verified ? 'verified' : 'not verified'}\n  fingerprint   ${c.fingerprint}\n  safety number ${c.safetyNumber}`;
+    const show = (c: { username: string; userId: string; fingerprint: string; safetyNumber: string; verified: boolean; keyChanged: boolean; keyChangedAt?: number | null | undefined }) =>
+      `${c.username}\t${c.userId}\t${c.keyChanged ? 'KEY CHANGED' : c.verified ? 'verified' : 'not verified'}\n  fingerprint   ${c.fingerprint}\n  safety number ${c.safetyNumber}` +
+      (!c.keyChanged && c.keyChangedAt ? `\n  rotated key   ${new Date(c.keyChangedAt).toISOString()} (signed by their identity key)` : '');
     if (sub === undefined) {
       const result = await ctx.call('contacts:list', {});
       if (result.code === 0 && !ctx.json) for (const c of result.value) ctx.out(show(c));
@@ -509,6 +511,7 @@ export const commands: Record<string, Command> = {
   ...linkingCommands,
   ...sharingCommands,
   ...deviceCommands,
+  ...rotationCommands,
 };
 
 export function usage(): string {

@@ -16,6 +16,7 @@ import { DevicePackageError, base58btc, checkDevicePackage } from '../crypto/dev
 import { parseRsaPublicKey } from '../crypto/online.js';
 import { badRequest, conflict, forbidden, notFound, unauthorized } from '../http/errors.js';
 import type { AppRow, UserRow } from '../store/types.js';
+import { directoryKeyChanges } from './key-changes.js';
 
 /** Usernames are unique per app regardless of case and Unicode normalisation form. */
 export const usernameKey = (username: string): string => username.normalize('NFKC').toLowerCase();
@@ -128,6 +129,7 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
         ctx.store.delegationsOfUser(caller.appId, user.id),
       ]);
       const delegations = new Map(delegationRows.map((g) => [g.deviceId, g]));
+      const rotation = await directoryKeyChanges(ctx, caller.appId, user.id, devices, published);
 
       const did = user.did ?? `urn:sealpost:${caller.appId}:${user.id}`;
       const multibase = user.signingKey ? `z${base58btc(Uint8Array.of(0xed, 0x01, ...Buffer.from(user.signingKey, 'base64url')))}` : null;
@@ -152,6 +154,8 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
         verificationMethod: vmId && multibase ? [{ id: vmId, type: 'Ed25519VerificationKey2020', controller: did, publicKeyMultibase: multibase }] : [],
         authentication: vmId ? [vmId] : [],
         encryptionKeys: [...keys.values()],
+        currentKey: rotation.currentKey,
+        keyChanges: rotation.keyChanges,
         devices: devices.map((d) => ({
           deviceId: d.deviceId,
           fingerprint: d.fingerprint,

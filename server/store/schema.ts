@@ -250,6 +250,27 @@ CREATE TABLE link_sessions (
 CREATE INDEX link_sessions_expiry ON link_sessions (expires_at);
 `,
   },
+  {
+    version: 7,
+    name: 'encryption key changes',
+    // A user's signed encryption-key changes (shared/key-change.ts, routes/key-changes.ts),
+    // in order. One change per old key: two devices rotating the same key at once
+    // cannot fork the chain (the second insert is refused).
+    sql: `
+CREATE TABLE key_changes (
+  app_id TEXT NOT NULL,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  seq {{bigint}} NOT NULL,
+  old_fingerprint TEXT NOT NULL,
+  new_fingerprint TEXT NOT NULL,
+  statement TEXT NOT NULL,
+  created_at {{bigint}} NOT NULL,
+  PRIMARY KEY (app_id, user_id, seq),
+  UNIQUE (app_id, user_id, old_fingerprint),
+  UNIQUE (app_id, user_id, new_fingerprint)
+);
+`,
+  },
 ];
 
 const TOKENS: Record<StoreKind, Record<string, string>> = {

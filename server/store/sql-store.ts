@@ -11,6 +11,7 @@ import type {
   GrantRow,
   InsertMessagesResult,
   ItemRow,
+  KeyChangeRow,
   KeyRef,
   KeyRow,
   MessageRow,
@@ -321,6 +322,33 @@ export abstract class SqlStore implements Store {
       [appId, userId],
     );
     return rows.map((r) => ({ deviceId: str(r.device_id), deviceDid: str(r.device_did), delegationJson: str(r.delegation) }));
+  }
+
+  async insertKeyChange(appId: string, userId: string, k: Omit<KeyChangeRow, 'seq'>): Promise<boolean> {
+    // seq from the rows already there; a concurrent insert with the same seq (or
+    // the same old key) violates a unique key and is refused, never merged.
+    try {
+      await this.run(
+        `INSERT INTO key_changes (app_id, user_id, seq, old_fingerprint, new_fingerprint, statement, created_at)
+         VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM key_changes WHERE app_id = $1 AND user_id = $2), $3, $4, $5, $6)`,
+        [appId, userId, k.oldFingerprint, k.newFingerprint, k.statementJson, k.createdAt],
+      );
+    } catch (error) {
+      if (this.isUniqueViolation(error)) return false;
+      throw error;
+    }
+    return true;
+  }
+
+  async keyChangesOfUser(appId: string, userId: string): Promise<KeyChangeRow[]> {
+    const rows = await this.all('SELECT * FROM key_changes WHERE app_id = $1 AND user_id = $2 ORDER BY seq', [appId, userId]);
+    return rows.map((r) => ({
+      seq: num(r.seq),
+      oldFingerprint: str(r.old_fingerprint),
+      newFingerprint: str(r.new_fingerprint),
+      statementJson: str(r.statement),
+      createdAt: num(r.created_at),
+    }));
   }
 
   async agentAuth(appId: string, deviceDid: string): Promise<AgentAuthRow | undefined> {

@@ -63,6 +63,16 @@ export interface DelegationRow {
   delegationJson: string;
 }
 
+/** A signed encryption-key change (shared/key-change.ts), in the user's order. */
+export interface KeyChangeRow {
+  seq: number;
+  oldFingerprint: string;
+  newFingerprint: string;
+  /** The signed statement as JSON text. */
+  statementJson: string;
+  createdAt: number;
+}
+
 /** What an agent token is checked against on every request. */
 export interface AgentAuthRow {
   deviceId: string;
@@ -254,6 +264,10 @@ export interface Store {
   /** Stores (or replaces) a device's delegation; false when its deviceDid is delegated to another device. */
   putDelegation(appId: string, row: DelegationRow, at: number): Promise<boolean>;
   delegationsOfUser(appId: string, userId: string): Promise<DelegationRow[]>;
+  /** Appends a key change as the user's next; false when its old or new fingerprint is in a stored change already. */
+  insertKeyChange(appId: string, userId: string, row: Omit<KeyChangeRow, 'seq'>): Promise<boolean>;
+  /** The user's key changes, oldest first. */
+  keyChangesOfUser(appId: string, userId: string): Promise<KeyChangeRow[]>;
   /** The delegated device whose device key is `deviceDid` in the app. */
   agentAuth(appId: string, deviceDid: string): Promise<AgentAuthRow | undefined>;
   /** Records an agent-token id until `expiresAt`; false when it was already used (a replay). Forgets expired ids. */

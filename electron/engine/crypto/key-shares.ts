@@ -16,7 +16,9 @@
  * providers colluding can search the PIN space offline; docs/security.md says so.
  *
  * Full backup (opened with K): "SPFB" || 0x01 || nonce(12) || GCM(K, nonce, AAD = the
- * 17 header bytes, seed(32) || RSA PKCS#8 DER).
+ * 17 header bytes, seed(32) || RSA PKCS#8 DER). Version 0x02: the same with a key
+ * bundle (the current key, then the keys rotated out, newest first: key-bundle.ts)
+ * after the seed, written once a key was rotated.
  * @module
  */
 import { randomBytes, scrypt as scryptCb } from 'node:crypto';
@@ -25,6 +27,7 @@ import { checkBytes, concat, utf8 } from './_bytes.js';
 import { open as aeadOpen, seal as aeadSeal, newNonce } from './aead.js';
 import { InvalidInputError, TamperedError, TruncatedError, UnsupportedVersionError, WrongKeyError } from './errors.js';
 import { checkKdfParams, DEFAULT_KDF_PARAMS, type KdfParams } from './pin-kdf.js';
+import { decodeKeyBundle, encodeKeyBundle } from './key-bundle.js';
 import { deriveNamedKey, SEED_LENGTH } from './seed.js';
 
 const scrypt = promisify(scryptCb) as (pw: Uint8Array, salt: Uint8Array, len: number, opts: object) => Promise<Buffer>;
@@ -32,6 +35,7 @@ const scrypt = promisify(scryptCb) as (pw: Uint8Array, salt: Uint8Array, len: nu
 export const ESCROW_KEY_NAME = 'recovery/escrow-key';
 const MAGIC = utf8('SPFB');
 const VERSION = 1;
+const VERSION_BUNDLE = 2;
 const HEADER = MAGIC.length + 1 + 12;
 
 export interface PinShareParams extends KdfParams {
@@ -82,13 +86,16 @@ export async function combineShares(serviceShare: Uint8Array, escrowShare: Uint8
   return key;
 }
 
-/** Seals seed + RSA PKCS#8 under K. @throws {InvalidInputError} */
-export function sealFullBackup(key: Uint8Array, seed: Uint8Array, rsaPrivateKeyDer: Uint8Array): Uint8Array {
+/** Seals seed + RSA PKCS#8 (and the keys rotated out, newest first) under K. @throws {InvalidInputError} */
+export function sealFullBackup(key: Uint8Array, seed: Uint8Array, rsaPrivateKeyDer: Uint8Array, previousKeyDers: readonly Uint8Array[] = []): Uint8Array {
   checkBytes(key, 'key', 32);
   checkBytes(seed, 'seed', SEED_LENGTH);
   const nonce = newNonce();
-  const header = concat(MAGIC, Uint8Array.of(VERSION), nonce);
-  const body = concat(seed, rsaPrivateKeyDer);
+  const rotated = previousKeyDers.length > 0;
+  const header = concat(MAGIC, Uint8Array.of(rotated ? VERSION_BUNDLE : VERSION), nonce);
+  const keys = rotated ? encodeKeyBundle(rsaPrivateKeyDer, previousKeyDers) : rsaPrivateKeyDer;
+  const body = concat(seed, keys);
+  if (rotated) keys.fill(0);
   const sealed = concat(header, aeadSeal(key, nonce, body, header));
   body.fill(0);
   return sealed;
@@ -99,10 +106,11 @@ export function sealFullBackup(key: Uint8Array, seed: Uint8Array, rsaPrivateKeyD
  * @throws {InvalidInputError} not a full backup; {UnsupportedVersionError}; {TruncatedError};
  *   {WrongKeyError} wrong K (a wrong share or PIN) or a modified blob
  */
-export function openFullBackup(key: Uint8Array, blob: Uint8Array): { seed: Uint8Array; rsaPrivateKeyDer: Uint8Array } {
+export function openFullBackup(key: Uint8Array, blob: Uint8Array): { seed: Uint8Array; rsaPrivateKeyDer: Uint8Array; previousKeyDers: Uint8Array[] } {
   checkBytes(key, 'key', 32);
   if (blob.length < MAGIC.length + 1 || !MAGIC.every((b, i) => blob[i] === b)) throw new InvalidInputError('not a Sealpost full backup');
-  if (blob[MAGIC.length] !== VERSION) throw new UnsupportedVersionError(`full backup version ${blob[MAGIC.length]} is newer than this build`);
+  const version = blob[MAGIC.length];
+  if (version !== VERSION && version !== VERSION_BUNDLE) throw new UnsupportedVersionError(`full backup version ${blob[MAGIC.length]} is newer than this build`);
   if (blob.length < HEADER + 16 + SEED_LENGTH) throw new TruncatedError('full backup is truncated');
   const header = blob.subarray(0, HEADER);
   let body: Uint8Array;
@@ -112,5 +120,12 @@ export function openFullBackup(key: Uint8Array, blob: Uint8Array): { seed: Uint8
     if (e instanceof TamperedError) throw new WrongKeyError('the shares or the PIN do not open this backup');
     throw e;
   }
-  return { seed: body.slice(0, SEED_LENGTH), rsaPrivateKeyDer: body.slice(SEED_LENGTH) };
+  const seed = body.slice(0, SEED_LENGTH);
+  if (version === VERSION) return { seed, rsaPrivateKeyDer: body.slice(SEED_LENGTH), previousKeyDers: [] };
+  try {
+    const keys = decodeKeyBundle(body.subarray(SEED_LENGTH));
+    return { seed, rsaPrivateKeyDer: keys.current.slice(), previousKeyDers: keys.previous.map((k) => k.slice()) };
+  } finally {
+    body.fill(0);
+  }
 }

@@ -27,6 +27,7 @@ import { openFile } from '../crypto/file-envelope.js';
 import { attachmentsDir, sealedPath } from '../sync/attachments.js';
 import { ServiceError } from './results.js';
 import type { UnlockedKeys } from './unlocked-keys.js';
+import { withOwnKey } from './own-keys.js';
 
 /** A staged file not touched for this long is removed. */
 export const STAGE_IDLE_MS = 10 * 60_000;
@@ -289,12 +290,12 @@ export class Attachments {
     const out = path.join(this.dir, `${randomBytes(16).toString('hex')}.open`);
     let bytes: Buffer;
     try {
-      const opened = await openFile(sealedPath(this.d.profileDir, a.id), out, {
-        privateKey: keys.rsaPrivateKey,
-        keyId: keys.keyId,
+      const opened = await withOwnKey(keys, (k) => openFile(sealedPath(this.d.profileDir, a.id), out, {
+        privateKey: k.rsaPrivateKey,
+        keyId: k.keyId,
         maxOutputBytes: ATTACHMENT_LIMITS.maxFileBytes,
         ...(a.expectedSender && { expectedSender: { fingerprint: a.expectedSender } }),
-      });
+      }));
       bytes = await readFile(out);
       if (opened.sha256 !== a.sha256 || opened.bytes !== a.size || createHash('sha256').update(bytes).digest('hex') !== a.sha256) {
         bytes.fill(0);

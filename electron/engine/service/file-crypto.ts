@@ -13,6 +13,7 @@ import { sealFile, openFile, type ProgressCallback, type SealedFileInfo } from '
 import type { AuditAction, JsonValue } from '../vault/audit.js';
 import type { PublicIdentity } from './profile.js';
 import type { UnlockedKeys } from './unlocked-keys.js';
+import { withOwnKey } from './own-keys.js';
 
 export interface FileCryptoDeps {
   identity(): PublicIdentity;
@@ -72,7 +73,7 @@ export class FileCrypto {
     }
     if (sealedKind(head) !== 'file') throw new InvalidInputError('not a sealed file (a piped message opens from standard input)');
     try {
-      const opened = await openFile(inPath, outPath, { privateKey: keys.rsaPrivateKey, keyId: keys.keyId, ...(onProgress && { onProgress }) });
+      const opened = await withOwnKey(keys, (k) => openFile(inPath, outPath, { privateKey: k.rsaPrivateKey, keyId: k.keyId, ...(onProgress && { onProgress }) }));
       await this.deps.record('decrypt', null, 'ok', { kind: 'file', bytes: opened.bytes });
       return {
         senderFingerprint: opened.senderFingerprint,
@@ -93,7 +94,7 @@ export class FileCrypto {
     const keys = this.deps.unlocked();
     if (sealedKind(sealed) !== 'message') throw new InvalidInputError('not a sealed message (sealed files open with a path and -o)');
     try {
-      const opened = openEnvelope(sealed, { privateKey: keys.rsaPrivateKey, keyId: keys.keyId });
+      const opened = await withOwnKey(keys, (k) => openEnvelope(sealed, { privateKey: k.rsaPrivateKey, keyId: k.keyId }));
       await this.deps.record('decrypt', null, 'ok', { kind: 'message', bytes: opened.body.length });
       return {
         body: opened.body,

@@ -20,7 +20,7 @@ import { sealIdentityBackup } from '../crypto/backup.js';
 import { safetyNumberForOne, fingerprint as fingerprintOf } from '../crypto/fingerprint.js';
 import { identityFromSeed, sign } from '../crypto/identity.js';
 import { decodeItemContainer, encodeItemContainer } from '../crypto/item-container.js';
-import { openItemWithDek, sealItem, unwrapDek, wrapDekFor } from '../crypto/item-crypto.js';
+import { openItemWithDek, sealItem, wrapDekFor } from '../crypto/item-crypto.js';
 import type { KdfParams } from '../crypto/pin-kdf.js';
 import { DEFAULT_RSA_BITS, exportPublicKeyPem, generateEncryptionKeyPair, importPublicKey, publicKeyFromPrivate, publicKeySpkiDer, type RsaBits } from '../crypto/rsa.js';
 import { newSeed } from '../crypto/seed.js';
@@ -42,11 +42,13 @@ import { openIdentityFile } from '../crypto/identity-file.js';
 import { Linking } from './linking.js';
 import { Messaging } from './messaging.js';
 import { Recovery } from './recovery.js';
+import { Rotation } from './rotation.js';
 import { updateCredentials } from '../sync/credentials.js';
 import type { BackoffPolicy } from '../sync/backoff.js';
 import { decodeSecrets, profileName, readPublicIdentity, writePublicIdentity, encodeSecrets, type PublicIdentity } from './profile.js';
 import { failureOf, ok, ServiceError } from './results.js';
 import { KeyRing, type UnlockedKeys } from './unlocked-keys.js';
+import { unwrapOwnDek } from './own-keys.js';
 
 export interface ServiceOptions {
   /** The profile folder: vault.db, keychain marker/fallback file. Created if missing. */
@@ -127,8 +129,13 @@ class Engine {
       record: (a, t, r, d) => this.record(a, t, r, d ?? null),
       ...(options.syncBackoff && { backoff: options.syncBackoff }),
       // The app-wide sync (sync:now, the timer) also syncs the vault items, through the
-      // same items:sync handler (audited; joins one the Vault screen started).
-      syncItems: () => this.sharing()['items:sync']({}),
+      // same items:sync handler (audited; joins one the Vault screen started). It runs
+      // once the key service was reached, which is also when a key rotation made
+      // offline gets published (its failure keeps it pending, never fails the sync).
+      syncItems: async () => {
+        if (await this.rotation.publishPending().catch(() => false)) await this.record('key.rotate', 'encryption-key', 'ok', { published: true }).catch(() => undefined);
+        return this.sharing()['items:sync']({});
+      },
     });
     this.recovery = new Recovery({
       db: this.vault.db,
@@ -141,7 +148,24 @@ class Engine {
         await this.session.unlock(pin);
       },
       hasIdentity: () => readPublicIdentity(this.db) !== null,
-      install: (seed, der, pin) => this.restoreIdentity(seed, der, pin),
+      install: (seed, der, pin, previous) => this.restoreIdentity(seed, der, pin, previous),
+    });
+    this.rotation = new Rotation({
+      db: this.vault.db,
+      keychain: this.keychain,
+      now: this.now,
+      ...(this.options.kdfParams && { kdfParams: this.options.kdfParams }),
+      identity: () => this.identity(),
+      unlocked: () => this.unlocked(),
+      isUnlocked: () => this.session.isUnlocked(),
+      unlock: async (pin) => {
+        await this.session.unlock(pin);
+      },
+      connection: (fresh) => {
+        if (fresh) this.messaging.sync.reset();
+        return this.messaging.sync.connection();
+      },
+      refreshRecovery: (pin) => this.recovery.refreshAfterRotation(pin),
     });
     this.linking = new Linking({
       now,
@@ -156,6 +180,7 @@ class Engine {
   }
 
   private readonly linking: Linking;
+  private readonly rotation: Rotation;
 
   private readonly messaging: Messaging;
   private readonly recovery: Recovery;
@@ -264,6 +289,7 @@ class Engine {
       'link:cancel': () => this.audited('link.cancel', null, () => this.linking.cancel()),
       'identity:create': (input) => this.audited('identity.create', null, () => this.createIdentity(input.pin, input.rsaBits ?? DEFAULT_RSA_BITS)),
       'identity:get': () => this.plain(() => this.identityValue()),
+      'keys:rotate': (input) => this.audited('key.rotate', 'encryption-key', () => this.rotation.rotate(input.pin)),
       'device:package': (input) => this.audited('device.package', null, () => this.devicePackage(input.pin)),
       'session:authenticate': (input) =>
         this.audited('unlock', null, async () => {
@@ -313,8 +339,8 @@ class Engine {
         this.audited('identity.restore', null, async () => {
           const secrets = await openIdentityFile(input.passphrase, fromBase64(input.file));
           try {
-            const { seed, rsaPrivateKeyDer } = decodeSecrets(secrets);
-            await this.restoreIdentity(seed, rsaPrivateKeyDer, input.pin);
+            const { seed, rsaPrivateKeyDer, previousKeyDers } = decodeSecrets(secrets);
+            await this.restoreIdentity(seed, rsaPrivateKeyDer, input.pin, previousKeyDers);
             return this.identityValue();
           } finally {
             secrets.fill(0);
@@ -394,20 +420,28 @@ class Engine {
   }
 
   /** Restored secrets become this profile's identity (recovery:restore). */
-  private async restoreIdentity(seed: Uint8Array, rsaPrivateKeyDer: Uint8Array, pin: string): Promise<PublicIdentity> {
+  private async restoreIdentity(seed: Uint8Array, rsaPrivateKeyDer: Uint8Array, pin: string, previousKeyDers: readonly Uint8Array[] = []): Promise<PublicIdentity> {
     checkPin(pin);
     const status = await this.pinVault.status();
     if (status.exists && readPublicIdentity(this.db) !== null) throw new ServiceError(ResultCode.InvalidState, 'This profile already has an identity.');
     const publicKeyPem = exportPublicKeyPem(publicKeyFromPrivate(rsaPrivateKeyDer));
     const bits = importPublicKey(publicKeyPem).asymmetricKeyDetails?.modulusLength;
     if (bits !== 2048 && bits !== 3072 && bits !== 4096) throw new ServiceError(ResultCode.InvalidParameter, 'The restored encryption key has an unsupported size.');
-    await this.installIdentity(seed, rsaPrivateKeyDer, publicKeyPem, bits, pin, 'identity.restore');
+    await this.installIdentity(seed, rsaPrivateKeyDer, publicKeyPem, bits, pin, 'identity.restore', previousKeyDers);
     return this.identity();
   }
 
   /** Seals the secrets under the PIN, writes the public identity (a new device id) and unlocks. */
-  private async installIdentity(seed: Uint8Array, rsaPrivateKeyDer: Uint8Array, rsaPublicPem: string, rsaBits: RsaBits, pin: string, action: 'backup.create' | 'identity.restore'): Promise<void> {
-    const secrets = encodeSecrets(seed, rsaPrivateKeyDer);
+  private async installIdentity(
+    seed: Uint8Array,
+    rsaPrivateKeyDer: Uint8Array,
+    rsaPublicPem: string,
+    rsaBits: RsaBits,
+    pin: string,
+    action: 'backup.create' | 'identity.restore',
+    previousKeyDers: readonly Uint8Array[] = [],
+  ): Promise<void> {
+    const secrets = encodeSecrets(seed, rsaPrivateKeyDer, previousKeyDers);
     try {
       const signing = identityFromSeed(seed);
       signing.secretKey.fill(0);
@@ -420,7 +454,14 @@ class Engine {
         fingerprint: fingerprintOf(signing.publicKey, publicKeySpkiDer(rsaPublicPem)),
         deviceId: randomBytes(16).toString('hex'),
         createdAt: this.now(),
-        backup: toBase64(sealIdentityBackup(seed, rsaPrivateKeyDer)),
+        backup: toBase64(sealIdentityBackup(seed, rsaPrivateKeyDer, previousKeyDers)),
+        // Keys rotated out before the backup was made: when is not known here.
+        ...(previousKeyDers.length > 0 && {
+          previousKeys: previousKeyDers.map((der) => {
+            const pem = exportPublicKeyPem(publicKeyFromPrivate(der));
+            return { rsaPublicPem: pem, fingerprint: fingerprintOf(signing.publicKey, publicKeySpkiDer(pem)), rotatedAt: null };
+          }),
+        }),
       };
       // Keychain first: a crash after it leaves a sealed record without public data,
       // which the next create replaces (status() reports no identity until both exist;
@@ -465,9 +506,9 @@ class Engine {
 
   /** Our wrapped copy of an item's data key, unwrapped. @throws NotFound */
   private ownDek(identifier: string, keys: UnlockedKeys): Uint8Array {
-    const own = listItemKeys(this.db, identifier).find((k) => k.keyId === keys.keyId);
-    if (!own) throw new ServiceError(ResultCode.NotFound, `No key for item ${identifier} on this device.`);
-    return unwrapDek(own.wrapped, keys.rsaPrivateKey);
+    const dek = unwrapOwnDek(listItemKeys(this.db, identifier), keys);
+    if (!dek) throw new ServiceError(ResultCode.NotFound, `No key for item ${identifier} on this device.`);
+    return dek;
   }
 
   /**

@@ -24,7 +24,7 @@ import { z } from 'zod';
 import { ResultCode, resultCodeName, type Result } from '../../../shared/codes.js';
 import { ItemContent, type Handlers, type Output } from '../../../shared/contract.js';
 import { wipe } from '../crypto/_bytes.js';
-import { openItemWithDek, sealItem, unwrapDek } from '../crypto/item-crypto.js';
+import { openItemWithDek, sealItem } from '../crypto/item-crypto.js';
 import type { AuditAction, JsonValue } from '../vault/audit.js';
 import { getContact } from '../vault/contacts.js';
 import type { Db } from '../vault/_sql.js';
@@ -34,6 +34,7 @@ import { getItemSync, listGrantStates, queueGrantRemovals, setGrantRole } from '
 import type { PublicIdentity } from './profile.js';
 import { failureOf, ok, ServiceError } from './results.js';
 import type { UnlockedKeys } from './unlocked-keys.js';
+import { unwrapOwnDek } from './own-keys.js';
 
 /** What the item handlers need from the engine (index.ts passes its own). */
 export interface ItemContext {
@@ -104,9 +105,9 @@ export function itemHandlers(ctx: ItemContext): Pick<Handlers, ItemChannels> {
 
   /** Our unwrapped data key for an item. Caller wipes it. @throws NotFound */
   function ownDek(identifier: string, keys: UnlockedKeys): Uint8Array {
-    const own = listItemKeys(ctx.db, identifier).find((k) => k.keyId === keys.keyId);
-    if (!own) throw new ServiceError(ResultCode.NotFound, `This device holds no key for item ${identifier}.`);
-    return unwrapDek(own.wrapped, keys.rsaPrivateKey);
+    const dek = unwrapOwnDek(listItemKeys(ctx.db, identifier), keys);
+    if (!dek) throw new ServiceError(ResultCode.NotFound, `This device holds no key for item ${identifier}.`);
+    return dek;
   }
 
   function current(identifier: string): Item {

@@ -40,6 +40,8 @@ import { Attachments, type AttachmentToOpen } from './attachments.js';
 import type { PublicIdentity } from './profile.js';
 import { failureOf, ok, ServiceError } from './results.js';
 import type { UnlockedKeys } from './unlocked-keys.js';
+import { withOwnKey } from './own-keys.js';
+import { rotationOf } from './contact-rotation-value.js';
 
 export interface MessagingContext {
   db: Db;
@@ -172,6 +174,7 @@ export class Messaging {
       previousFingerprint: contact.previousFingerprint,
       did: contact.did,
       reachable: listContactKeys(this.c.db, contact.userId).some((k) => k.inbox !== null),
+      ...rotationOf(this.c.db, contact),
     };
   }
 
@@ -332,12 +335,12 @@ export class Messaging {
       const out = path.join(dir, name);
       if (existsSync(out)) throw new ServiceError(ResultCode.Conflict, `${out} exists already.`);
       const expected = m.direction === 'out' ? this.c.identity().fingerprint : info?.senderFingerprint;
-      const opened = await openFile(sealedPath(this.c.profileDir, a.id), out, {
-        privateKey: keys.rsaPrivateKey,
-        keyId: keys.keyId,
+      const opened = await withOwnKey(keys, (k) => openFile(sealedPath(this.c.profileDir, a.id), out, {
+        privateKey: k.rsaPrivateKey,
+        keyId: k.keyId,
         ...(expected && { expectedSender: { fingerprint: expected } }),
         ...(onProgress && { onProgress }),
-      });
+      }));
       if (opened.sha256 !== a.sha256) throw new ServiceError(ResultCode.Tampered, `Attachment ${a.name} does not match its message.`);
       saved.push({ name, path: out, bytes: opened.bytes, sha256: opened.sha256 });
     }

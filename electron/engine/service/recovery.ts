@@ -58,7 +58,7 @@ export interface RecoveryDeps {
   unlock: (pin: string) => Promise<void>;
   hasIdentity: () => boolean;
   /** Makes this profile's identity from restored secrets with `pin` as its PIN, and unlocks. */
-  install: (seed: Uint8Array, rsaPrivateKeyDer: Uint8Array, pin: string) => Promise<PublicIdentity>;
+  install: (seed: Uint8Array, rsaPrivateKeyDer: Uint8Array, pin: string, previousKeyDers: readonly Uint8Array[]) => Promise<PublicIdentity>;
 }
 
 type Status = Output<'recovery:status'>;
@@ -172,7 +172,7 @@ export class Recovery {
         identityKey,
         share: toBase64(split.serviceShare),
         pinParams: { N, r, p, salt: toBase64(salt) },
-        backup: toBase64(sealFullBackup(k, keys.seed, keys.rsaPrivateKeyDer)),
+        backup: toBase64(sealFullBackup(k, keys.seed, keys.rsaPrivateKeyDer, keys.previousKeys.map((x) => x.rsaPrivateKeyDer))),
         pinCheck: pinCheck(split.escrowShare, derived),
         wordsCheck: wordsCheck(k),
         escrow: { url: esc.baseUrl, appId: escrow.appId },
@@ -187,6 +187,19 @@ export class Recovery {
     }
     await this.d.keychain.set('escrow-credentials', new TextEncoder().encode(JSON.stringify({ clientKey: escrow.clientKey })));
     return this.write({ ...this.read(), backedUpAt: this.d.now(), escrow: { url: esc.baseUrl, appId: escrow.appId } });
+  }
+
+  /**
+   * After a key rotation the stored full backup lacks the new key: deposit it again
+   * when there was one; when that fails, the backup shows as missing (Settings nags).
+   */
+  async refreshAfterRotation(pin: string): Promise<void> {
+    if (this.read().backedUpAt === null) return;
+    try {
+      await this.backup(pin);
+    } catch {
+      this.write({ ...this.read(), backedUpAt: null });
+    }
   }
 
   /** New device: the full backup opened with K from the words, or from the three shares. */
@@ -232,14 +245,14 @@ export class Recovery {
       escrowShare.fill(0);
       blob = fromBase64(released.backup, 'backup');
     }
-    let opened: { seed: Uint8Array; rsaPrivateKeyDer: Uint8Array };
+    let opened: { seed: Uint8Array; rsaPrivateKeyDer: Uint8Array; previousKeyDers: Uint8Array[] };
     try {
       opened = openFullBackup(key, blob);
     } finally {
       key.fill(0);
     }
     try {
-      const identity = await this.d.install(opened.seed, opened.rsaPrivateKeyDer, input.pin);
+      const identity = await this.d.install(opened.seed, opened.rsaPrivateKeyDer, input.pin, opened.previousKeyDers);
       // Words restored were written down already. The shares on the services stay
       // valid only with the same PIN: after the words path (any new PIN) back up again.
       this.write({ ...EMPTY, wordsConfirmed: method === 'words', backedUpAt: method === 'shares' ? this.d.now() : null });
@@ -247,6 +260,7 @@ export class Recovery {
     } finally {
       opened.seed.fill(0);
       opened.rsaPrivateKeyDer.fill(0);
+      for (const der of opened.previousKeyDers) der.fill(0);
     }
   }
 }

@@ -13,7 +13,7 @@
 import { ResultCode, resultCodeName, type Result } from '../../../shared/codes.js';
 import type { Handlers, Output } from '../../../shared/contract.js';
 import { sealIdentityFile } from '../crypto/identity-file.js';
-import { wrapDekFor, unwrapDek } from '../crypto/item-crypto.js';
+import { wrapDekFor } from '../crypto/item-crypto.js';
 import type { KdfParams } from '../crypto/pin-kdf.js';
 import type { Connection } from '../sync/connection.js';
 import { isSyncError } from '../sync/errors.js';
@@ -31,6 +31,7 @@ import { syncFailure } from './messaging.js';
 import { encodeSecrets, type PublicIdentity } from './profile.js';
 import { failureOf, ok, ServiceError } from './results.js';
 import type { UnlockedKeys } from './unlocked-keys.js';
+import { unwrapOwnDek } from './own-keys.js';
 
 export interface SharingContext {
   db: Db;
@@ -136,9 +137,8 @@ export function sharingHandlers(ctx: SharingContext): Pick<Handlers, SharingChan
         { unverified: unverified.map((c) => c.username) },
       );
     }
-    const own = listItemKeys(ctx.db, identifier).find((k) => k.keyId === keys.keyId);
-    if (!own) throw new ServiceError(ResultCode.NotFound, `This device holds no key for item ${identifier}.`);
-    const dek = unwrapDek(own.wrapped, keys.rsaPrivateKey);
+    const dek = unwrapOwnDek(listItemKeys(ctx.db, identifier), keys);
+    if (!dek) throw new ServiceError(ResultCode.NotFound, `This device holds no key for item ${identifier}.`);
     try {
       const wrapped = contacts.map((c) => [c, wrapDekFor(dek, c.encryptionKey)] as const);
       ctx.db.transaction(() => {
@@ -200,7 +200,7 @@ export function sharingHandlers(ctx: SharingContext): Pick<Handlers, SharingChan
       audited('identity.export', null, { file: true }, async () => {
         const keys = ctx.unlocked();
         const id = ctx.identity();
-        const secrets = encodeSecrets(keys.seed, keys.rsaPrivateKeyDer);
+        const secrets = encodeSecrets(keys.seed, keys.rsaPrivateKeyDer, keys.previousKeys.map((k) => k.rsaPrivateKeyDer));
         try {
           const file = await sealIdentityFile(passphrase, secrets, ctx.kdfParams);
           return { file: Buffer.from(file).toString('base64'), did: id.did, fingerprint: id.fingerprint };

@@ -5,7 +5,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { identityFromSeed, type Identity } from '../crypto/identity.js';
-import { importPrivateKey, keyId } from '../crypto/rsa.js';
+import { importPrivateKey, keyId, publicKeyFromPrivate } from '../crypto/rsa.js';
 import type { Sender } from '../crypto/envelope.js';
 import type { Session } from '../session/session.js';
 import { decodeSecrets, type PublicIdentity } from './profile.js';
@@ -20,7 +20,16 @@ export interface UnlockedKeys {
   seed: Uint8Array;
   /** Hex key id of our RSA public key (docs/format.md §4). */
   keyId: string;
+  /** Keys rotated out, newest first: they still open what was sealed to them. */
+  previousKeys: PreviousKey[];
   sender: Sender;
+}
+
+export interface PreviousKey {
+  keyId: string;
+  rsaPrivateKey: KeyObject;
+  /** PKCS#8 DER: a view into the session's buffer. */
+  rsaPrivateKeyDer: Uint8Array;
 }
 
 export class KeyRing {
@@ -37,14 +46,21 @@ export class KeyRing {
   get(identity: PublicIdentity): UnlockedKeys {
     const secrets = this.session.secrets();
     if (this.keys) return this.keys;
-    const { seed, rsaPrivateKeyDer } = decodeSecrets(secrets);
+    const { seed, rsaPrivateKeyDer, previousKeyDers } = decodeSecrets(secrets);
     const id = identityFromSeed(seed);
+    const rsaPrivateKey = importPrivateKey(rsaPrivateKeyDer);
     this.keys = {
       identity: id,
-      rsaPrivateKey: importPrivateKey(rsaPrivateKeyDer),
+      rsaPrivateKey,
       rsaPrivateKeyDer,
       seed,
-      keyId: keyId(identity.rsaPublicPem),
+      // From the private key itself: the sealed secrets are what opens messages, even
+      // if a crash mid-rotation left the public identity one key behind (rotation.ts repairs it).
+      keyId: keyId(publicKeyFromPrivate(rsaPrivateKey)),
+      previousKeys: previousKeyDers.map((der) => {
+        const privateKey = importPrivateKey(der);
+        return { keyId: keyId(publicKeyFromPrivate(privateKey)), rsaPrivateKey: privateKey, rsaPrivateKeyDer: der };
+      }),
       sender: { secretKey: id.secretKey, publicKey: id.publicKey, fingerprint: identity.fingerprint },
     };
     return this.keys;

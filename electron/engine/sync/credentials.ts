@@ -11,6 +11,9 @@
  * - inbox: our published inbox key token (a capability: whoever holds it may
  *   send to us), privateKeyHash: the secret that reads it. Both here so a pull
  *   works while the PIN session is locked (opening waits for the unlock).
+ * - previousInboxes: the inboxes of encryption keys we rotated out, still pulled
+ *   so messages sealed to an old key by a sender who has not seen the rotation
+ *   are not lost (service/rotation.ts).
  * @module
  */
 import { z } from 'zod';
@@ -26,6 +29,10 @@ export const Credentials = z
     jwtExpiresAt: z.number().int().optional(),
     inbox: z.string().regex(/^[A-Za-z0-9_-]{43}$/).optional(),
     privateKeyHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    previousInboxes: z
+      .array(z.object({ inbox: z.string().regex(/^[A-Za-z0-9_-]{43}$/), privateKeyHash: z.string().regex(/^[0-9a-f]{64}$/) }).strict())
+      .max(64)
+      .optional(),
   })
   .strip();
 export type Credentials = z.infer<typeof Credentials>;
@@ -43,7 +50,7 @@ export async function readCredentials(keychain: Keychain): Promise<Credentials> 
 }
 
 /** Merges `patch` into the stored credentials (undefined fields are removed). @throws {KeychainError} */
-export async function updateCredentials(keychain: Keychain, patch: Partial<Record<keyof Credentials, string | number | undefined>>): Promise<Credentials> {
+export async function updateCredentials(keychain: Keychain, patch: { [K in keyof Credentials]?: Credentials[K] | undefined }): Promise<Credentials> {
   const current = await readCredentials(keychain);
   const merged: Record<string, unknown> = { ...current };
   for (const [k, v] of Object.entries(patch)) {

@@ -7,15 +7,24 @@
  * must be SHA-256 over exactly those keys (docs/format.md §5). A directory that
  * swaps in its own key therefore shows up as a changed fingerprint, which
  * upsertContact flags (key_changed, verified cleared) and the UI shows loudly.
+ *
+ * A key rotated since the device package was signed is reached through the
+ * identity's signed key changes (key-chain.ts). A contact whose known key is
+ * linked to the new one by such a chain is moved to it quietly (verified state
+ * kept) and shows "rotated their key"; any other path to a new key, including a
+ * change that is not validly signed, raises the alarm as before.
  * @module
  */
 import { canonicalJson } from '../../../shared/canonical-json.js';
 import { DevicePackageSchema } from '../../../shared/device-package.js';
-import { didFromPublicKey, verify } from '../crypto/identity.js';
+import { didFromPublicKey, publicKeyFromDid, verify } from '../crypto/identity.js';
 import { fingerprintOf } from '../crypto/fingerprint.js';
 import { keyId } from '../crypto/rsa.js';
 import type { Db } from '../vault/_sql.js';
-import { type Contact, upsertContact } from '../vault/contacts.js';
+import { applyContactRotation, recordContactKeyChanges } from '../vault/contact-rotations.js';
+import { type Contact, getContact, upsertContact } from '../vault/contacts.js';
+import type { KeyChange } from '../../../shared/key-change.js';
+import { followKeyChanges } from './key-chain.js';
 import { replaceContactKeys, type ContactKey } from '../vault/sync-store.js';
 import type { Directory } from './client.js';
 import type { Connection } from './connection.js';
@@ -23,9 +32,11 @@ import { SyncError } from './errors.js';
 
 export interface VerifiedKeys {
   did: string;
-  /** The earliest device's identity fingerprint: what the safety number is made of. */
+  /** The earliest device's identity fingerprint (after its key changes): what the safety number is made of. */
   fingerprint: string;
   keys: Omit<ContactKey, 'userId'>[];
+  /** The earliest device's key changes followed: the signed steps, and whether one was not signed. */
+  rotation: { signed: KeyChange[]; forged: boolean };
 }
 
 const norm = (pem: string): string => pem.replace(/\s+/g, '');
@@ -56,11 +67,20 @@ export function verifiedKeys(entry: Directory): VerifiedKeys {
   }
   if (did === null || found.length === 0) throw new SyncError('bad-response', `${entry.username} has no device whose signed package checks out.`);
   found.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-  const keys = found.map((f) => {
-    const listed = entry.encryptionKeys.find((k) => norm(k.publicKeyPem) === norm(f.pem));
-    return { keyId: keyId(f.pem), publicPem: f.pem, fingerprint: f.fingerprint, inbox: listed?.inbox ?? null };
+  const changes = entry.keyChanges ?? [];
+  const ends = found.map((f) => followKeyChanges(did!, { fingerprint: f.fingerprint, pem: f.pem }, changes));
+  const first = ends[0]!;
+  // The directory says another key is current than the chain leads to: unexplained, so an alarm.
+  const claimed = entry.currentKey?.publicKeyPem;
+  if (claimed && !ends.some((e) => norm(e.pem) === norm(claimed))) {
+    const fp = safeFingerprint(publicKeyFromDid(did), claimed);
+    if (fp !== null) Object.assign(first, { fingerprint: fp, pem: claimed, forged: true });
+  }
+  const keys = [...new Map(ends.map((e) => [norm(e.pem), e])).values()].map((e) => {
+    const listed = entry.encryptionKeys.find((k) => norm(k.publicKeyPem) === norm(e.pem));
+    return { keyId: keyId(e.pem), publicPem: e.pem, fingerprint: e.fingerprint, inbox: listed?.inbox ?? null };
   });
-  return { did, fingerprint: found[0]!.fingerprint, keys };
+  return { did, fingerprint: first.fingerprint, keys, rotation: { signed: first.signed, forged: first.forged } };
 }
 
 function safeFingerprint(spk: Uint8Array, pem: string): string | null {
@@ -79,7 +99,19 @@ export async function lookupContact(conn: Connection, db: Db, who: string, now: 
   const entry = await conn.call((auth) => conn.client.lookupUser(auth, who));
   const keys = verifiedKeys(entry);
   return db.transaction(() => {
-    const stored = upsertContact(db, { userId: entry.userid, username: entry.username, fingerprint: keys.fingerprint, did: keys.did, encryptionKey: keys.keys[0]!.publicPem }, now);
+    const known = getContact(db, entry.userid);
+    const links = keys.rotation.signed.map((c) => ({ oldFingerprint: c.oldFingerprint, newFingerprint: c.newFingerprint, changedAt: Date.parse(c.changedAt) }));
+    const rotated = known !== null && !keys.rotation.forged && known.did === keys.did && known.fingerprint !== keys.fingerprint && links.some((l) => l.oldFingerprint === known.fingerprint);
+    let stored: { contact: Contact; keyChanged: boolean };
+    if (rotated) {
+      // A rotation the contact's identity signed: no alarm, verification kept.
+      upsertContact(db, { userId: entry.userid, username: entry.username, fingerprint: known.fingerprint, did: keys.did, encryptionKey: known.encryptionKey }, now);
+      applyContactRotation(db, entry.userid, { fingerprint: keys.fingerprint, encryptionKey: keys.keys[0]!.publicPem }, now);
+      stored = { contact: getContact(db, entry.userid)!, keyChanged: false };
+    } else {
+      stored = upsertContact(db, { userId: entry.userid, username: entry.username, fingerprint: keys.fingerprint, did: keys.did, encryptionKey: keys.keys[0]!.publicPem }, now);
+    }
+    if (links.length > 0 || rotated) recordContactKeyChanges(db, entry.userid, links, rotated ? { at: now, from: known.fingerprint } : null, now);
     replaceContactKeys(db, entry.userid, keys.keys);
     return { ...stored, keys };
   })();

@@ -19,7 +19,7 @@ import { SyncError } from './errors.js';
 import { checkDeliveries } from './delivery.js';
 import { flushOutbox } from './flush.js';
 import { openPulled, PullFeed } from './open.js';
-import { pullInbox } from './pull.js';
+import { pullInboxes } from './pull-inboxes.js';
 import { readRegistration } from './registration.js';
 
 export type SyncProgress =
@@ -138,7 +138,7 @@ export class SyncEngine {
           emit(p);
           feed.notify();
         };
-        pulling = pullInbox({ db: this.d.db, conn, now: this.d.now, onProgress })
+        pulling = pullInboxes({ db: this.d.db, conn, now: this.d.now, onProgress })
           .then(
             (n) => {
               report.pulled = n;

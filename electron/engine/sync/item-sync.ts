@@ -21,7 +21,8 @@ import { z } from 'zod';
 import { AuditResponse, GrantsResponse, ItemMetaOut, ItemOut, ListItemsMetaResponse, PutGrantsBody, PutItemResponse } from '../../../shared/wire.js';
 import { concat, Reader, u64be, utf8 } from '../crypto/_bytes.js';
 import { wipe } from '../crypto/_bytes.js';
-import { openItemWithDek, sealItem, unwrapDek } from '../crypto/item-crypto.js';
+import { openItemWithDek, sealItem } from '../crypto/item-crypto.js';
+import { unwrapWithOwnKeys } from '../service/own-keys.js';
 import { keyId } from '../crypto/rsa.js';
 import type { UnlockedKeys } from '../service/unlocked-keys.js';
 import type { PublicIdentity } from '../service/profile.js';
@@ -149,12 +150,12 @@ async function pushRemovals(d: ItemSyncDeps, report: ItemSyncReport): Promise<vo
 
 async function pushItems(d: ItemSyncDeps, report: ItemSyncReport): Promise<void> {
   const blocked = new Set(listConflicts(d.db).map((c) => c.identifier));
-  const ourKeyId = keyId(d.identity.rsaPublicPem);
+  const ourKeyIds = new Set([keyId(d.identity.rsaPublicPem), ...(d.identity.previousKeys ?? []).map((k) => keyId(k.rsaPublicPem))]);
   for (const item of listItems(d.db, { includeDeleted: true, dirtyOnly: true })) {
     if (blocked.has(item.identifier)) continue; // the user chooses first (design §5)
     const st = getItemSync(d.db, item.identifier);
     if (st.revokedAt !== null) continue;
-    const own = st.role === 'owner' ? listItemKeys(d.db, item.identifier).find((k) => k.keyId === ourKeyId) : undefined;
+    const own = st.role === 'owner' ? listItemKeys(d.db, item.identifier).find((k) => ourKeyIds.has(k.keyId)) : undefined;
     const body = {
       data: b64(encodeSyncRecord(item)),
       version: st.remoteVersion,
@@ -256,8 +257,9 @@ function reconcileKeys(
   keys: UnlockedKeys,
   x: { mine: boolean; local: Item; ours: Uint8Array; incoming: Uint8Array; remote: { version: number; ciphertext: Uint8Array } },
 ): { remoteCiphertext: Uint8Array; keepOurKey: boolean } {
-  const oldDek = unwrapDek(x.ours, keys.rsaPrivateKey);
-  const newDek = unwrapDek(x.incoming, keys.rsaPrivateKey);
+  // Either may be wrapped for a key we rotated out.
+  const oldDek = unwrapWithOwnKeys(x.ours, keys);
+  const newDek = unwrapWithOwnKeys(x.incoming, keys);
   const identifier = x.local.identifier;
   try {
     if (Buffer.from(oldDek).equals(Buffer.from(newDek))) return { remoteCiphertext: x.remote.ciphertext, keepOurKey: false }; // re-wrapped only

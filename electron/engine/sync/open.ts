@@ -14,12 +14,13 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { fromWire, openEnvelope, type OpenedEnvelope } from '../crypto/envelope.js';
+import { envelopeRecipients, fromWire, openEnvelope, type OpenedEnvelope } from '../crypto/envelope.js';
 import { type CryptoError, isCryptoError } from '../crypto/errors.js';
 import { publicKeyFromDid } from '../crypto/identity.js';
 import { OpenPool, type OpenOutcome } from '../crypto/open-pool.js';
-import type { UnlockedKeys } from '../service/unlocked-keys.js';
+import type { PreviousKey, UnlockedKeys } from '../service/unlocked-keys.js';
 import type { Db } from '../vault/_sql.js';
+import { rotatedFingerprints } from '../vault/contact-rotations.js';
 import { type Contact, getContact } from '../vault/contacts.js';
 import { insertIncoming } from '../vault/messages.js';
 import {
@@ -159,6 +160,19 @@ async function nextRows(d: OpenDeps): Promise<RawMessage[]> {
   }
 }
 
+/** The rotated-out key an envelope is addressed to, when it is not addressed to the current one. */
+function previousKeyFor(keys: UnlockedKeys, env: Uint8Array): PreviousKey | null {
+  if (keys.previousKeys.length === 0) return null;
+  let ids: string[];
+  try {
+    ids = envelopeRecipients(env);
+  } catch {
+    return null; // opening reports what is wrong with it
+  }
+  if (ids.includes(keys.keyId)) return null;
+  return keys.previousKeys.find((k) => ids.includes(k.keyId)) ?? null;
+}
+
 function startBatch(d: OpenDeps, raws: RawMessage[], pool: OpenPool | null): Batch {
   const rebuilt: Rebuilt[] = raws.map((r) => {
     if (r.isFile) return { ok: false, reason: 'part' };
@@ -169,18 +183,25 @@ function startBatch(d: OpenDeps, raws: RawMessage[], pool: OpenPool | null): Bat
     }
   });
   const toOpen = rebuilt.flatMap((r) => (r.ok ? [r.env] : []));
-  let outcomes: Promise<OpenOutcome[]>;
-  if (pool) outcomes = pool.openMany(toOpen);
-  else
-    outcomes = Promise.resolve(
-      toOpen.map((env) => {
-        try {
-          return { ok: true as const, value: openEnvelope(env, { privateKey: d.keys.rsaPrivateKey, keyId: d.keys.keyId }) };
-        } catch (e) {
-          return { ok: false as const, error: e as Error };
-        }
-      }),
-    );
+  // Envelopes sealed to a key we rotated out (sent before the rotation, or by a
+  // sender who has not seen it yet) open in-thread with that key; the rest go the usual way.
+  const oldKey = toOpen.map((env) => previousKeyFor(d.keys, env));
+  const inline = (env: Uint8Array, key: { rsaPrivateKey: UnlockedKeys['rsaPrivateKey']; keyId: string }): OpenOutcome => {
+    try {
+      return { ok: true as const, value: openEnvelope(env, { privateKey: key.rsaPrivateKey, keyId: key.keyId }) };
+    } catch (e) {
+      return { ok: false as const, error: e as Error };
+    }
+  };
+  const current = toOpen.filter((_, i) => oldKey[i] === null);
+  const opened: Promise<OpenOutcome[]> = pool ? pool.openMany(current) : Promise.resolve(current.map((env) => inline(env, d.keys)));
+  const outcomes = opened.then((main) => {
+    let m = 0;
+    return toOpen.map((env, i) => {
+      const key = oldKey[i];
+      return key ? inline(env, key) : main[m++]!;
+    });
+  });
   // Awaited in storeBatch; a batch abandoned by an error must not become an unhandled rejection.
   outcomes.catch(() => undefined);
   return { raws, rebuilt, outcomes };
@@ -274,6 +295,8 @@ async function judge(d: OpenDeps, opened: OpenedEnvelope, envelope: Uint8Array, 
       }
       const fps = new Set(listContactKeys(d.db, c.userId).map((k) => k.fingerprint).filter((f): f is string => f !== null));
       fps.add(c.fingerprint);
+      // Keys the contact's identity signed away from: what they sealed before rotating is still theirs.
+      for (const old of rotatedFingerprints(d.db, c.userId)) fps.add(old);
       known = { spk, fps };
       senders.keys.set(c.userId, known);
     }

@@ -25,9 +25,13 @@ export interface PullDeps {
   onProgress?: (e: { phase: 'pull'; pulled: number }) => void;
 }
 
-/** Pulls until the service has nothing newer. Returns how many new messages were stored. @throws {SyncError} */
-export async function pullInbox(d: PullDeps): Promise<number> {
-  const { token, privateKeyHash } = await d.conn.inbox();
+/**
+ * Pulls until the service has nothing newer. Returns how many new messages were stored.
+ * `inbox` defaults to our current one (another: an inbox of a key we rotated out).
+ * @throws {SyncError}
+ */
+export async function pullInbox(d: PullDeps, inbox?: { token: string; privateKeyHash: string }): Promise<number> {
+  const { token, privateKeyHash } = inbox ?? (await d.conn.inbox());
   const ref = inboxRef(token);
   let cursor = getCursor(d.db, ref);
   let limit = FIRST_PAGE;

@@ -39,6 +39,12 @@ function ContactCard({ contact, onChange }: { contact: Contact; onChange: (c: Co
           the safety number again.
         </p>
       )}
+      {!contact.keyChanged && contact.keyChangedAt != null && (
+        <p className="notice" data-testid={`rotated-${contact.username}`}>
+          {contact.username} rotated their key on {new Date(contact.keyChangedAt).toLocaleDateString()}. The change is signed by the identity key
+          {contact.verified ? ' you verified, so they stay verified' : ' they use'}; new messages go to the new key.
+        </p>
+      )}
       <p className="muted small">Safety number (compare it with what {contact.username} sees for you):</p>
       <SafetyNumber value={contact.safetyNumber} testId={`safety-${contact.username}`} />
       <p className="muted small mono">Fingerprint {contact.fingerprint}</p>

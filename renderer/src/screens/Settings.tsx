@@ -19,6 +19,7 @@ import { KeyServiceSettings } from './KeyServiceSettings';
 import { RecoverySettings } from './Recovery';
 import { IdentityFileExport } from './IdentityFile';
 import { LinkDeviceSettings } from './LinkDevice';
+import { KeyRotation } from './KeyRotation';
 
 const AUTO_LOCK_CHOICES: { ms: number; label: string }[] = [
   { ms: 60_000, label: '1 minute' },
@@ -232,6 +233,7 @@ export function Settings({ status, onChange }: { status: Status; onChange: () =>
       <AutoLock status={status} onChange={onChange} />
       <Notifications />
       <Keys status={status} />
+      <KeyRotation pinDisabled={status.pinDisabled} registered={status.registered} onChange={onChange} />
       <IdentityFileExport />
       {status.registered && <LinkDeviceSettings />}
       <KeyServiceSettings />

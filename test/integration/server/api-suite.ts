@@ -14,6 +14,7 @@ import { signDeviceJwt } from '../../../server/auth/jwt.js';
 import type { RunningServer, ServerOptions } from '../../../server/index.js';
 import { OwnDevicesResponse } from '../../../shared/devices-wire.js';
 import { makeAgentToken, newDeviceKey, signDelegation, type DeviceKey } from '../../../electron/engine/crypto/delegation.js';
+import { defineKeyChangeTests } from './key-change-suite.js';
 import { apiRequest, makeDevice, makeIdentity, signDevicePackage, startKeyService, type KeyService, type RegisteredDevice } from '../../helpers/key-service.js';
 
 const execFile = promisify(execFileCb);
@@ -511,6 +512,8 @@ export function defineApiSuite(label: string, env: () => SuiteEnv): void {
         expect((await ks.request('GET', '/v1/users/alice', { serverKey: ks.app.serverKey })).status).toBe(200);
       });
     });
+
+    defineKeyChangeTests(() => ks);
 
     describe('device delegation (IOTICS)', () => {
       let dana: RegisteredDevice;

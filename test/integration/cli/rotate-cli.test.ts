@@ -1,0 +1,107 @@
+/**
+ * Issue 7 from the command line (bin/sealpost.js -> dist/, `npm run build:node`
+ * first), real processes and a real key service on loopback: alice and bob
+ * exchange messages, alice runs `sealpost rotate-key` (PIN from SEALPOST_PIN),
+ * bob's `contacts add alice` shows the signed rotation without the alarm, bob
+ * writes again, alice reads old and new; a wrong PIN and stray arguments are
+ * refused with a clear error.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKeyService, type KeyService } from '../../helpers/key-service.js';
+
+const root = path.resolve(import.meta.dirname, '../../..');
+const bin = path.join(root, 'bin/sealpost.js');
+const work = mkdtempSync(path.join(os.tmpdir(), 'sealpost-rotate-cli-'));
+const profile = (name: string) => path.join(work, name);
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function sealpost(who: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const e: NodeJS.ProcessEnv = { ...process.env, SEALPOST_KEYCHAIN: 'file', SEALPOST_INSECURE_TEST_KDF: '1', SEALPOST_PIN: '2468', ...env };
+    delete e.SEALPOST_PROFILE;
+    const child = spawn(process.execPath, [bin, '--profile', profile(who), ...args], { env: e, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+    child.stdin.end();
+  });
+}
+
+async function ok(who: string, args: string[], env?: Record<string, string>): Promise<string> {
+  const r = await sealpost(who, args, env);
+  expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+  return r.stdout;
+}
+
+const json = async <T>(who: string, args: string[]): Promise<T> => (JSON.parse(await ok(who, ['--json', ...args])) as { value: T }).value;
+
+describe('sealpost rotate-key', () => {
+  let ks: KeyService;
+
+  beforeAll(async () => {
+    if (!existsSync(path.join(root, 'dist/electron/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build:node` first');
+    ks = await startKeyService();
+    for (const who of ['alice', 'bob']) {
+      await ok(who, ['init', '--rsa-bits', '2048']);
+      await ok(who, ['register', '--server', ks.url, '--app-id', ks.app.appId, '--server-key', ks.app.serverKey, '--username', who]);
+    }
+  });
+
+  afterAll(async () => {
+    await ks?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('rotates; the contact sees a signed change, not the alarm; old and new messages stay readable', async () => {
+    const before = await json<{ fingerprint: string }>('alice', ['fingerprint']);
+    const added = await json<{ fingerprint: string }>('bob', ['contacts', 'add', 'alice']);
+    await ok('bob', ['contacts', 'verify', 'alice', added.fingerprint]);
+    await ok('bob', ['send', '--to', 'alice', '--text', 'before the rotation']);
+    await ok('bob', ['sync']);
+
+    // Usage errors and a wrong PIN: clear, nothing changed.
+    const stray = await sealpost('alice', ['rotate-key', 'now']);
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toMatch(/rotate-key takes no arguments/);
+    const wrong = await sealpost('alice', ['rotate-key'], { SEALPOST_PIN: '1111' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/WrongPin \(-102\)/);
+    expect((await json<{ fingerprint: string }>('alice', ['fingerprint'])).fingerprint).toBe(before.fingerprint);
+
+    const human = await ok('alice', ['rotate-key']);
+    expect(human).toMatch(/Encryption key rotated \(1 older key kept/);
+    expect(human).toContain(`Old fingerprint: ${before.fingerprint}`);
+    const after = await json<{ fingerprint: string }>('alice', ['fingerprint']);
+    expect(after.fingerprint).not.toBe(before.fingerprint);
+
+    const listed = await ok('bob', ['contacts', 'add', 'alice']);
+    expect(listed).toMatch(/verified/);
+    expect(listed).not.toMatch(/KEY CHANGED/);
+    expect(listed).toMatch(/rotated key/);
+    const contact = await json<{ fingerprint: string; verified: boolean; keyChanged: boolean; keyChangedAt: number }>('bob', ['contacts', 'add', 'alice']);
+    expect(contact).toMatchObject({ fingerprint: after.fingerprint, verified: true, keyChanged: false });
+
+    await ok('bob', ['send', '--to', 'alice', '--text', 'after the rotation']);
+    await ok('bob', ['sync']);
+    await ok('alice', ['sync']);
+    const inbox = await json<{ text: string | null; sender: string }[]>('alice', ['inbox']);
+    expect(inbox.map((m) => m.text)).toEqual(expect.arrayContaining(['before the rotation', 'after the rotation']));
+    expect(inbox.filter((m) => m.sender === 'rejected')).toEqual([]);
+
+    // --json: the whole result.
+    const again = await json<{ previousKeys: number; published: boolean; previousFingerprint: string }>('alice', ['rotate-key']);
+    expect(again).toMatchObject({ previousKeys: 2, published: true, previousFingerprint: after.fingerprint });
+  });
+});
