@@ -26,6 +26,12 @@ declare module 'fastify' {
     auditTarget: string | null;
     /** The handler's write already appended this request's entry (AuditLog.withWrite): onSend adds none. */
     auditWritten: boolean;
+    /**
+     * A successful poll that handed out nothing new (a link session still waiting):
+     * not written, so polling does not bury the entries a user reads. Failures of
+     * the same request are written as usual.
+     */
+    auditQuietSuccess: boolean;
   }
 }
 
@@ -155,10 +161,11 @@ export class AuditLog {
   register(app: FastifyInstance): void {
     app.decorateRequest('auditTarget', null);
     app.decorateRequest('auditWritten', false);
+    app.decorateRequest('auditQuietSuccess', false);
     // Callback style: most requests need no wait here (not audited, or already written with the handler's write).
     app.addHook('onSend', (request, reply, payload, done) => {
       const action = request.routeOptions.config.audit;
-      if (!action || reply.statusCode === 429 || request.auditWritten) {
+      if (!action || reply.statusCode === 429 || request.auditWritten || (request.auditQuietSuccess && reply.statusCode === 200)) {
         done(null, payload);
         return;
       }

@@ -125,7 +125,13 @@ export function linkRoutes(app: FastifyInstance, ctx: ServerContext): void {
     return { linkId: row.linkId, commitment: b64url(row.commitment), expiresAt: new Date(row.expiresAt).toISOString() };
   });
 
-  app.get('/v1/link/:linkId', { config: { auth: 'device', audit: 'link.read' }, schema: { params: IdParams, querystring: query } }, async (request) => view(await sessionFor(ctx, request)));
+  app.get('/v1/link/:linkId', { config: { auth: 'device', audit: 'link.read' }, schema: { params: IdParams, querystring: query } }, async (request) => {
+    const session = view(await sessionFor(ctx, request));
+    // Both devices poll this about once a second: only the read that hands out the
+    // sealed secrets is written to the log (refused reads always are).
+    request.auditQuietSuccess = session.state !== 'sealed';
+    return session;
+  });
 
   app.post(
     '/v1/link/:linkId/reveal',

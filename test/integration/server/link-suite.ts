@@ -80,6 +80,9 @@ export function defineLinkSuite(label: string, env: () => LinkSuiteEnv): void {
       const audit = await ks.request<{ entries: Array<{ action: string; target: string | null; result: string }> }>('GET', '/v1/audit?limit=1000', { serverKey: ks.app.serverKey });
       const actions = audit.json.entries.filter((e) => e.target === `link:${s.linkId}`).map((e) => `${e.action}:${e.result}`);
       expect(actions).toEqual(expect.arrayContaining(['link.create:ok', 'link.claim:ok', 'link.reveal:ok', 'link.seal:ok', 'link.read:ok', 'link.delete:ok', 'link.seal:conflict']));
+      // Polls that handed out nothing new are not logged; the read of the sealed secrets and the refused read are.
+      expect(actions.filter((a) => a === 'link.read:ok')).toHaveLength(1);
+      expect(actions).toContain('link.read:not_found');
     });
 
     it('a wrong code is a 404; another user\'s code is the same 404; a code is claimed once', async () => {
