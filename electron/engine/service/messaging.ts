@@ -10,6 +10,7 @@
  * in checked chunks.
  * @module
  */
+import { createPublicKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -400,6 +401,10 @@ export class Messaging {
                 publicKeyPem: identity.rsaPublicPem,
                 privateKeyHash: privateKeyHash(keys.rsaPrivateKeyDer),
                 identitySecretKey: keys.identity.secretKey,
+                previousKeys: keys.previousKeys.map((k) => ({
+                  publicKeyPem: createPublicKey(k.rsaPrivateKey).export({ type: 'spki', format: 'pem' }).toString(),
+                  privateKeyHash: privateKeyHash(k.rsaPrivateKeyDer),
+                })),
               },
               c.now(),
             );

@@ -42,13 +42,16 @@ export interface RegisterInput {
   privateKeyHash: string;
   /** Signs the delegation to this device's own key (the package's identity). */
   identitySecretKey: Uint8Array;
+  /** Encryption keys rotated out (newest first): their published inboxes are read too. */
+  previousKeys?: ReadonlyArray<{ publicKeyPem: string; privateKeyHash: string }>;
 }
 
-/** The inbox the directory already publishes for this RSA key (a restored identity), if any. */
-async function publishedInboxOf(client: KeyServiceClient, jwt: string, username: string, publicKeyPem: string): Promise<string | undefined> {
-  const ours = createHash('sha256').update(createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' })).digest('hex');
+const spkiFingerprint = (publicKeyPem: string): string => createHash('sha256').update(createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' })).digest('hex');
+
+/** The inboxes the directory publishes for our keys, by SPKI fingerprint (a restored identity finds its own here). */
+async function publishedInboxes(client: KeyServiceClient, jwt: string, username: string): Promise<Map<string, string>> {
   const entry = await client.lookupUser({ jwt }, username);
-  return entry.encryptionKeys.find((k) => k.keyFingerprint === ours && k.inbox !== null)?.inbox ?? undefined;
+  return new Map(entry.encryptionKeys.filter((k) => k.inbox !== null).map((k) => [k.keyFingerprint, k.inbox!]));
 }
 
 /** @throws {SyncError} from any step; KeychainError */
@@ -60,8 +63,17 @@ export async function registerDevice(db: Db, keychain: Keychain, input: Register
   const creds = await readCredentials(keychain);
   const same = previous !== null && previous.server === client.baseUrl && previous.appId === input.appId && previous.userId === userId;
   let inbox = same && creds.privateKeyHash === input.privateKeyHash ? creds.inbox : undefined;
-  inbox ??= await publishedInboxOf(client, jwt, input.username, input.publicKeyPem);
+  const published = await publishedInboxes(client, jwt, input.username);
+  inbox ??= published.get(spkiFingerprint(input.publicKeyPem));
   const newInbox = inbox === undefined;
+  // Keys we rotated out keep their published inboxes: a restored or linked device
+  // reads them too, so messages sealed to an old key before (or after) the rotation
+  // come back here as well, not only on the device that rotated.
+  const previousInboxes = [...(same ? (creds.previousInboxes ?? []) : [])];
+  for (const k of input.previousKeys ?? []) {
+    const found = published.get(spkiFingerprint(k.publicKeyPem));
+    if (found && !previousInboxes.some((p) => p.inbox === found)) previousInboxes.push({ inbox: found, privateKeyHash: k.privateKeyHash });
+  }
   inbox ??= await client.createInbox({ jwt }, { publicKeyPem: input.publicKeyPem, privateKeyHash: input.privateKeyHash, publish: true });
   await updateCredentials(keychain, {
     serverKey: input.serverKey,
@@ -70,6 +82,7 @@ export async function registerDevice(db: Db, keychain: Keychain, input: Register
     jwtExpiresAt: expiresAt,
     inbox,
     privateKeyHash: input.privateKeyHash,
+    previousInboxes: previousInboxes.length > 0 ? previousInboxes.slice(0, 64) : undefined,
   });
   // Last: a device whose delegation is published authenticates with agent tokens from now on.
   await publishDelegation(keychain, client, { jwt }, { deviceId: input.devicePackage.deviceId, did: input.devicePackage.did, identitySecretKey: input.identitySecretKey, now });
