@@ -11,8 +11,8 @@
  *  2. the public identity (new key, fingerprint, backup, the change marked pending);
  *  3. publish: an inbox for the new key (the old inbox moves to previousInboxes and
  *     is still pulled), then the signed change; the pending mark is cleared.
- * A crash between 1 and 2 is repaired at the next rotation (the keychain is
- * authoritative); a failure in 3 leaves the change pending: the next sync that
+ * A crash between 1 and 2 is repaired by the next sync that reaches the key service
+ * while unlocked, or the next rotation (the keychain is authoritative); a failure in 3 leaves the change pending: the next sync that
  * reaches the key service publishes it (publishPending), and so does the next
  * `keys:rotate`, instead of making yet another key.
  * @module
@@ -101,6 +101,9 @@ export class Rotation {
     if (this.running || !this.d.isUnlocked()) return false;
     this.running = true;
     try {
+      // A crash mid-rotation (keychain ahead of the public identity) is repaired here
+      // too, so it is published without waiting for the user to rotate again.
+      this.repair();
       if (!this.d.identity().pendingKeyChange) return false;
       return await this.publish();
     } finally {

@@ -7,6 +7,8 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResultCode } from '../../../shared/codes.js';
+import { readPublicIdentity, writePublicIdentity } from '../../../electron/engine/service/profile.js';
+import { openVault } from '../../../electron/engine/vault/db.js';
 import { startKeyService, type KeyService } from '../../helpers/key-service.js';
 import { cleanup, newUser, openProfile, type Profile, syncUntilSent, tmp } from './helpers.js';
 
@@ -73,6 +75,39 @@ describe('rotation while offline', () => {
       expect((await lone.call('keys:rotate', { pin: '0' })).code).toBe(ResultCode.DeviceUnregistered);
     } finally {
       lone.close();
+    }
+  });
+
+  it('a crash between sealing the new key and writing the public identity is repaired and published by the next sync', async () => {
+    let carol = await newUser(root, 'carol', ks);
+    // Bob knows carol's first key, so the later lookup is a key change he must accept as signed.
+    expect((await bob.ok('contacts:lookup', { username: 'carol' })).keyChanged).toBe(false);
+    const vaultOf = (dir: string) => openVault(dir);
+    let v = vaultOf(carol.dir);
+    const before = readPublicIdentity(v.db)!;
+    v.close();
+    const port = Number(new URL(ks.url).port);
+    const app = ks.app;
+    await ks.close();
+    const rotated = await carol.ok('keys:rotate', { pin: '0' });
+    expect(rotated.published).toBe(false);
+
+    // The crash: the keychain holds the new key, the public identity is the one from before.
+    carol.close();
+    v = vaultOf(carol.dir);
+    writePublicIdentity(v.db, before, Date.now());
+    v.close();
+    carol = await openProfile(carol.dir);
+    try {
+      await carol.ok('session:authenticate', { pin: '0' });
+      expect((await carol.ok('identity:get', {})).fingerprint).toBe(before.fingerprint);
+
+      ks = { ...(await startKeyService({ db, port, jwtSecret: 'rotation-offline-test-secret-0123456789abcdef' })), app };
+      await carol.ok('sync:now', {});
+      expect((await carol.ok('identity:get', {})).fingerprint).toBe(rotated.fingerprint);
+      expect(await bob.ok('contacts:lookup', { username: 'carol' })).toMatchObject({ fingerprint: rotated.fingerprint, keyChanged: false });
+    } finally {
+      carol.close();
     }
   });
 });
