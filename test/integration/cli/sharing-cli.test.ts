@@ -5,44 +5,17 @@
  * sees the revocation; alice's identity file restores her on a second profile,
  * which sees her items after registering. Real key service on loopback.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliFor, requireBuiltCli } from '../../helpers/cli.js';
 import { startKeyService, type KeyService } from '../../helpers/key-service.js';
 
-const root = path.resolve(import.meta.dirname, '../../..');
-const bin = path.join(root, 'bin/sealpost.js');
 const work = mkdtempSync(path.join(os.tmpdir(), 'sealpost-share-cli-'));
-const profile = (name: string) => path.join(work, name);
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function sealpost(who: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const e: NodeJS.ProcessEnv = { ...process.env, SEALPOST_KEYCHAIN: 'file', SEALPOST_INSECURE_TEST_KDF: '1', SEALPOST_PIN: '0', ...env };
-    delete e.SEALPOST_PROFILE;
-    const child = spawn(process.execPath, [bin, '--profile', profile(who), ...args], { env: e, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
-    child.stdin.end();
-  });
-}
-
-async function ok(who: string, args: string[], env?: Record<string, string>): Promise<string> {
-  const r = await sealpost(who, args, env);
-  expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-  return r.stdout;
-}
+const cli = cliFor(work, { pin: '0' });
+const sealpost = cli.run;
+const ok = async (who: string, args: string[], env?: Record<string, string>): Promise<string> => (await cli.ok(who, args, env)).stdout;
 
 interface ListedItem {
   identifier: string;
@@ -60,7 +33,7 @@ describe('sealpost item / items / share / revoke / export-identity / import-iden
   const reg = (who: string, username = who) => ['register', '--server', ks.url, '--app-id', ks.app.appId, '--server-key', ks.app.serverKey, '--username', username];
 
   beforeAll(async () => {
-    if (!existsSync(path.join(root, 'dist/electron/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build:node` first');
+    requireBuiltCli();
     ks = await startKeyService();
     for (const who of ['alice', 'bob']) {
       await ok(who, ['init', '--rsa-bits', '2048']);

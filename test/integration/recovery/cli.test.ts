@@ -6,46 +6,18 @@
  * with the shares + PIN (registering with --server-key), a wrong PIN refused,
  * an escrow address the key service did not name refused before anything is sent.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliFor, requireBuiltCli } from '../../helpers/cli.js';
 import { startKeyService, type KeyService } from '../../helpers/key-service.js';
 
-const root = path.resolve(import.meta.dirname, '../../..');
-const bin = path.join(root, 'bin/sealpost.js');
 const work = mkdtempSync(path.join(os.tmpdir(), 'sealpost-recovery-cli-'));
-const profile = (name: string) => path.join(work, name);
 const PIN = '482913';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function sealpost(who: string, args: string[], env: Record<string, string> = {}, input = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const e: NodeJS.ProcessEnv = { ...process.env, SEALPOST_KEYCHAIN: 'file', SEALPOST_INSECURE_TEST_KDF: '1', SEALPOST_PIN: PIN, ...env };
-    delete e.SEALPOST_PROFILE;
-    delete e.SEALPOST_SERVER_KEY;
-    const child = spawn(process.execPath, [bin, '--profile', profile(who), ...args], { env: e, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
-    child.stdin.end(input);
-  });
-}
-
-async function ok(who: string, args: string[], env?: Record<string, string>, input?: string): Promise<Run> {
-  const r = await sealpost(who, args, env, input);
-  expect(r.code, `${args[0]}: ${r.stderr}`).toBe(0);
-  return r;
-}
+const cli = cliFor(work, { pin: PIN });
+const sealpost = cli.run;
+const ok = cli.ok;
 
 interface Status {
   hasIdentity: boolean;
@@ -63,7 +35,7 @@ describe('sealpost recovery-words / backup / restore', () => {
   const restoreArgs = () => ['restore', '--server', ks.url, '--app-id', ks.app.appId, '--client-key', ks.app.clientKey, '--username', 'alice'];
 
   beforeAll(async () => {
-    if (!existsSync(path.join(root, 'dist/electron/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build:node` first');
+    requireBuiltCli();
     ks = await startKeyService({ db: path.join(work, 'ks.db') });
     escrow = await startKeyService({ db: path.join(work, 'escrow.db') });
     await ok('alice', ['init', '--rsa-bits', '2048']);

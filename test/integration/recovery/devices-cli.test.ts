@@ -6,46 +6,19 @@
  * one user; one revokes the other, whose next sync is refused (403
  * device_revoked), while the first carries on; revoking oneself is refused.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliFor, requireBuiltCli } from '../../helpers/cli.js';
 import { startKeyService, type KeyService } from '../../helpers/key-service.js';
 
-const root = path.resolve(import.meta.dirname, '../../..');
-const bin = path.join(root, 'bin/sealpost.js');
 const work = mkdtempSync(path.join(os.tmpdir(), 'sealpost-devices-cli-'));
-const profile = (name: string) => path.join(work, name);
 const PIN = '482913';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function sealpost(who: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const e: NodeJS.ProcessEnv = { ...process.env, SEALPOST_KEYCHAIN: 'file', SEALPOST_INSECURE_TEST_KDF: '1', SEALPOST_PIN: PIN, SEALPOST_PASSPHRASE: 'identity file passphrase', ...env };
-    delete e.SEALPOST_PROFILE;
-    delete e.SEALPOST_SERVER_KEY;
-    const child = spawn(process.execPath, [bin, '--profile', profile(who), ...args], { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
-  });
-}
-
-async function ok(who: string, args: string[], env?: Record<string, string>): Promise<Run> {
-  const r = await sealpost(who, args, env);
-  expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-  return r;
-}
+const cli = cliFor(work, { pin: PIN, env: { SEALPOST_PASSPHRASE: 'identity file passphrase' } });
+const sealpost = cli.run;
+const ok = cli.ok;
 
 interface DeviceList {
   devices: Array<{ deviceId: string; current: boolean; revokedAt: string | null; deviceDid: string | null }>;
@@ -67,7 +40,7 @@ describe('sealpost devices', () => {
   };
 
   beforeAll(async () => {
-    if (!existsSync(path.join(root, 'dist/electron/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build:node` first');
+    requireBuiltCli();
     ks = await startKeyService({ db: dbFile });
     await ok('desk', ['init', '--rsa-bits', '2048']);
     await register('desk');
