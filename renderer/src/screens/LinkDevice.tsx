@@ -9,6 +9,7 @@
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { Output } from '../../../shared/contract';
 import { sealpost } from '../bridge';
+import { AccountFields, NEW_ACCOUNT, type Account } from '../components/AccountFields';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { PinField } from '../components/PinField';
 import type { UiError } from '../errors';
@@ -151,11 +152,8 @@ type Progress = Output<'link:progress'>;
 
 /** First run on a new device: ask, show the code, then the verification code, then finish. */
 export function LinkToExistingDevice({ onDone, onCancel }: { onDone: () => void; onCancel: () => void }) {
-  const [username, setUsername] = useState('');
-  const [server, setServer] = useState('http://127.0.0.1:8787');
-  const [appId, setAppId] = useState('');
-  const [clientKey, setClientKey] = useState('');
-  const [serverKey, setServerKey] = useState('');
+  const [account, setAccount] = useState<Account>(NEW_ACCOUNT);
+  const { username, server, appId, clientKey, serverKey } = account;
   const [pin, setPin] = useState('');
   const [repeat, setRepeat] = useState('');
   const [busy, setBusy] = useState(false);
@@ -255,26 +253,7 @@ export function LinkToExistingDevice({ onDone, onCancel }: { onDone: () => void;
     <form className="card narrow" onSubmit={submit} aria-labelledby="link-new-title">
       <h2 id="link-new-title">Link to an existing device</h2>
       <p>Your other computer, unlocked and connected to the key service, approves this one: no recovery words needed.</p>
-      <label>
-        Your user name
-        <input value={username} onChange={(e) => setUsername(e.target.value)} required autoComplete="username" autoFocus />
-      </label>
-      <label>
-        Key service URL
-        <input type="url" value={server} onChange={(e) => setServer(e.target.value)} required />
-      </label>
-      <label>
-        App id
-        <input value={appId} onChange={(e) => setAppId(e.target.value)} required autoComplete="off" />
-      </label>
-      <label>
-        Client key
-        <input type="password" value={clientKey} onChange={(e) => setClientKey(e.target.value)} required autoComplete="off" />
-      </label>
-      <label>
-        Server key <span className="muted small">(optional: registers this device and syncs right after the link)</span>
-        <input type="password" value={serverKey} onChange={(e) => setServerKey(e.target.value)} autoComplete="off" />
-      </label>
+      <AccountFields value={account} onChange={setAccount} serverKeyHint="optional: registers this device and syncs right after the link" />
       <PinField label="New PIN for this device" value={pin} onChange={setPin} autoComplete="new-password" />
       <PinField label="Repeat the new PIN" value={repeat} onChange={setRepeat} autoComplete="new-password" />
       {error && <ErrorBanner error={error} />}

@@ -8,6 +8,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { Output } from '../../../shared/contract';
 import { sealpost } from '../bridge';
+import { AccountFields, NEW_ACCOUNT, type Account } from '../components/AccountFields';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { PinField } from '../components/PinField';
 import type { UiError } from '../errors';
@@ -183,11 +184,8 @@ export function RecoverySettings() {
 
 /** First run on a new device: restore the identity with the words or the shares + PIN. */
 export function RestoreOnDevice({ onDone, onCancel }: { onDone: () => void; onCancel: () => void }) {
-  const [username, setUsername] = useState('');
-  const [server, setServer] = useState('http://127.0.0.1:8787');
-  const [appId, setAppId] = useState('');
-  const [clientKey, setClientKey] = useState('');
-  const [serverKey, setServerKey] = useState('');
+  const [account, setAccount] = useState<Account>(NEW_ACCOUNT);
+  const { username, server, appId, clientKey, serverKey } = account;
   const [method, setMethod] = useState<'words' | 'shares'>('words');
   const [words, setWords] = useState('');
   const [escrowUrl, setEscrowUrl] = useState('');
@@ -229,26 +227,7 @@ export function RestoreOnDevice({ onDone, onCancel }: { onDone: () => void; onCa
     <form className="card narrow" onSubmit={submit} aria-labelledby="restore-title">
       <h2 id="restore-title">Restore on this device</h2>
       <p>Bring your identity back from your key service with your recovery words, or with the recovery shares and your PIN.</p>
-      <label>
-        Your user name
-        <input value={username} onChange={(e) => setUsername(e.target.value)} required autoComplete="username" autoFocus />
-      </label>
-      <label>
-        Key service URL
-        <input type="url" value={server} onChange={(e) => setServer(e.target.value)} required />
-      </label>
-      <label>
-        App id
-        <input value={appId} onChange={(e) => setAppId(e.target.value)} required autoComplete="off" />
-      </label>
-      <label>
-        Client key
-        <input type="password" value={clientKey} onChange={(e) => setClientKey(e.target.value)} required autoComplete="off" />
-      </label>
-      <label>
-        Server key <span className="muted small">(optional: registers this device after the restore)</span>
-        <input type="password" value={serverKey} onChange={(e) => setServerKey(e.target.value)} autoComplete="off" />
-      </label>
+      <AccountFields value={account} onChange={setAccount} serverKeyHint="optional: registers this device after the restore" />
       <fieldset>
         <legend>Restore with</legend>
         <label className="check">
