@@ -1,11 +1,11 @@
 import { z } from 'zod';
+import { call } from './contract-fields.js';
 
 /**
  * Contract channels for the user's devices (spread into shared/contract.ts): the
  * list the key service keeps for this user, and revoking another device.
  * docs/security.md "Devices".
  */
-const call = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O) => ({ input, output });
 const DeviceId = z.string().regex(/^[0-9a-f]{32}$/, 'a device id is 32 lowercase hex digits');
 
 export const DeviceValue = z.object({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { call, ApiKey, AppId, Pin, Url, Username } from './contract-fields.js';
 
 /**
  * Contract channels for device linking (spread into shared/contract.ts). The
@@ -8,12 +9,6 @@ import { z } from 'zod';
  * saw the same code on both screens. docs/recovery.md "Link a new device",
  * docs/security.md "Device linking".
  */
-const call = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O) => ({ input, output });
-const Pin = z.string().min(1).max(64);
-const Username = z.string().min(1).max(128).regex(/^[\p{L}\p{N}._@+-]+$/u, 'letters, digits and . _ @ + - only');
-const Url = z.string().url().max(500);
-const AppId = z.string().min(3).max(64);
-const ApiKey = z.string().min(8).max(256);
 /** The 8-digit code from the new device's screen; a dash or space in the middle is fine. */
 export const LinkCodeInput = z.string().trim().regex(/^\d{4}[- ]?\d{4}$/, 'the code has 8 digits, e.g. 1234-5678');
 /** The 6-digit verification code both screens show. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { call, Fingerprint, Username } from './contract-fields.js';
 
 /**
  * The messaging and sync part of the IPC contract (electron/engine/sync,
@@ -6,10 +7,7 @@ import { z } from 'zod';
  * the channel groups can change without stepping on each other.
  */
 
-const call = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O) => ({ input, output });
 
-const Username = z.string().min(1).max(128).regex(/^[\p{L}\p{N}._@+-]+$/u, 'letters, digits and . _ @ + - only');
-const Fingerprint = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
 const MessageId = z.number().int().positive();
 const PeerId = z.string().min(1).max(200);
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { call, ApiKey, AppId, Pin, Url, Username } from './contract-fields.js';
 
 /**
  * Contract channels for recovery (spread into shared/contract.ts): the recovery
@@ -6,12 +7,6 @@ import { z } from 'zod';
  * service and the escrow service, and restoring on a new device.
  * docs/security.md "Recovery".
  */
-const call = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O) => ({ input, output });
-const Pin = z.string().min(1).max(64);
-const Username = z.string().min(1).max(128).regex(/^[\p{L}\p{N}._@+-]+$/u, 'letters, digits and . _ @ + - only');
-const Url = z.string().url().max(500);
-const AppId = z.string().min(3).max(64);
-const ApiKey = z.string().min(8).max(256);
 
 export const RecoveryStatusValue = z.object({
   /** The user typed back the asked words. */

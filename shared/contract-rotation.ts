@@ -1,13 +1,11 @@
 import { z } from 'zod';
+import { call, Fingerprint, Pin } from './contract-fields.js';
 
 /**
  * Contract channels for encryption-key rotation (spread into shared/contract.ts),
  * docs/security.md "Key rotation". The PIN is asked again because the keys are
  * sealed under it anew (with the old key kept, so old messages still open).
  */
-const call = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O) => ({ input, output });
-const Pin = z.string().min(1).max(64);
-const Fingerprint = z.string().regex(/^[0-9a-f]{64}$/);
 
 export const RotationValue = z.object({
   /** The new key's fingerprint and safety-number half. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { call, Pin } from './contract-fields.js';
 
 /**
  * The sharing part of the IPC contract (electron/engine/service/sharing.ts,
@@ -7,11 +8,9 @@ import { z } from 'zod';
  * desktop. Spread into `contract` in contract.ts.
  */
 
-const call = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O) => ({ input, output });
 
 const Identifier = z.string().min(1).max(200).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only');
 const Who = z.string().min(1).max(200);
-const Pin = z.string().min(1).max(64);
 const Passphrase = z.string().min(10).max(1024);
 const Base64 = z.string().max(1024 * 1024).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 export const GrantRole = z.enum(['read', 'edit']);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { call, Pin } from './contract-fields.js';
 import { DevicePackageSchema } from './device-package.js';
 import type { Result } from './codes.js';
 import { devicesChannels } from './contract-devices.js';
@@ -18,7 +19,6 @@ import { sharingChannels } from './contract-sharing.js';
  * values are validated in tests, so the renderer can trust them.
  */
 
-const Pin = z.string().min(1).max(64);
 const Base64 = z.string().max(64 * 1024 * 1024).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 const Identifier = z.string().min(1).max(200).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only');
 const UserId = z.string().min(1).max(200);
@@ -107,10 +107,6 @@ export const ItemRevisionValue = z.object({
 });
 export const ItemGranteeValue = z.object({ grantee: z.string(), label: z.string(), owner: z.boolean(), grantedAt: z.string() });
 const ItemRef = z.object({ identifier: Identifier }).strict();
-
-function call<I extends z.ZodType, O extends z.ZodType>(input: I, output: O) {
-  return { input, output };
-}
 
 export const contract = {
   'engine:status': call(z.object({}).strict(), StatusValue),
