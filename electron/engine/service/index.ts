@@ -137,30 +137,26 @@ class Engine {
         return this.sharing()['items:sync']({});
       },
     });
-    this.recovery = new Recovery({
+    // What recovery and rotation both need: the profile's keys and the PIN session.
+    const keyAccess = {
       db: this.vault.db,
       keychain: this.keychain,
       now: this.now,
       ...(this.options.kdfParams && { kdfParams: this.options.kdfParams }),
       identity: () => this.identity(),
       unlocked: () => this.unlocked(),
-      unlock: async (pin) => {
+      unlock: async (pin: string) => {
         await this.session.unlock(pin);
       },
+    };
+    this.recovery = new Recovery({
+      ...keyAccess,
       hasIdentity: () => readPublicIdentity(this.db) !== null,
       install: (seed, der, pin, previous) => this.restoreIdentity(seed, der, pin, previous),
     });
     this.rotation = new Rotation({
-      db: this.vault.db,
-      keychain: this.keychain,
-      now: this.now,
-      ...(this.options.kdfParams && { kdfParams: this.options.kdfParams }),
-      identity: () => this.identity(),
-      unlocked: () => this.unlocked(),
+      ...keyAccess,
       isUnlocked: () => this.session.isUnlocked(),
-      unlock: async (pin) => {
-        await this.session.unlock(pin);
-      },
       connection: (fresh) => {
         if (fresh) this.messaging.sync.reset();
         return this.messaging.sync.connection();
