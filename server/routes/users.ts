@@ -163,9 +163,11 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
           revoked: d.revokedAt !== null,
           package: JSON.parse(d.packageJson) as Record<string, unknown>,
           deviceDid: delegations.get(d.deviceId)?.deviceDid ?? null,
+          // Revoking a device withdraws its delegation from the document (the key
+          // service keeps the row, so the device's tokens get 403 device_revoked).
           delegation: (() => {
             const g = delegations.get(d.deviceId);
-            return g ? (JSON.parse(g.delegationJson) as Record<string, unknown>) : null;
+            return g && d.revokedAt === null ? (JSON.parse(g.delegationJson) as Record<string, unknown>) : null;
           })(),
         })),
       };

@@ -590,7 +590,7 @@ export function defineApiSuite(label: string, env: () => SuiteEnv): void {
         await ks.server.admin.revokeDevice(ks.app.appId, erin.deviceId);
         expectError(await ks.request('GET', `/v1/keys/${inbox}`, bearer(makeAgentToken(key, { sub: erin.pkg.did, aud: ks.app.appId }))), 403, 'device_revoked');
         const doc = DirectoryResponse.parse((await ks.request('GET', '/v1/users/erin', { clientKey: ks.app.clientKey })).json);
-        expect(doc.devices).toEqual([expect.objectContaining({ deviceId: erin.deviceId, deviceDid: key.did, revoked: true })]);
+        expect(doc.devices).toEqual([expect.objectContaining({ deviceId: erin.deviceId, deviceDid: key.did, revoked: true, delegation: null })]);
       });
 
       it("a user lists their own devices and revokes one from another device; the revoked one is refused from then on", async () => {
