@@ -14,15 +14,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type CreatedApp, type RunningServer } from '../../server/index.js';
+import type { CreatedApp, RunningServer } from '../../server/index.js';
 import { dispatch } from '../../electron/engine/dispatch.js';
 import { notificationContent } from '../../electron/main/notification-text.js';
 import { ATTACHMENT_LIMITS } from '../../shared/contract-messaging.js';
 import type { Channel, Output } from '../../shared/contract.js';
 import { launchChromium } from '../helpers/chromium.js';
-import { screenshot, startApp, ui, type RunningApp } from './harness.js';
+import { screenshot, startApp, ui, type RunningApp, startE2eKeyService } from './harness.js';
 
-const RATE = { perIp: 1_000_000, perDevice: 1_000_000, secretFailures: 1000 };
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /** Every file under `dir`, recursively. */
@@ -55,7 +54,7 @@ describe('attachments between two desktops', () => {
 
   beforeAll(async () => {
     dbDir = mkdtempSync(join(tmpdir(), 'sealpost-e2e-att-ks-'));
-    ks = await startServer({ host: '127.0.0.1', port: 0, db: join(dbDir, 'keyservice.db'), rsaBits: 2048, rateLimit: RATE });
+    ks = await startE2eKeyService(join(dbDir, 'keyservice.db'));
     port = ks.port;
     app = await ks.admin.createApp({ name: 'e2e attachments' });
     browser = await launchChromium();
@@ -76,9 +75,7 @@ describe('attachments between two desktops', () => {
       [a, 'alice'],
       [b, 'bob'],
     ] as const) {
-      await ui.createIdentity(page, '2468');
-      await ui.register(page, { url: ks.url, app }, name);
-      await ui.finishFirstRun(page);
+      await ui.firstRunRegistered(page, '2468', { url: ks.url, app }, name);
     }
     await ui.addAndVerify(a, 'bob');
     await ui.addAndVerify(b, 'alice');
@@ -131,7 +128,7 @@ describe('attachments between two desktops', () => {
   });
 
   it('the key service starts and the message goes out', async () => {
-    ks = await startServer({ host: '127.0.0.1', port, db: join(dbDir, 'keyservice.db'), rsaBits: 2048, rateLimit: RATE });
+    ks = await startE2eKeyService(join(dbDir, 'keyservice.db'), port);
     const sent = a.getByRole('article', { name: /Sent message Quarterly report/ });
     await sent.getByRole('button', { name: 'Send now' }).click();
     await ui.syncNow(a);

@@ -12,11 +12,10 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Channel, Output } from '../../shared/contract.js';
 import { dispatch } from '../../electron/engine/dispatch.js';
-import { startServer, type CreatedApp, type RunningServer } from '../../server/index.js';
+import type { CreatedApp, RunningServer } from '../../server/index.js';
 import { launchChromium } from '../helpers/chromium.js';
-import { screenshot, startApp, ui, type RunningApp } from './harness.js';
+import { screenshot, startApp, ui, type RunningApp, startE2eKeyService } from './harness.js';
 
-const RATE = { perIp: 1_000_000, perDevice: 1_000_000, secretFailures: 1000 };
 const PIN = '2468';
 
 async function ok<C extends Channel>(app: RunningApp, channel: C, input: unknown): Promise<Output<C>> {
@@ -36,7 +35,7 @@ describe('devices list and revoke in the UI', () => {
 
   beforeAll(async () => {
     dbDir = mkdtempSync(join(tmpdir(), 'sealpost-e2e-devices-'));
-    ks = await startServer({ host: '127.0.0.1', port: 0, db: join(dbDir, 'keyservice.db'), rsaBits: 2048, rateLimit: RATE });
+    ks = await startE2eKeyService(join(dbDir, 'keyservice.db'));
     ksApp = await ks.admin.createApp({ name: 'e2e devices' });
     browser = await launchChromium();
     desk = await startApp('desk');
@@ -54,9 +53,7 @@ describe('devices list and revoke in the UI', () => {
 
   it('lists both desktops and revokes the other one after a confirmation', async () => {
     const url = `http://127.0.0.1:${ks.port}`;
-    await ui.createIdentity(page, PIN);
-    await ui.register(page, { url, app: ksApp }, 'alice');
-    await ui.finishFirstRun(page);
+    await ui.firstRunRegistered(page, PIN, { url, app: ksApp }, 'alice');
 
     const file = await ok(desk, 'identity:export', { passphrase: 'a long identity passphrase' });
     await ok(laptop, 'identity:import', { file: file.file, passphrase: 'a long identity passphrase', pin: PIN });

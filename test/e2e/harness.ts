@@ -17,6 +17,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { TEST_KDF_PARAMS } from '../../electron/engine/crypto/pin-kdf.js';
 import { openService, type Service } from '../../electron/engine/service/index.js';
 import { startWebhost, type Webhost } from '../../electron/webhost/server.js';
+import { startServer, type RunningServer } from '../../server/index.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const RENDERER_DIR = join(ROOT, 'out', 'renderer');
@@ -89,6 +90,14 @@ export async function startApp(name: string): Promise<RunningApp> {
   return app;
 }
 
+/** Rate limits far above what a test reaches: a limit is never what a UI test checks. */
+export const E2E_RATE_LIMIT = { perIp: 1_000_000, perDevice: 1_000_000, secretFailures: 1000 };
+
+/** A real key service on loopback with its SQLite file `db` (`port` 0 = any free one; a restart passes the old one). */
+export function startE2eKeyService(db: string, port = 0): Promise<RunningServer> {
+  return startServer({ host: '127.0.0.1', port, db, rsaBits: 2048, rateLimit: E2E_RATE_LIMIT });
+}
+
 /** Saves a full-page screenshot as test-results/screenshots/<name>.png (test artifact). */
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
@@ -118,6 +127,12 @@ export const ui = {
     await page.getByRole('heading', { name: 'Your identity is ready' }).waitFor();
     await page.getByRole('button', { name: 'Open Sealpost' }).click();
     await page.getByRole('heading', { name: 'Vault' }).waitFor();
+  },
+  /** First run from start to end: identity with `pin`, registered as `username`, app open. */
+  async firstRunRegistered(page: Page, pin: string, ks: { url: string; app: { appId: string; serverKey: string; clientKey: string } }, username: string) {
+    await ui.createIdentity(page, pin);
+    await ui.register(page, ks, username);
+    await ui.finishFirstRun(page);
   },
   async unlock(page: Page, pin: string) {
     await page.getByRole('heading', { name: 'Unlock Sealpost' }).waitFor();

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type CreatedApp, type RunningServer } from '../../server/index.js';
+import type { CreatedApp, RunningServer } from '../../server/index.js';
 import { launchChromium } from '../helpers/chromium.js';
-import { screenshot, startApp, ui, type RunningApp } from './harness.js';
+import { screenshot, startApp, ui, type RunningApp, startE2eKeyService } from './harness.js';
 
 describe('rotating the encryption key in the UI', () => {
   let browser: Browser;
@@ -25,7 +25,7 @@ describe('rotating the encryption key in the UI', () => {
 
   beforeAll(async () => {
     dbDir = mkdtempSync(join(tmpdir(), 'sealpost-e2e-rotate-'));
-    ks = await startServer({ host: '127.0.0.1', port: 0, db: join(dbDir, 'keyservice.db'), rsaBits: 2048, rateLimit: { perIp: 1_000_000, perDevice: 1_000_000, secretFailures: 1000 } });
+    ks = await startE2eKeyService(join(dbDir, 'keyservice.db'));
     app = await ks.admin.createApp({ name: 'e2e rotation' });
     browser = await launchChromium();
     [alice, bob] = await Promise.all([startApp('alice'), startApp('bob')]);
@@ -45,9 +45,7 @@ describe('rotating the encryption key in the UI', () => {
       [a, 'alice'],
       [b, 'bob'],
     ] as const) {
-      await ui.createIdentity(page, '2468');
-      await ui.register(page, { url: ks.url, app }, name);
-      await ui.finishFirstRun(page);
+      await ui.firstRunRegistered(page, '2468', { url: ks.url, app }, name);
     }
     await ui.addAndVerify(b, 'alice');
 

@@ -15,11 +15,10 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../electron/engine/dispatch.js';
-import { startServer, type CreatedApp, type RunningServer } from '../../server/index.js';
+import type { CreatedApp, RunningServer } from '../../server/index.js';
 import { launchChromium } from '../helpers/chromium.js';
-import { screenshot, startApp, ui, type RunningApp } from './harness.js';
+import { screenshot, startApp, ui, type RunningApp, startE2eKeyService } from './harness.js';
 
-const RATE = { perIp: 1_000_000, perDevice: 1_000_000, secretFailures: 1000 };
 const PIN = '1357';
 
 async function status(app: RunningApp): Promise<{ hasIdentity: boolean; registered: boolean; did?: string; fingerprint?: string }> {
@@ -40,7 +39,7 @@ describe('link a new device in the UI', () => {
 
   beforeAll(async () => {
     dbDir = mkdtempSync(join(tmpdir(), 'sealpost-e2e-link-'));
-    ks = await startServer({ host: '127.0.0.1', port: 0, db: join(dbDir, 'keyservice.db'), rsaBits: 2048, rateLimit: RATE });
+    ks = await startE2eKeyService(join(dbDir, 'keyservice.db'));
     ksApp = await ks.admin.createApp({ name: 'e2e link' });
     browser = await launchChromium();
     alice = await startApp('alice');

@@ -19,11 +19,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type CreatedApp, type RunningServer } from '../../server/index.js';
+import type { CreatedApp, RunningServer } from '../../server/index.js';
 import { launchChromium } from '../helpers/chromium.js';
-import { screenshot, startApp, ui, type RunningApp } from './harness.js';
+import { screenshot, startApp, ui, type RunningApp, startE2eKeyService } from './harness.js';
 
-const RATE = { perIp: 1_000_000, perDevice: 1_000_000, secretFailures: 1000 };
 
 describe('two desktops through one key service', () => {
   let browser: Browser;
@@ -38,7 +37,7 @@ describe('two desktops through one key service', () => {
 
   beforeAll(async () => {
     dbDir = mkdtempSync(join(tmpdir(), 'sealpost-e2e-ks-'));
-    ks = await startServer({ host: '127.0.0.1', port: 0, db: join(dbDir, 'keyservice.db'), rsaBits: 2048, rateLimit: RATE });
+    ks = await startE2eKeyService(join(dbDir, 'keyservice.db'));
     port = ks.port;
     app = await ks.admin.createApp({ name: 'e2e desktop' });
     browser = await launchChromium();
@@ -59,9 +58,7 @@ describe('two desktops through one key service', () => {
       [a, 'alice'],
       [b, 'bob'],
     ] as const) {
-      await ui.createIdentity(page, '1357');
-      await ui.register(page, { url: ks.url, app }, name);
-      await ui.finishFirstRun(page);
+      await ui.firstRunRegistered(page, '1357', { url: ks.url, app }, name);
     }
     await a.getByRole('status', { name: 'Sync status' }).waitFor();
     await screenshot(a, '20-registered');
@@ -87,7 +84,7 @@ describe('two desktops through one key service', () => {
     await a.getByRole('alert').filter({ hasText: 'NoInternetAccess (-200)' }).waitFor();
     await screenshot(a, '22-queued-offline');
 
-    ks = await startServer({ host: '127.0.0.1', port, db: join(dbDir, 'keyservice.db'), rsaBits: 2048, rateLimit: RATE });
+    ks = await startE2eKeyService(join(dbDir, 'keyservice.db'), port);
     // The outbox backs off after the failed attempt; "Send now" makes it due at once.
     await a.getByRole('list', { name: 'Messages' }).getByRole('button', { name: /To bob/ }).click();
     const sent = a.getByRole('article', { name: /Sent message Dinner/ });

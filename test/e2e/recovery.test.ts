@@ -18,11 +18,10 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../electron/engine/dispatch.js';
-import { startServer, type CreatedApp, type RunningServer } from '../../server/index.js';
+import type { CreatedApp, RunningServer } from '../../server/index.js';
 import { launchChromium } from '../helpers/chromium.js';
-import { screenshot, startApp, ui, type RunningApp } from './harness.js';
+import { screenshot, startApp, ui, type RunningApp, startE2eKeyService } from './harness.js';
 
-const RATE = { perIp: 1_000_000, perDevice: 1_000_000, secretFailures: 1000 };
 const PIN = '1357';
 
 interface Identity {
@@ -50,8 +49,8 @@ describe('recovery words, share backup and restore on a new device in the UI', (
 
   beforeAll(async () => {
     dbDir = mkdtempSync(join(tmpdir(), 'sealpost-e2e-recovery-'));
-    ks = await startServer({ host: '127.0.0.1', port: 0, db: join(dbDir, 'keyservice.db'), rsaBits: 2048, rateLimit: RATE });
-    escrow = await startServer({ host: '127.0.0.1', port: 0, db: join(dbDir, 'escrow.db'), rsaBits: 2048, rateLimit: RATE });
+    ks = await startE2eKeyService(join(dbDir, 'keyservice.db'));
+    escrow = await startE2eKeyService(join(dbDir, 'escrow.db'));
     ksApp = await ks.admin.createApp({ name: 'e2e recovery' });
     escrowApp = await escrow.admin.createApp({ name: 'e2e escrow' });
     browser = await launchChromium();
