@@ -183,6 +183,13 @@ export function wrapKey(publicKey: PublicKeyInput, key32: Uint8Array): Uint8Arra
 export function _oaepDecrypt(privateKey: PrivateKeyInput, ciphertext: Uint8Array, label?: Uint8Array): Uint8Array {
   const key = importPrivateKey(privateKey);
   checkBytes(ciphertext, 'wrapped key');
+  // RFC 8017 §7.1.2 step 1: a ciphertext must be exactly k octets. OpenSSL also accepts
+  // shorter input (read as a smaller integer), so a wrap whose first byte is 0 would still
+  // open with that byte cut off; one length rule keeps a modified wrap a WrongKeyError.
+  const modulusBytes = Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
+  if (ciphertext.length !== modulusBytes) {
+    throw new WrongKeyError('RSA-OAEP decryption failed (wrong key or corrupted wrapped key)');
+  }
   try {
     return view(privateDecrypt({ key, ...OAEP, ...(label && label.length ? { oaepLabel: label } : {}) }, ciphertext));
   } catch {

@@ -122,6 +122,18 @@ describe('key wrapping interop', () => {
     expect(() => wrapKey(a.publicKeyPem, new Uint8Array(31))).toThrow(InvalidInputError);
   });
 
+  it('a wrap cut by one leading zero byte is refused (ciphertext must be the modulus length)', () => {
+    // About one wrap in 256 begins with 0x00; draw until one does so this edge runs every time.
+    let w = wrapKey(a.publicKeyPem, new Uint8Array(32));
+    for (let i = 0; i < 5000 && w[0] !== 0; i++) w = wrapKey(a.publicKeyPem, new Uint8Array(32));
+    expect(w[0]).toBe(0);
+    expect(toHex(unwrapKey(a.privateKeyDer, w))).toBe(toHex(new Uint8Array(32)));
+    expect(() => unwrapKey(a.privateKeyDer, w.subarray(1))).toThrow(WrongKeyError);
+    const padded = new Uint8Array(w.length + 1);
+    padded.set(w, 1);
+    expect(() => unwrapKey(a.privateKeyDer, padded)).toThrow(WrongKeyError);
+  });
+
   it('key id = SHA-256(SPKI DER)[0..16) (checked with forge); privatekeyhash = SHA-256(PKCS#8 DER)', () => {
     expect(keyId(a.publicKeyPem)).toBe(toHex(keyIdOf(a.publicKeyPem)));
     expect(keyId(a.publicKeyPem)).toMatch(/^[0-9a-f]{32}$/);
