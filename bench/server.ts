@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
+import { newClientId } from '../electron/engine/sync/client-id.js';
 import { startServer, type CreatedApp } from '../server/index.js';
 import { apiRequest, makeDevice } from '../test/helpers/key-service.js';
 import { startPostgres, type TestPostgres } from '../test/helpers/postgres.js';
@@ -55,6 +56,7 @@ interface CannonRequest {
   headers?: Record<string, string>;
   body?: string;
   onResponse?: (status: number, body: string) => void;
+  setupRequest?: (req: CannonRequest) => CannonRequest;
 }
 type Autocannon = (opts: Record<string, unknown>, cb: (err: Error | null, result: CannonResult) => void) => unknown;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
@@ -142,12 +144,31 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-function sendBody(): string {
-  return JSON.stringify({
+/**
+ * newClientId()'s format (send time, then 80 bits that keep ids apart) with a
+ * counter in place of the random bits: the same order and length, without a
+ * random draw per request in the load generator.
+ */
+let clientIdCounter = 0;
+function benchClientId(): string {
+  const id = newClientId();
+  return `${id.slice(0, 14)}${(clientIdCounter++).toString(16).padStart(id.length - 14, '0')}`;
+}
+
+/**
+ * A send as the app makes it: ~2 KiB of ciphertext and a fresh clientId per
+ * request in the engine's outbox format (time-ordered, sync/client-id.ts).
+ * The bare route gets the same requests, built the same way, so autocannon
+ * does the same work per request in both phases.
+ */
+function sendRequest(method: string, path: string, headers: Record<string, string>): CannonRequest {
+  const head = JSON.stringify({
     encryptedmessage: randomBytes(1152).toString('base64'),
     encryptionkey: randomBytes(384).toString('base64'),
-    clientId: 'bench-[<id>]',
-  });
+    clientId: '',
+  }).slice(0, -2);
+  const body = (clientId: string) => `${head}${clientId}"}`;
+  return { method, path, headers, body: body(benchClientId()), setupRequest: (req) => ({ ...req, body: body(benchClientId()) }) };
 }
 
 type Measured = CannonResult & { cpuPerReq: number };
@@ -171,25 +192,18 @@ async function benchStore(label: string, config: ServeConfig): Promise<StoreFigu
       (await apiRequest<{ token: string }>(url, 'POST', '/v1/keys', { jwt, body: { publickey: device.rsaPublicPem, privatekeyhash: device.privateKeyHash } })).json.token;
     const [warmToken, token] = [await newKey(), await newKey()];
     const headers = { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' };
-    const body = sendBody();
-
-    await cannon(url, { method: 'PUT', path: `/v1/keys/${warmToken}/messages`, headers, body }, { duration: 2, idReplacement: true });
+    await cannon(url, sendRequest('PUT', `/v1/keys/${warmToken}/messages`, headers), { duration: 2 });
     const acked = new Set<number>();
     process.stdout.write(`${label}: send…\n`);
-    const send = await measured(child, () => cannon(
-      url,
-      {
-        method: 'PUT',
-        path: `/v1/keys/${token}/messages`,
-        headers,
-        body,
+    const send = await measured(child, () =>
+      cannon(url, {
+        ...sendRequest('PUT', `/v1/keys/${token}/messages`, headers),
         onResponse: (status, res) => {
           const m = status === 200 ? /"MessageId":(\d+)/.exec(res) : null;
           if (m) acked.add(Number(m[1]));
         },
-      },
-      { idReplacement: true },
-    ));
+      }),
+    );
 
     const read = new Set<number>();
     let after = 0;
@@ -239,7 +253,7 @@ async function main(): Promise<void> {
   try {
     // The bare PUT reference runs before and after the SQLite phase and the mean is used: on a
     // shared machine the load can change between phases, and a single run on one side skews the ratio.
-    const barePutPhase = (url: string) => cannon(url, { method: 'PUT', path: '/bare', headers: { 'content-type': 'application/json' }, body: sendBody() }, { idReplacement: true });
+    const barePutPhase = (url: string) => cannon(url, sendRequest('PUT', '/bare', { 'content-type': 'application/json' }));
     const bareBefore = await startChild({ kind: 'bare', getBytes: 0 });
     let barePutBefore: Measured;
     try {
@@ -304,7 +318,8 @@ async function main(): Promise<void> {
         acked_missing: sqlite.ackedMissing,
         bare_runs: barePut.runs.join(' / '),
         bare_route: 'PUT /bare, same ~2 KiB JSON body (mean of a run before and one after the SQLite phase)',
-        body_bytes: Buffer.byteLength(sendBody()),
+        body_bytes: Buffer.byteLength(sendRequest('PUT', '/', {}).body!),
+        client_ids: 'engine format, time-ordered (electron/engine/sync/client-id.ts)',
         ...common,
         ...pgFields(postgres, 'send', barePut.requests.average),
       },

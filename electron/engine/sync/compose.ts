@@ -14,6 +14,7 @@ import type { Db } from '../vault/_sql.js';
 import type { Contact } from '../vault/contacts.js';
 import { queueOutgoingMessage } from '../vault/outbox.js';
 import { listContactKeys, putAttachment, putMessageInfo } from '../vault/sync-store.js';
+import { newClientId } from './client-id.js';
 import { ensureAttachmentsDir, hashFile, PART_SIZE, sealedPath } from './attachments.js';
 import type { Registration } from './connection.js';
 import { type AttachmentRef, cacheKey, MESSAGE_CONTENT_TYPE, type MessageContent, sealCache } from './content.js';
@@ -105,7 +106,7 @@ export async function composeMessage(d: ComposeDeps, input: ComposeInput): Promi
       const messageIds: number[] = [];
       const clientIds: string[] = [];
       for (const c of input.to) {
-        const clientId = `m-${randomBytes(12).toString('hex')}`;
+        const clientId = newClientId(d.now);
         const { messageId } = queueOutgoingMessage(d.db, { clientId, peer: c.userId, envelope, payload: payloadBytes, now: d.now });
         putMessageInfo(d.db, { messageId, sender: 'self', cache, sentAt: d.now, attachments: attachments.length });
         messageIds.push(messageId);
