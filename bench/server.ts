@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
-import { newClientId } from '../electron/engine/sync/client-id.js';
+import { CLIENT_ID_SUFFIX_DIGITS, clientIdTimePrefix } from '../electron/engine/sync/client-id.js';
 import { startServer, type CreatedApp } from '../server/index.js';
 import { apiRequest, makeDevice } from '../test/helpers/key-service.js';
 import { startPostgres, type TestPostgres } from '../test/helpers/postgres.js';
@@ -151,8 +151,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
  */
 let clientIdCounter = 0;
 function benchClientId(): string {
-  const id = newClientId();
-  return `${id.slice(0, 14)}${(clientIdCounter++).toString(16).padStart(id.length - 14, '0')}`;
+  return `${clientIdTimePrefix()}${(clientIdCounter++).toString(16).padStart(CLIENT_ID_SUFFIX_DIGITS, '0')}`;
 }
 
 /**

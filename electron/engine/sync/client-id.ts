@@ -16,7 +16,15 @@ import { randomBytes } from 'node:crypto';
 
 const TIME_DIGITS = 12;
 
-export function newClientId(now: number = Date.now()): string {
+/** Length of the part after the time: 80 bits as hex. */
+export const CLIENT_ID_SUFFIX_DIGITS = 20;
+
+/** `m-` and the send time: the part of an id that orders it. */
+export function clientIdTimePrefix(now: number = Date.now()): string {
   if (!Number.isSafeInteger(now) || now < 0) throw new RangeError('clientId time must be a non-negative whole number of ms');
-  return `m-${now.toString(16).padStart(TIME_DIGITS, '0').slice(-TIME_DIGITS)}${randomBytes(10).toString('hex')}`;
+  return `m-${now.toString(16).padStart(TIME_DIGITS, '0').slice(-TIME_DIGITS)}`;
+}
+
+export function newClientId(now: number = Date.now()): string {
+  return `${clientIdTimePrefix(now)}${randomBytes(CLIENT_ID_SUFFIX_DIGITS / 2).toString('hex')}`;
 }
