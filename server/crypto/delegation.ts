@@ -67,7 +67,9 @@ export function checkDelegation(value: unknown, identityKey: string): Delegation
 
 /** Whether a bearer token's header announces an agent token (EdDSA) rather than a device JWT (HS256). */
 export function isAgentToken(token: string): boolean {
-  const header = token.split('.')[0];
+  // Every device request asks this: look at the header only, without splitting the whole token.
+  const dot = token.indexOf('.');
+  const header = dot < 0 ? token : token.slice(0, dot);
   if (!header || !/^[A-Za-z0-9_-]+$/.test(header)) return false;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(header, 'base64url').toString('utf8'));

@@ -5,7 +5,7 @@
  * there is nothing (new), and clientId dedupe.
  */
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CommonQuery, DeliveredBody, KeyToken, MessagesQuery, SendMessageBody, type MessageOut } from '../../shared/wire.js';
 import type { ServerContext } from '../context.js';
@@ -39,7 +39,6 @@ function safeFileName(name: string | undefined): string {
 
 /** preValidation: multipart/form-data becomes `body` (fields) + `uploadedFiles`. */
 async function readMultipart(request: FastifyRequest): Promise<void> {
-  if (!request.isMultipart()) return;
   const fields: Record<string, string> = {};
   const files: UploadedFile[] = [];
   for await (const part of request.parts()) {
@@ -53,6 +52,15 @@ async function readMultipart(request: FastifyRequest): Promise<void> {
   }
   request.body = fields;
   request.uploadedFiles = files;
+}
+
+/** The route's preValidation hook; callback style, so a JSON send (the common case) costs no promise here. */
+function multipartBody(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
+  if (!request.isMultipart()) {
+    done();
+    return;
+  }
+  readMultipart(request).then(() => done(), done);
 }
 
 function contentHash(parts: Array<string | Buffer>): Buffer {
@@ -88,7 +96,7 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
     {
       config: { auth: 'device', audit: 'messages.send' },
       schema: { params: TokenParams, body: SendMessageBody, querystring: z.strictObject(CommonQuery) },
-      preValidation: readMultipart,
+      preValidation: multipartBody,
     },
     async (request, reply) => {
       const body = request.body as z.infer<typeof SendMessageBody>;
