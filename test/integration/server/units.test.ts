@@ -123,6 +123,29 @@ describe('SQLite store internals', () => {
     expect((await store.insertMessages(keyId, [{ ...msg, body: Buffer.from('other') }], 'c1', null)).sameContent).toBe(false);
   });
 
+  it('MessageIds counted within one group commit stay per key and consecutive, and a clientId repeated in the batch is a duplicate', async () => {
+    const newKey = (tokenHash: string) =>
+      store.insertKey({
+        appId: 'app1', tokenHash, mode: 'offline', publicKey: 'pk', fingerprint: 'f', bits: 2048, privateKeyKind: null, privateKey: null,
+        passphraseVerifier: null, privateKeyHashVerifier: 'v', ownerUserId: null, publishedToken: null, createdAt: 1,
+      });
+    const [a, b] = [await newKey('batch-a'), await newKey('batch-b')];
+    const msg = (text: string) => ({ kind: 'offline' as const, isFile: false, fileName: null, contentType: null, body: Buffer.from(text), encKey: Buffer.from('k'), size: text.length, sentOn: 1, sender: null });
+    // All queued in one turn: one group commit.
+    const [r1, r2, r3, r4, r5] = await Promise.all([
+      store.insertMessages(a, [msg('a1')], 'x', null),
+      store.insertMessages(b, [msg('b1')], 'x', null),
+      store.insertMessages(a, [msg('a2'), msg('a3')], 'y', null),
+      store.insertMessages(a, [msg('a1')], 'x', null),
+      store.insertMessages(a, [msg('a4')], null, null),
+    ]);
+    expect([r1.ids, r2.ids, r3.ids, r5.ids]).toEqual([[1], [1], [2, 3], [4]]);
+    expect(r4).toEqual({ ids: [1], duplicate: true, sameContent: true });
+    expect((await store.listMessages(a, 0, 10)).map((m) => [m.seq, m.body.toString()])).toEqual([[1, 'a1'], [2, 'a2'], [3, 'a3'], [4, 'a4']]);
+    // The next batch reads where the last one ended.
+    expect((await store.insertMessages(a, [msg('a5')], null, null)).ids).toEqual([5]);
+  });
+
   it('a group commit refused with SQLITE_BUSY is retried, and each write lands once', async () => {
     const keyId = (await store.keyForSend('app1', 't'))!.id;
     const tx = (store as unknown as { txStatements(): { begin: { run(): unknown } } }).txStatements();
