@@ -8,16 +8,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { identityFromSeed } from '../../../electron/engine/crypto/identity.js';
 import { newSeed } from '../../../electron/engine/crypto/seed.js';
 import { makeAgentToken, newDeviceKey, signDelegation, verifyAgentToken, verifyDelegation } from '../../../electron/engine/crypto/delegation.js';
-import { isCryptoError } from '../../../electron/engine/crypto/errors.js';
-
-const kind = (fn: () => unknown): string => {
-  try {
-    fn();
-    return 'no error';
-  } catch (e) {
-    return isCryptoError(e) ? e.kind : String(e);
-  }
-};
+import { errorKind as kind } from './helpers.js';
 
 describe('device delegation', () => {
   const identity = identityFromSeed(newSeed());

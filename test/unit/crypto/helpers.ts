@@ -6,6 +6,7 @@ import { fingerprint } from '../../../electron/engine/crypto/fingerprint.js';
 import { identityFromSeed } from '../../../electron/engine/crypto/identity.js';
 import { type EncryptionKeyPair, generateEncryptionKeyPair, publicKeySpkiDer } from '../../../electron/engine/crypto/rsa.js';
 import type { Sender } from '../../../electron/engine/crypto/envelope.js';
+import { isCryptoError } from '../../../electron/engine/crypto/errors.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 /** ../shared/vectors beside the checkout. */
@@ -33,4 +34,14 @@ export interface WycheproofFile<G> {
   algorithm: string;
   numberOfTests: number;
   testGroups: G[];
+}
+
+/** What a call throws, as the CryptoError kind ('no error' when it returns): for asserting refusals by kind. */
+export function errorKind(fn: () => unknown): string {
+  try {
+    fn();
+    return 'no error';
+  } catch (e) {
+    return isCryptoError(e) ? e.kind : String(e);
+  }
 }

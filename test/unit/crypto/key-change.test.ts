@@ -7,7 +7,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../shared/canonical-json.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { isCryptoError } from '../../../electron/engine/crypto/errors.js';
 import { fingerprintOf } from '../../../electron/engine/crypto/fingerprint.js';
 import { identityFromSeed } from '../../../electron/engine/crypto/identity.js';
 import { signKeyChange, verifyKeyChange } from '../../../electron/engine/crypto/key-change.js';
@@ -18,16 +17,7 @@ import { newSeed } from '../../../electron/engine/crypto/seed.js';
 import { decodeSecrets, encodeSecrets } from '../../../electron/engine/service/profile.js';
 import { followKeyChanges } from '../../../electron/engine/sync/key-chain.js';
 import { checkKeyChange } from '../../../server/crypto/key-change.js';
-import { rsaKeys, toHex } from './helpers.js';
-
-const kind = (fn: () => unknown): string => {
-  try {
-    fn();
-    return 'no error';
-  } catch (e) {
-    return isCryptoError(e) ? e.kind : String(e);
-  }
-};
+import { errorKind as kind, rsaKeys, toHex } from './helpers.js';
 
 describe('key-change statement', async () => {
   const [a, b, c] = await rsaKeys(3);
