@@ -1,7 +1,8 @@
 /**
  * A small bounded map that forgets the least recently set entries: per-instance
  * memo of pure computations on the hot path (JWT signature checks, token
- * HMACs). Never the source of truth: a miss just recomputes.
+ * HMACs), or of rows kept coherent by their owner (store/auth-read-cache.ts).
+ * Never the source of truth: a miss just recomputes.
  */
 export class BoundedMap<K, V> {
   private readonly map = new Map<K, V>();
@@ -20,5 +21,9 @@ export class BoundedMap<K, V> {
 
   delete(key: K): void {
     this.map.delete(key);
+  }
+
+  clear(): void {
+    this.map.clear();
   }
 }

@@ -4,9 +4,23 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { AuthReadCache, touchesAuthTables } from './auth-read-cache.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, migrationSql } from './schema.js';
 import { COUNTER_UPSERT, DUPLICATE_QUERY, MESSAGE_COLUMNS, SqlStore, messageValues, sameContent, type Row } from './sql-store.js';
-import { AUDIT_GENESIS, MissingRow, auditsInsert, type AuditAppend, type CounterHit, type InsertMessagesResult, type NewAuditEntry, type NewMessage } from './types.js';
+import {
+  AUDIT_GENESIS,
+  MissingRow,
+  auditsInsert,
+  type AgentAuthRow,
+  type AppRow,
+  type AuditAppend,
+  type CounterHit,
+  type DeviceAuthRow,
+  type InsertMessagesResult,
+  type KeyRef,
+  type NewAuditEntry,
+  type NewMessage,
+} from './types.js';
 
 /**
  * The embedded store: one SQLite file through better-sqlite3 (WAL mode,
@@ -20,6 +34,10 @@ import { AUDIT_GENESIS, MissingRow, auditsInsert, type AuditAppend, type Counter
  * commit"). If one op throws, the batch is rolled back and each op re-run in
  * its own transaction, so one failure never undoes another request's write;
  * callers get their own result or error only after the commit.
+ *
+ * Authentication reads (apps, devices, delegations, keys) are cached between
+ * changes (auth-read-cache.ts): the store clears the cache on its own writes
+ * to those tables and when data_version shows another connection committed.
  *
  * Checkpoints run on a worker thread (below). Several processes may open the
  * same file (BEGIN IMMEDIATE serializes writers; busy_timeout waits), but
@@ -79,11 +97,14 @@ const INSERT_MESSAGE = `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES ($1, $2
   ON CONFLICT (key_id, client_id, part) DO NOTHING`;
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+/** A cached statement: `order` maps `?` positions to parameters; `clearsAuthCache` for writes that may change a cached row. */
+type Prepared = { stmt: Database.Statement; order: number[]; clearsAuthCache: boolean };
 
 export class SqliteStore extends SqlStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
-  private readonly statements = new Map<string, { stmt: Database.Statement; order: number[] }>();
+  private readonly statements = new Map<string, Prepared>();
+  private readonly authCache = new AuthReadCache();
   private queue: Array<{ op: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void; queuedAt: number }> = [];
   private flushScheduled = false;
   /** Audit chain heads touched by the batch being committed. */
@@ -130,7 +151,7 @@ export class SqliteStore extends SqlStore {
   }
 
   /** Prepared statement for `$n`-style SQL, cached; `order` maps `?` positions to parameters. */
-  private prepare(sql: string): { stmt: Database.Statement; order: number[] } {
+  private prepare(sql: string): Prepared {
     let entry = this.statements.get(sql);
     if (!entry) {
       const order: number[] = [];
@@ -138,7 +159,8 @@ export class SqliteStore extends SqlStore {
         order.push(Number(n) - 1);
         return '?';
       });
-      entry = { stmt: this.db.prepare(text), order };
+      const stmt = this.db.prepare(text);
+      entry = { stmt, order, clearsAuthCache: !stmt.readonly && touchesAuthTables(sql) };
       this.statements.set(sql, entry);
     }
     return entry;
@@ -152,13 +174,24 @@ export class SqliteStore extends SqlStore {
   }
 
   private allSync(sql: string, params: unknown[] = []): Row[] {
-    const { stmt, order } = this.prepare(sql);
-    return stmt.all(...this.args(order, params)) as Row[];
+    return this.allPrepared(this.prepare(sql), params);
+  }
+
+  private allPrepared(entry: Prepared, params: unknown[]): Row[] {
+    try {
+      return entry.stmt.all(...this.args(entry.order, params)) as Row[];
+    } finally {
+      if (entry.clearsAuthCache) this.authCache.clear();
+    }
   }
 
   private runSync(sql: string, params: unknown[] = []): number {
-    const { stmt, order } = this.prepare(sql);
-    return stmt.run(...this.args(order, params)).changes;
+    const entry = this.prepare(sql);
+    try {
+      return entry.stmt.run(...this.args(entry.order, params)).changes;
+    } finally {
+      if (entry.clearsAuthCache) this.authCache.clear();
+    }
   }
 
   /**
@@ -174,8 +207,11 @@ export class SqliteStore extends SqlStore {
 
   private beginSharedRead(): void {
     if (this.sharedRead || this.db.inTransaction) return;
-    this.txStatements().beginRead.run();
+    const tx = this.txStatements();
+    tx.beginRead.run();
     this.sharedRead = true;
+    // Starts the snapshot; a different value than last time means another connection committed.
+    this.authCache.checkDataVersion(tx.dataVersion.get() as number);
     setImmediate(() => this.endSharedRead());
   }
 
@@ -186,18 +222,47 @@ export class SqliteStore extends SqlStore {
   }
 
   protected async all(sql: string, params: unknown[] = []): Promise<Row[]> {
-    const { stmt, order } = this.prepare(sql);
-    if (stmt.readonly) this.beginSharedRead();
+    const entry = this.prepare(sql);
+    if (entry.stmt.readonly) this.beginSharedRead();
     else this.endSharedRead();
-    return stmt.all(...this.args(order, params)) as Row[];
+    return this.allPrepared(entry, params);
   }
 
   /** One row: stepping the statement once, without building the array all() returns. */
   protected override async get(sql: string, params: unknown[] = []): Promise<Row | undefined> {
-    const { stmt, order } = this.prepare(sql);
-    if (stmt.readonly) this.beginSharedRead();
+    const entry = this.prepare(sql);
+    if (entry.stmt.readonly) this.beginSharedRead();
     else this.endSharedRead();
-    return stmt.get(...this.args(order, params)) as Row | undefined;
+    try {
+      return entry.stmt.get(...this.args(entry.order, params)) as Row | undefined;
+    } finally {
+      if (entry.clearsAuthCache) this.authCache.clear();
+    }
+  }
+
+  private cachedAuthRead<T extends object>(key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
+    this.beginSharedRead();
+    return this.authCache.read(key, load);
+  }
+
+  override appByServerKeyHash(hash: string): Promise<AppRow | undefined> {
+    return this.cachedAuthRead(`server-key ${hash}`, () => super.appByServerKeyHash(hash));
+  }
+
+  override appByClientKeyHash(hash: string): Promise<AppRow | undefined> {
+    return this.cachedAuthRead(`client-key ${hash}`, () => super.appByClientKeyHash(hash));
+  }
+
+  override deviceAuth(appId: string, deviceId: string): Promise<DeviceAuthRow | undefined> {
+    return this.cachedAuthRead(`device ${appId} ${deviceId}`, () => super.deviceAuth(appId, deviceId));
+  }
+
+  override agentAuth(appId: string, deviceDid: string): Promise<AgentAuthRow | undefined> {
+    return this.cachedAuthRead(`agent ${appId} ${deviceDid}`, () => super.agentAuth(appId, deviceDid));
+  }
+
+  override keyForSend(appId: string, tokenHash: string): Promise<KeyRef | undefined> {
+    return this.cachedAuthRead(`key ${appId} ${tokenHash}`, () => super.keyForSend(appId, tokenHash));
   }
 
   protected async run(sql: string, params?: unknown[]): Promise<number> {
@@ -318,13 +383,14 @@ export class SqliteStore extends SqlStore {
     return outcomes;
   }
 
-  private tx: { begin: Database.Statement; beginRead: Database.Statement; commit: Database.Statement; rollback: Database.Statement } | null = null;
+  private tx: { begin: Database.Statement; beginRead: Database.Statement; commit: Database.Statement; rollback: Database.Statement; dataVersion: Database.Statement } | null = null;
   private txStatements() {
     this.tx ??= {
       begin: this.db.prepare('BEGIN IMMEDIATE'),
       beginRead: this.db.prepare('BEGIN DEFERRED'),
       commit: this.db.prepare('COMMIT'),
       rollback: this.db.prepare('ROLLBACK'),
+      dataVersion: this.db.prepare('PRAGMA data_version').pluck(),
     };
     return this.tx;
   }
@@ -341,6 +407,7 @@ export class SqliteStore extends SqlStore {
         })
         .immediate();
     }
+    this.authCache.clear();
   }
 
   async close(): Promise<void> {

@@ -62,6 +62,8 @@ describe('key service CLI', () => {
       expect(reg.status).toBe(200);
       const tok = await apiRequest<{ jwt: string }>(server.url, 'POST', '/v1/gen-jwt', { serverKey: created.serverKey, body: { instance_id: device.deviceId } });
       expect((await apiRequest(server.url, 'GET', '/v1/users/cli-user', { clientKey: created.clientKey })).status).toBe(200);
+      // The server now holds the app and the device in its authentication cache; the CLI's revokes (another process) must still count.
+      expect((await apiRequest(server.url, 'GET', '/v1/users/cli-user', { jwt: tok.json.jwt })).status).toBe(200);
 
       const listed = await cli(['list-devices', '--app', created.appId!, '--json', '--db', db]);
       expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ deviceId: device.deviceId, revokedAt: null })]);

@@ -185,6 +185,47 @@ describe('SQLite store internals', () => {
     }
   });
 
+  it('authentication reads are cached until this store or another connection changes them', async () => {
+    const reads = () => (store as unknown as { authCache: { entries: { map: Map<string, unknown> } } }).authCache.entries.map.size;
+    const keyId = await store.insertKey({
+      appId: 'app1', tokenHash: 'cached', mode: 'offline', publicKey: 'pk', fingerprint: 'f', bits: 2048, privateKeyKind: null, privateKey: null,
+      passphraseVerifier: null, privateKeyHashVerifier: 'v', ownerUserId: null, publishedToken: null, createdAt: 1,
+    });
+    expect((await store.keyForSend('app1', 'cached'))!.mode).toBe('offline');
+    expect((await store.appByClientKeyHash('c'))!.revokedAt).toBe(5);
+    expect(reads()).toBe(2);
+    const other = new Database(join(dir, 'u.db'));
+    try {
+      other.pragma('busy_timeout = 5000');
+      other.prepare('UPDATE keys SET mode = ? WHERE id = ?').run('online', keyId);
+      other.prepare('UPDATE apps SET revoked_at = ? WHERE id = ?').run(7, 'app1');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect((await store.keyForSend('app1', 'cached'))!.mode).toBe('online');
+      expect((await store.appByClientKeyHash('c'))!.revokedAt).toBe(7);
+    } finally {
+      other.close();
+    }
+    // Writes that cannot change an authentication row (messages, audit, counters) keep the cache.
+    const msg = { kind: 'offline' as const, isFile: false, fileName: null, contentType: null, body: Buffer.from('m'), encKey: Buffer.from('k'), size: 1, sentOn: 1, sender: null };
+    await store.insertMessages(keyId, [msg], 'keeps-cache', null);
+    expect(reads()).toBe(2);
+    // A change by this store clears the cache at once.
+    await store.deleteKey(keyId);
+    expect(reads()).toBe(0);
+    expect(await store.keyForSend('app1', 'cached')).toBeUndefined();
+    // A read in flight when this store deletes its key returns its snapshot but is not kept.
+    const racing = await store.insertKey({
+      appId: 'app1', tokenHash: 'racing', mode: 'offline', publicKey: 'pk', fingerprint: 'f', bits: 2048, privateKeyKind: null, privateKey: null,
+      passphraseVerifier: null, privateKeyHashVerifier: 'v', ownerUserId: null, publishedToken: null, createdAt: 1,
+    });
+    const inFlight = store.keyForSend('app1', 'racing');
+    const deleted = store.deleteKey(racing);
+    expect((await inFlight)!.id).toBe(racing);
+    await deleted;
+    expect(reads()).toBe(0);
+    expect(await store.keyForSend('app1', 'racing')).toBeUndefined();
+  });
+
   it('rate limits count exactly near the limit, also for hits within one turn', async () => {
     const limiter = new RateLimiter(store, { windowSeconds: 60, perIp: 5, perDevice: 5, secretFailures: 2 });
     const outcomes = await Promise.allSettled(Array.from({ length: 8 }, () => limiter.hit([['ip:unit', 5]])));
