@@ -166,6 +166,9 @@ ON CONFLICT (key) DO UPDATE SET
   window_start = CASE WHEN rate_counters.window_start >= excluded.window_start THEN rate_counters.window_start ELSE excluded.window_start END
 RETURNING count`;
 
+export const INSERT_AGENT_TOKEN_ID = 'INSERT INTO agent_token_jtis (app_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT (app_id, jti) DO NOTHING';
+export const PRUNE_AGENT_TOKEN_IDS = 'DELETE FROM agent_token_jtis WHERE expires_at <= $1';
+
 export abstract class SqlStore implements Store {
   abstract readonly kind: StoreKind;
   abstract migrate(): Promise<void>;
@@ -372,8 +375,8 @@ export abstract class SqlStore implements Store {
   }
 
   async useAgentTokenId(appId: string, jti: string, expiresAt: number, now: number): Promise<boolean> {
-    await this.run('DELETE FROM agent_token_jtis WHERE expires_at <= $1', [now]);
-    return (await this.run('INSERT INTO agent_token_jtis (app_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT (app_id, jti) DO NOTHING', [appId, jti, expiresAt])) > 0;
+    await this.run(PRUNE_AGENT_TOKEN_IDS, [now]);
+    return (await this.run(INSERT_AGENT_TOKEN_ID, [appId, jti, expiresAt])) > 0;
   }
 
   async insertKey(k: NewKey): Promise<number> {

@@ -226,6 +226,26 @@ describe('SQLite store internals', () => {
     expect(await store.keyForSend('app1', 'racing')).toBeUndefined();
   });
 
+  it('agent-token ids are recorded with the group commit: a second use is refused, also within one batch', async () => {
+    const now = Date.now();
+    const uses = await Promise.all([
+      store.useAgentTokenId('app1', 'jti-a', now + 60_000, now),
+      store.useAgentTokenId('app1', 'jti-b', now + 60_000, now),
+      store.useAgentTokenId('app1', 'jti-a', now + 60_000, now),
+    ]);
+    expect(uses).toEqual([true, true, false]);
+    expect(await store.useAgentTokenId('app1', 'jti-b', now + 60_000, now)).toBe(false);
+    // Expired ids are pruned (at most once a second), so the table does not grow without bound.
+    expect(await store.useAgentTokenId('app1', 'jti-c', now + 60_000, now + 120_000)).toBe(true);
+    const other = new Database(join(dir, 'u.db'), { readonly: true });
+    try {
+      const left = other.prepare('SELECT jti FROM agent_token_jtis ORDER BY jti').pluck().all();
+      expect(left).toEqual(['jti-c']);
+    } finally {
+      other.close();
+    }
+  });
+
   it('rate limits count exactly near the limit, also for hits within one turn', async () => {
     const limiter = new RateLimiter(store, { windowSeconds: 60, perIp: 5, perDevice: 5, secretFailures: 2 });
     const outcomes = await Promise.allSettled(Array.from({ length: 8 }, () => limiter.hit([['ip:unit', 5]])));
