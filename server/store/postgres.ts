@@ -1,7 +1,31 @@
 import pg from 'pg';
 import { MIGRATIONS, MIGRATIONS_TABLE, migrationSql } from './schema.js';
-import { COUNTER_UPSERT, DUPLICATE_QUERY, MESSAGE_COLUMNS, SqlStore, messageValues, sameContent, type Row } from './sql-store.js';
-import { MissingRow, auditsInsert, type AuditAppend, type CounterHit, type InsertMessagesResult, type NewAuditEntry, type NewMessage } from './types.js';
+import { BatchedLookup, type LookupKey } from './batched-lookup.js';
+import { MAX_BATCH, writeBatch, type Outcome, type QueuedWrite } from './postgres-group-commit.js';
+import {
+  COUNTER_UPSERT,
+  DEVICE_AUTH_COLUMNS,
+  DUPLICATE_QUERY,
+  KEY_REF_COLUMNS,
+  MESSAGE_COLUMNS,
+  SqlStore,
+  messageValues,
+  sameContent,
+  toDeviceAuth,
+  toKeyRef,
+  type Row,
+} from './sql-store.js';
+import {
+  MissingRow,
+  auditsInsert,
+  type AuditAppend,
+  type CounterHit,
+  type DeviceAuthRow,
+  type InsertMessagesResult,
+  type KeyRef,
+  type NewAuditEntry,
+  type NewMessage,
+} from './types.js';
 
 /** Arbitrary constant for pg_advisory_lock: one migrator at a time across instances. */
 const MIGRATION_LOCK = 0x5ea1_0057;
@@ -13,6 +37,11 @@ const types = {
     return pg.types.getTypeParser(oid, format as 'text');
   },
 };
+
+/** The two columns of a batch of lookup keys, as arrays for unnest(). */
+function columnsOf(keys: LookupKey[]): [string[], string[]] {
+  return [keys.map((k) => k[0]), keys.map((k) => k[1])];
+}
 
 export interface PostgresOptions {
   url: string;
@@ -51,6 +80,33 @@ export class PostgresStore extends SqlStore {
     return (error as { code?: unknown } | null)?.code === '23505';
   }
 
+  /** The two reads every send makes (device, key), one query per turn each (batched-lookup.ts). */
+  private readonly deviceLookups = new BatchedLookup<DeviceAuthRow>(async (keys) => {
+    const rows = await this.all(
+      `SELECT d.app_id, d.device_id, ${DEVICE_AUTH_COLUMNS} FROM devices d JOIN apps a ON a.id = d.app_id
+       JOIN unnest($1::text[], $2::text[]) AS q(app_id, device_id) ON d.app_id = q.app_id AND d.device_id = q.device_id`,
+      columnsOf(keys),
+    );
+    return new Map(rows.map((r) => [BatchedLookup.joinKey([String(r.app_id), String(r.device_id)]), toDeviceAuth(r)]));
+  });
+
+  private readonly keyLookups = new BatchedLookup<KeyRef>(async (keys) => {
+    const rows = await this.all(
+      `SELECT k.app_id, k.token_hash, ${KEY_REF_COLUMNS} FROM keys k
+       JOIN unnest($1::text[], $2::text[]) AS q(app_id, token_hash) ON k.app_id = q.app_id AND k.token_hash = q.token_hash`,
+      columnsOf(keys),
+    );
+    return new Map(rows.map((r) => [BatchedLookup.joinKey([String(r.app_id), String(r.token_hash)]), toKeyRef(r)]));
+  });
+
+  override deviceAuth(appId: string, deviceId: string): Promise<DeviceAuthRow | undefined> {
+    return this.deviceLookups.get([appId, deviceId]);
+  }
+
+  override keyForSend(appId: string, tokenHash: string): Promise<KeyRef | undefined> {
+    return this.keyLookups.get([appId, tokenHash]);
+  }
+
   async migrate(): Promise<void> {
     const client = await this.pool.connect();
     try {
@@ -76,6 +132,8 @@ export class PostgresStore extends SqlStore {
   }
 
   async close(): Promise<void> {
+    // Writes already queued are committed first.
+    while (this.flushing || this.queue.length > 0) await (this.flushing ? new Promise((resolve) => setImmediate(resolve)) : this.flush());
     await this.pool.end();
   }
 
@@ -86,9 +144,87 @@ export class PostgresStore extends SqlStore {
   }
 
   async insertMessages(keyId: number, messages: NewMessage[], clientId: string | null, contentHash: Buffer | null, audit?: AuditAppend): Promise<InsertMessagesResult> {
+    if (messages.length === 1) return this.enqueue({ kind: 'send', keyId, message: messages[0]!, clientId, contentHash, ...(audit ? { audit } : {}) }) as Promise<InsertMessagesResult>;
+    // Several parts (a send with files) take their own transaction; the audit entry then joins the group commit.
     const result = await this.insertMessagesOnly(keyId, messages, clientId, contentHash);
-    // Its own statement: the audit head's row lock is not held while the message insert runs.
     if (audit && auditsInsert(result)) await this.appendAudit(audit.entry, audit.canonical);
+    return result;
+  }
+
+  appendAudit(entry: NewAuditEntry, canonical: Buffer): Promise<number> {
+    return this.enqueue({ kind: 'audit', entry, canonical }) as Promise<number>;
+  }
+
+  // ---- group commit (postgres-group-commit.ts) ----
+
+  private queue: Array<{ write: QueuedWrite; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
+  /** Batches committed, the writes in them, and batches that failed and were retried write by write. */
+  readonly groupCommits = { batches: 0, writes: 0, fallbacks: 0 };
+  private flushScheduled = false;
+  private flushing = false;
+
+  private enqueue(write: QueuedWrite): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ write, resolve, reject });
+      if (!this.flushScheduled && !this.flushing) {
+        this.flushScheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  /** One batch at a time: what queues while a batch commits goes into the next one. */
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        const outcomes = await this.commitBatch(batch.map((b) => b.write));
+        batch.forEach((b, i) => {
+          const outcome = outcomes[i]!;
+          if (outcome.ok) b.resolve(outcome.value);
+          else b.reject(outcome.error);
+        });
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** The batch in one transaction; if that fails, each write in its own, so one bad write never fails another. */
+  private async commitBatch(batch: QueuedWrite[]): Promise<Outcome[]> {
+    let client: pg.PoolClient | null = null;
+    try {
+      client = await this.pool.connect();
+      await client.query('BEGIN');
+      const outcomes = await writeBatch(client, batch);
+      await client.query('COMMIT');
+      this.groupCommits.batches += 1;
+      this.groupCommits.writes += batch.length;
+      return outcomes;
+    } catch {
+      if (client) await client.query('ROLLBACK').catch(() => undefined);
+      this.groupCommits.fallbacks += 1;
+      const outcomes: Outcome[] = [];
+      for (const write of batch) {
+        try {
+          outcomes.push({ ok: true, value: await this.writeAlone(write) });
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+        }
+      }
+      return outcomes;
+    } finally {
+      client?.release();
+    }
+  }
+
+  private async writeAlone(write: QueuedWrite): Promise<unknown> {
+    if (write.kind === 'audit') return this.appendAuditAlone(write.entry, write.canonical);
+    const result = await this.insertMessagesOnly(write.keyId, [write.message], write.clientId, write.contentHash);
+    if (write.audit && auditsInsert(result)) await this.appendAuditAlone(write.audit.entry, write.audit.canonical);
     return result;
   }
 
@@ -140,7 +276,8 @@ export class PostgresStore extends SqlStore {
     }
   }
 
-  async appendAudit(e: NewAuditEntry, canonical: Buffer): Promise<number> {
+  /** One entry in its own statement (the group commit's fallback). */
+  private async appendAuditAlone(e: NewAuditEntry, canonical: Buffer): Promise<number> {
     // The head row is locked by the upsert until this statement commits, so
     // concurrent appends from any instance chain one after another.
     const rows = await this.all(

@@ -166,6 +166,18 @@ ON CONFLICT (key) DO UPDATE SET
   window_start = CASE WHEN rate_counters.window_start >= excluded.window_start THEN rate_counters.window_start ELSE excluded.window_start END
 RETURNING count`;
 
+/** deviceAuth's columns (devices d JOIN apps a) and row shape, shared with the PostgreSQL store's batched form. */
+export const DEVICE_AUTH_COLUMNS = 'd.user_id, d.revoked_at, a.revoked_at AS app_revoked_at';
+export function toDeviceAuth(r: Row): DeviceAuthRow {
+  return { userId: str(r.user_id), revokedAt: numOrNull(r.revoked_at), appRevokedAt: numOrNull(r.app_revoked_at) };
+}
+
+/** keyForSend's columns (keys k) and row shape, likewise. */
+export const KEY_REF_COLUMNS = 'k.id, k.mode, k.public_key';
+export function toKeyRef(r: Row): KeyRef {
+  return { id: num(r.id), mode: str(r.mode) as KeyRef['mode'], publicKey: str(r.public_key) };
+}
+
 export const INSERT_AGENT_TOKEN_ID = 'INSERT INTO agent_token_jtis (app_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT (app_id, jti) DO NOTHING';
 export const PRUNE_AGENT_TOKEN_IDS = 'DELETE FROM agent_token_jtis WHERE expires_at <= $1';
 
@@ -280,12 +292,8 @@ export abstract class SqlStore implements Store {
   }
 
   async deviceAuth(appId: string, deviceId: string): Promise<DeviceAuthRow | undefined> {
-    const r = await this.get(
-      `SELECT d.user_id, d.revoked_at, a.revoked_at AS app_revoked_at FROM devices d JOIN apps a ON a.id = d.app_id
-       WHERE d.app_id = $1 AND d.device_id = $2`,
-      [appId, deviceId],
-    );
-    return r && { userId: str(r.user_id), revokedAt: numOrNull(r.revoked_at), appRevokedAt: numOrNull(r.app_revoked_at) };
+    const r = await this.get(`SELECT ${DEVICE_AUTH_COLUMNS} FROM devices d JOIN apps a ON a.id = d.app_id WHERE d.app_id = $1 AND d.device_id = $2`, [appId, deviceId]);
+    return r && toDeviceAuth(r);
   }
 
   async devicesOfUser(appId: string, userId: string): Promise<DeviceRow[]> {
@@ -410,8 +418,8 @@ export abstract class SqlStore implements Store {
   }
 
   async keyForSend(appId: string, tokenHash: string): Promise<KeyRef | undefined> {
-    const r = await this.get('SELECT id, mode, public_key FROM keys WHERE app_id = $1 AND token_hash = $2', [appId, tokenHash]);
-    return r && { id: num(r.id), mode: str(r.mode) as KeyRef['mode'], publicKey: str(r.public_key) };
+    const r = await this.get(`SELECT ${KEY_REF_COLUMNS} FROM keys k WHERE k.app_id = $1 AND k.token_hash = $2`, [appId, tokenHash]);
+    return r && toKeyRef(r);
   }
 
   async deleteKey(id: number): Promise<boolean> {

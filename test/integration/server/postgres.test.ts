@@ -5,7 +5,9 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { MessagesResponse } from '../../../shared/wire.js';
-import { startServer, type RunningServer } from '../../../server/index.js';
+import { AuditLog, canonicalAuditEntry } from '../../../server/audit.js';
+import { openStore, startServer, type RunningServer } from '../../../server/index.js';
+import type { PostgresStore } from '../../../server/store/postgres.js';
 import { postgresForSuite } from '../../helpers/postgres-suite.js';
 import { apiRequest, makeDevice, type RegisteredDevice } from '../../helpers/key-service.js';
 import { defineApiSuite, expectAgentReplayRefusedAcross, JWT_SECRET } from './api-suite.js';
@@ -20,6 +22,72 @@ if (pg) {
   defineApiSuite('postgres', env);
   defineSafetySuite('postgres', env);
   defineLinkSuite('postgres', env);
+
+  describe('group commit on PostgreSQL', () => {
+    const stores: PostgresStore[] = [];
+    afterAll(async () => {
+      await Promise.all(stores.map((s) => s.close()));
+    });
+
+    async function storePair(): Promise<[PostgresStore, PostgresStore]> {
+      const databaseUrl = await cluster.createDatabase();
+      const a = (await openStore({ databaseUrl })) as PostgresStore;
+      const b = (await openStore({ databaseUrl })) as PostgresStore;
+      stores.push(a, b);
+      await a.insertApp({ id: 'gc', name: 'gc', serverKeyHash: `s-${databaseUrl}`, clientKeyHash: `c-${databaseUrl}`, createdAt: 1 });
+      return [a, b];
+    }
+
+    const newKey = (store: PostgresStore, tokenHash: string) =>
+      store.insertKey({
+        appId: 'gc', tokenHash, mode: 'offline', publicKey: 'pk', fingerprint: 'f', bits: 2048, privateKeyKind: null, privateKey: null,
+        passphraseVerifier: null, privateKeyHashVerifier: 'v', ownerUserId: null, publishedToken: null, createdAt: 1,
+      });
+    const msg = (text: string) => ({ kind: 'offline' as const, isFile: false, fileName: null, contentType: null, body: Buffer.from(text), encKey: Buffer.from('k'), size: text.length, sentOn: 1, sender: null });
+    const entry = (n: number) => ({ chain: 'gc', ts: n, userId: null, deviceId: null, actor: 'a', action: 'x', target: `t${n}`, result: 'ok', status: 200, ip: '::1' });
+    const append = (n: number) => ({ entry: entry(n), canonical: canonicalAuditEntry(entry(n)) });
+
+    it('one turn\'s sends and audit entries commit as one batch, each with its own result', async () => {
+      const [store] = await storePair();
+      const [a, b] = [await newKey(store, 'gc-a'), await newKey(store, 'gc-b')];
+      const before = { ...store.groupCommits };
+      const results = await Promise.allSettled([
+        store.insertMessages(a, [msg('a1')], 'x', null, append(1)),
+        store.insertMessages(b, [msg('b1')], 'x', null, append(2)),
+        store.insertMessages(a, [msg('a2')], 'y', null, append(3)),
+        store.insertMessages(a, [msg('a1')], 'x', null, append(4)),
+        store.insertMessages(a + b + 999, [msg('gone')], 'z', null, append(5)),
+        store.appendAudit(entry(6), canonicalAuditEntry(entry(6))),
+      ]);
+      expect(store.groupCommits).toEqual({ batches: before.batches + 1, writes: before.writes + 6, fallbacks: before.fallbacks });
+      const values = results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).name));
+      expect(values).toEqual([
+        { ids: [1], duplicate: false, sameContent: true },
+        { ids: [1], duplicate: false, sameContent: true },
+        { ids: [2], duplicate: false, sameContent: true },
+        { ids: [1], duplicate: true, sameContent: true },
+        'MissingRow',
+        5,
+      ]);
+      expect((await store.listMessages(a, 0, 10)).map((m) => m.body.toString())).toEqual(['a1', 'a2']);
+      // Entries of the stored sends (the repeat with the same content too) and the plain one, chained in queue order.
+      expect((await store.listAudit('gc', null, 0, 10)).map((r) => r.target)).toEqual(['t1', 't2', 't3', 't4', 't6']);
+      expect(await new AuditLog(store).verify('gc')).toEqual({ ok: true, count: 5, firstBadSeq: null });
+    });
+
+    it('two instances sending to one key at once: every MessageId once, in order, and an intact chain', async () => {
+      const [one, two] = await storePair();
+      const key = await newKey(one, 'gc-shared');
+      const sends = (store: PostgresStore, tag: string) =>
+        Array.from({ length: 60 }, (_, i) => store.insertMessages(key, [msg(`${tag}${i}`)], `${tag}-${i}`, null, append(i)));
+      const fallbacks = one.groupCommits.fallbacks + two.groupCommits.fallbacks;
+      const results = await Promise.all([...sends(one, 'p'), ...sends(two, 'q')]);
+      expect(results.flatMap((r) => r.ids).sort((x, y) => x - y)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+      expect(one.groupCommits.fallbacks + two.groupCommits.fallbacks).toBe(fallbacks);
+      expect((await one.listMessages(key, 0, 200)).map((m) => m.seq)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+      expect(await new AuditLog(two).verify('gc')).toEqual({ ok: true, count: 120, firstBadSeq: null });
+    });
+  });
 
   describe('several instances on one PostgreSQL database', () => {
     const servers: RunningServer[] = [];
