@@ -50,12 +50,16 @@ export interface PostgresOptions {
 }
 
 /**
- * The scale-out store: PostgreSQL through a pg connection pool. Each write the
- * hot path makes is one statement, so concurrency is the database's job:
- * per-key MessageIds come from a row-locked counter on the key (commit order
- * equals MessageId order, so cursors never skip), the audit chain head is a
- * row updated in the same statement that appends the entry, and counters are
- * upserts. Any number of instances can share the database.
+ * The scale-out store: PostgreSQL through a pg connection pool. Concurrency
+ * is the database's job: per-key MessageIds come from a row-locked counter on
+ * the key (commit order equals MessageId order, so cursors never skip), the
+ * audit chain head is a row locked by whoever appends after it, and counters
+ * are upserts. Any number of instances can share the database.
+ *
+ * The hot path is batched per instance, since every statement is a round
+ * trip: sends and audit entries queued in one event-loop turn commit in one
+ * transaction (postgres-group-commit.ts), and the device and key lookups of a
+ * turn are one query each (batched-lookup.ts).
  */
 export class PostgresStore extends SqlStore {
   readonly kind = 'postgres' as const;
