@@ -199,17 +199,26 @@ export class PostgresStore extends SqlStore {
 
   /** The batch in one transaction; if that fails, each write in its own, so one bad write never fails another. */
   private async commitBatch(batch: QueuedWrite[]): Promise<Outcome[]> {
-    let client: pg.PoolClient | null = null;
     try {
-      client = await this.pool.connect();
-      await client.query('BEGIN');
-      const outcomes = await writeBatch(client, batch);
-      await client.query('COMMIT');
-      this.groupCommits.batches += 1;
-      this.groupCommits.writes += batch.length;
-      return outcomes;
+      const client = await this.pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const outcomes = await writeBatch(client, batch);
+        await client.query('COMMIT');
+        this.groupCommits.batches += 1;
+        this.groupCommits.writes += batch.length;
+        return outcomes;
+      } catch (error) {
+        await client.query('ROLLBACK').catch((rollbackError: Error) => {
+          broken = rollbackError;
+        });
+        throw error;
+      } finally {
+        // Released before any retry, which needs connections of its own (even with a pool of one).
+        client.release(broken);
+      }
     } catch {
-      if (client) await client.query('ROLLBACK').catch(() => undefined);
       this.groupCommits.fallbacks += 1;
       const outcomes: Outcome[] = [];
       for (const write of batch) {
@@ -220,8 +229,6 @@ export class PostgresStore extends SqlStore {
         }
       }
       return outcomes;
-    } finally {
-      client?.release();
     }
   }
 

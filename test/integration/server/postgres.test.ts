@@ -75,6 +75,39 @@ if (pg) {
       expect(await new AuditLog(store).verify('gc')).toEqual({ ok: true, count: 5, firstBadSeq: null });
     });
 
+    it('a batch whose transaction fails is retried write by write, also with a pool of one connection', async () => {
+      const databaseUrl = await cluster.createDatabase();
+      const store = (await openStore({ databaseUrl, pgPoolSize: 1 })) as PostgresStore;
+      stores.push(store);
+      await store.insertApp({ id: 'gc', name: 'gc', serverKeyHash: 's-one', clientKeyHash: 'c-one', createdAt: 1 });
+      const key = await newKey(store, 'gc-one');
+      // The next BEGIN fails, as when the connection drops between batches.
+      type Client = { query: (sql: string, ...rest: unknown[]) => Promise<unknown> };
+      const pool = (store as unknown as { pool: { connect(callback?: unknown): Promise<Client> } }).pool;
+      const connect = pool.connect.bind(pool);
+      let failures = 1;
+      // pool.query() connects with a callback: only the group commit's promise-style connect is changed.
+      pool.connect = (callback?: unknown) => {
+        if (callback) return connect(callback);
+        return connect().then((client) => {
+          const query = client.query.bind(client);
+          client.query = (sql: string, ...rest: unknown[]) => (sql === 'BEGIN' && failures-- > 0 ? Promise.reject(new Error('connection lost')) : query(sql, ...rest));
+          return client;
+        });
+      };
+      const results = await Promise.allSettled([
+        store.insertMessages(key, [msg('one')], 'r1', null, append(1)),
+        store.insertMessages(key + 999, [msg('gone')], 'r2', null, append(2)),
+        store.insertMessages(key, [msg('two')], 'r3', null, append(3)),
+      ]);
+      expect(store.groupCommits.fallbacks).toBe(1);
+      expect(results.map((r) => (r.status === 'fulfilled' ? r.value.ids : (r.reason as Error).name))).toEqual([[1], 'MissingRow', [2]]);
+      expect(await new AuditLog(store).verify('gc')).toEqual({ ok: true, count: 2, firstBadSeq: null });
+      // The next batch takes the normal path again.
+      expect((await store.insertMessages(key, [msg('three')], 'r4', null, append(4))).ids).toEqual([3]);
+      expect(store.groupCommits.fallbacks).toBe(1);
+    });
+
     it('two instances sending to one key at once: every MessageId once, in order, and an intact chain', async () => {
       const [one, two] = await storePair();
       const key = await newKey(one, 'gc-shared');
