@@ -12,6 +12,7 @@ import {
   messageValues,
   sameContent,
   toDeviceAuth,
+  toKey,
   toKeyRef,
   type Row,
 } from './sql-store.js';
@@ -23,6 +24,7 @@ import {
   type DeviceAuthRow,
   type InsertMessagesResult,
   type KeyRef,
+  type KeyRow,
   type NewAuditEntry,
   type NewMessage,
 } from './types.js';
@@ -84,7 +86,7 @@ export class PostgresStore extends SqlStore {
     return (error as { code?: unknown } | null)?.code === '23505';
   }
 
-  /** The two reads every send makes (device, key), one query per turn each (batched-lookup.ts). */
+  /** The reads every request makes (device) and most name (key), one query per turn each (batched-lookup.ts). */
   private readonly deviceLookups = new BatchedLookup<DeviceAuthRow>(async (keys) => {
     const rows = await this.all(
       `SELECT d.app_id, d.device_id, ${DEVICE_AUTH_COLUMNS} FROM devices d JOIN apps a ON a.id = d.app_id
@@ -102,6 +104,19 @@ export class PostgresStore extends SqlStore {
     );
     return new Map(rows.map((r) => [BatchedLookup.joinKey([String(r.app_id), String(r.token_hash)]), toKeyRef(r)]));
   });
+
+  /** The whole key row, for reads (GET messages, key info): likewise. */
+  private readonly keyRowLookups = new BatchedLookup<KeyRow>(async (keys) => {
+    const rows = await this.all(
+      `SELECT k.* FROM keys k JOIN unnest($1::text[], $2::text[]) AS q(app_id, token_hash) ON k.app_id = q.app_id AND k.token_hash = q.token_hash`,
+      columnsOf(keys),
+    );
+    return new Map(rows.map((r) => [BatchedLookup.joinKey([String(r.app_id), String(r.token_hash)]), toKey(r)]));
+  });
+
+  override keyByTokenHash(appId: string, tokenHash: string): Promise<KeyRow | undefined> {
+    return this.keyRowLookups.get([appId, tokenHash]);
+  }
 
   override deviceAuth(appId: string, deviceId: string): Promise<DeviceAuthRow | undefined> {
     return this.deviceLookups.get([appId, deviceId]);
