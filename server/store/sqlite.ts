@@ -28,6 +28,7 @@ import {
   type DeviceAuthRow,
   type InsertMessagesResult,
   type KeyRef,
+  type KeyRow,
   type NewAuditEntry,
   type NewMessage,
 } from './types.js';
@@ -275,6 +276,10 @@ export class SqliteStore extends SqlStore {
 
   override keyForSend(appId: string, tokenHash: string): Promise<KeyRef | undefined> {
     return this.cachedAuthRead(`key ${appId} ${tokenHash}`, () => super.keyForSend(appId, tokenHash));
+  }
+
+  override keyByTokenHash(appId: string, tokenHash: string): Promise<KeyRow | undefined> {
+    return this.cachedAuthRead(`key-row ${appId} ${tokenHash}`, () => super.keyByTokenHash(appId, tokenHash));
   }
 
   protected async run(sql: string, params?: unknown[]): Promise<number> {
