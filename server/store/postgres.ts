@@ -96,23 +96,21 @@ export class PostgresStore extends SqlStore {
     return new Map(rows.map((r) => [BatchedLookup.joinKey([String(r.app_id), String(r.device_id)]), toDeviceAuth(r)]));
   });
 
-  private readonly keyLookups = new BatchedLookup<KeyRef>(async (keys) => {
-    const rows = await this.all(
-      `SELECT k.app_id, k.token_hash, ${KEY_REF_COLUMNS} FROM keys k
-       JOIN unnest($1::text[], $2::text[]) AS q(app_id, token_hash) ON k.app_id = q.app_id AND k.token_hash = q.token_hash`,
-      columnsOf(keys),
-    );
-    return new Map(rows.map((r) => [BatchedLookup.joinKey([String(r.app_id), String(r.token_hash)]), toKeyRef(r)]));
-  });
-
+  private readonly keyLookups = this.keysByToken(KEY_REF_COLUMNS, toKeyRef);
   /** The whole key row, for reads (GET messages, key info): likewise. */
-  private readonly keyRowLookups = new BatchedLookup<KeyRow>(async (keys) => {
-    const rows = await this.all(
-      `SELECT k.* FROM keys k JOIN unnest($1::text[], $2::text[]) AS q(app_id, token_hash) ON k.app_id = q.app_id AND k.token_hash = q.token_hash`,
-      columnsOf(keys),
-    );
-    return new Map(rows.map((r) => [BatchedLookup.joinKey([String(r.app_id), String(r.token_hash)]), toKey(r)]));
-  });
+  private readonly keyRowLookups = this.keysByToken('k.*', toKey);
+
+  /** A batched lookup of keys by (app, token hash), returning `columns` of `keys k` as toRow makes them. */
+  private keysByToken<V>(columns: string, toRow: (r: Row) => V): BatchedLookup<V> {
+    return new BatchedLookup<V>(async (keys) => {
+      const rows = await this.all(
+        `SELECT k.app_id AS lookup_app, k.token_hash AS lookup_token, ${columns} FROM keys k
+         JOIN unnest($1::text[], $2::text[]) AS q(app_id, token_hash) ON k.app_id = q.app_id AND k.token_hash = q.token_hash`,
+        columnsOf(keys),
+      );
+      return new Map(rows.map((r) => [BatchedLookup.joinKey([String(r.lookup_app), String(r.lookup_token)]), toRow(r)]));
+    });
+  }
 
   override keyByTokenHash(appId: string, tokenHash: string): Promise<KeyRow | undefined> {
     return this.keyRowLookups.get([appId, tokenHash]);
