@@ -20,6 +20,12 @@ import { Unlock } from './screens/Unlock';
 import { Vault } from './screens/Vault';
 
 export type Status = Output<'engine:status'>;
+
+/** The header's "Keys kept in" (a file with no PIN protects nothing by itself, so it says so). */
+function keysKeptIn(status: Status): string {
+  if (status.keychainBackend === 'secret-service') return 'the system keychain';
+  return status.hasIdentity && status.pinDisabled ? 'a file, without a PIN' : 'a PIN-protected file';
+}
 type Screen = 'inbox' | 'contacts' | 'vault' | 'audit' | 'settings';
 
 const SCREENS: { id: Screen; label: string }[] = [
@@ -100,7 +106,7 @@ export function App() {
             {status.unlocked ? 'Unlocked' : status.hasIdentity ? 'Locked' : 'New'}
           </span>
         )}
-        {status && <span className="muted small">Keys kept in: {status.keychainBackend === 'secret-service' ? 'the system keychain' : 'a PIN-protected file'}</span>}
+        {status && <span className="muted small" data-testid="keys-kept-in">Keys kept in: {keysKeptIn(status)}</span>}
         <span className="spacer" />
         {unlocked && (
           <button type="button" className="secondary" onClick={() => void lock()}>
@@ -123,6 +129,7 @@ export function App() {
         {!status && !error && <p aria-busy="true">Starting…</p>}
         {status && (onboarding || !status.hasIdentity) && (
           <FirstRun
+            keychainBackend={status.keychainBackend}
             onChange={refresh}
             onDone={() => {
               setOnboarding(false);

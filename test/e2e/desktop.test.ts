@@ -38,6 +38,8 @@ describe('desktop UI (browser mode, one profile)', () => {
   it('first run: a PIN, the keys made, stay local, the safety number', async () => {
     await page.getByRole('heading', { name: 'Create your identity' }).waitFor();
     await screenshot(page, '01-first-run');
+    // The copy says where the keys will be kept: this profile has no system keychain.
+    await page.getByText('keeps them in a file sealed with your PIN').waitFor();
 
     // A PIN that is too short never reaches the engine, and says why.
     await page.getByLabel('PIN', { exact: true }).fill('12');

@@ -112,6 +112,8 @@ export const ui = {
     await page.getByRole('heading', { name: 'Create your identity' }).waitFor();
     if (pin === null) {
       await page.getByRole('button', { name: 'Skip the PIN…' }).click();
+      // The warning names where the unprotected keys go (the harness's profiles use the file keychain).
+      await page.getByText('The keys are kept in a file in your profile, and nothing else protects them.').waitFor();
       await page.getByRole('button', { name: 'Continue without a PIN' }).click();
     } else {
       await page.getByLabel('PIN', { exact: true }).fill(pin);

@@ -8,6 +8,7 @@ import { sealpost } from '../bridge';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { PinField } from '../components/PinField';
 import { SafetyNumber } from '../components/SafetyNumber';
+import type { Output } from '../../../shared/contract';
 import type { UiError } from '../errors';
 import { call } from '../lib/call';
 import { ConnectKeyService } from './ConnectKeyService';
@@ -19,7 +20,15 @@ type Step = 'pin' | 'skip-warning' | 'creating' | 'connect' | 'restore' | 'impor
 
 const CREATE_STAGES = ['Making your recovery seed', 'Deriving your signing identity', 'Generating your encryption key pair', 'Sealing the keys with your PIN'];
 
-export function FirstRun({ onDone, onChange }: { onDone: () => void; onChange: () => void }) {
+/** Where the keys will be kept, as the status reports it: no Secret Service means a PIN-sealed file. */
+type KeychainBackend = Output<'engine:status'>['keychainBackend'];
+
+const KEPT_IN: Record<KeychainBackend, string> = {
+  'secret-service': 'keeps them in your system keychain',
+  file: 'keeps them in a file sealed with your PIN (no system keychain was found)',
+};
+
+export function FirstRun({ keychainBackend, onDone, onChange }: { keychainBackend: KeychainBackend; onDone: () => void; onChange: () => void }) {
   const [step, setStep] = useState<Step>('pin');
   const [pin, setPin] = useState('');
   const [confirm, setConfirm] = useState('');
@@ -144,8 +153,8 @@ export function FirstRun({ onDone, onChange }: { onDone: () => void; onChange: (
       <section className="card narrow" role="alertdialog" aria-labelledby="skip-title" aria-describedby="skip-text">
         <h2 id="skip-title">Use Sealpost without a PIN?</h2>
         <p id="skip-text" className="warning">
-          Without a PIN, anyone who can use this computer account — or copy its files — can open your keys, read your vault and send messages as you. The keys are
-          still kept in your keychain, but nothing else protects them.
+          Without a PIN, anyone who can use this computer account — or copy its files — can open your keys, read your vault and send messages as you. {' '}
+          {keychainBackend === 'secret-service' ? 'The keys are still kept in your system keychain, but nothing else protects them.' : 'The keys are kept in a file in your profile, and nothing else protects them.'}
         </p>
         <div className="row">
           <button type="button" onClick={() => setStep('pin')} autoFocus>
@@ -162,7 +171,7 @@ export function FirstRun({ onDone, onChange }: { onDone: () => void; onChange: (
   return (
     <form className="card narrow" onSubmit={submitPin} aria-labelledby="firstrun-title">
       <h2 id="firstrun-title">Create your identity</h2>
-      <p>Sealpost makes your keys on this device and keeps them in your keychain. Choose a PIN of 4 to 12 digits: it is asked when you unlock Sealpost.</p>
+      <p>Sealpost makes your keys on this device and {KEPT_IN[keychainBackend]}. Choose a PIN of 4 to 12 digits: it is asked when you unlock Sealpost.</p>
       <PinField label="PIN" value={pin} onChange={setPin} autoComplete="new-password" autoFocus describedBy="pin-help" />
       <PinField label="Repeat the PIN" value={confirm} onChange={setConfirm} autoComplete="new-password" />
       <p id="pin-help" className="muted small">
