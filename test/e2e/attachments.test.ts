@@ -9,18 +9,15 @@
  * and staged files removed on lock and on restart.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CreatedApp, RunningServer } from '../../server/index.js';
 import { dispatch } from '../../electron/engine/dispatch.js';
 import { notificationContent } from '../../electron/main/notification-text.js';
 import { ATTACHMENT_LIMITS } from '../../shared/contract-messaging.js';
 import type { Channel, Output } from '../../shared/contract.js';
-import { launchChromium } from '../helpers/chromium.js';
-import { screenshot, startApp, ui, type RunningApp, startE2eKeyService } from './harness.js';
+import { screenshot, startTwoDesktops, ui, type RunningApp, type TwoDesktops } from './harness.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -30,11 +27,7 @@ function filesUnder(dir: string): string[] {
 }
 
 describe('attachments between two desktops', () => {
-  let browser: Browser;
-  let dbDir: string;
-  let ks: RunningServer;
-  let app: CreatedApp;
-  let port: number;
+  let t: TwoDesktops;
   let alice: RunningApp;
   let bob: RunningApp;
   let a: Page;
@@ -53,21 +46,12 @@ describe('attachments between two desktops', () => {
   const staged = (who: RunningApp) => (existsSync(stagingOf(who)) ? filesUnder(stagingOf(who)) : []);
 
   beforeAll(async () => {
-    dbDir = mkdtempSync(join(tmpdir(), 'sealpost-e2e-att-ks-'));
-    ks = await startE2eKeyService(join(dbDir, 'keyservice.db'));
-    port = ks.port;
-    app = await ks.admin.createApp({ name: 'e2e attachments' });
-    browser = await launchChromium();
-    [alice, bob] = await Promise.all([startApp('alice-att'), startApp('bob-att')]);
-    [a, b] = await Promise.all([alice.open(browser), bob.open(browser)]);
+    t = await startTwoDesktops('attachments');
+    ({ alice, bob, a, b } = t);
   });
 
   afterAll(async () => {
-    await alice?.close();
-    await bob?.close();
-    await browser?.close();
-    await ks?.close().catch(() => undefined);
-    if (dbDir) rmSync(dbDir, { recursive: true, force: true });
+    await t?.close();
   });
 
   it('both register and verify each other', async () => {
@@ -75,14 +59,14 @@ describe('attachments between two desktops', () => {
       [a, 'alice'],
       [b, 'bob'],
     ] as const) {
-      await ui.firstRunRegistered(page, '2468', { url: ks.url, app }, name);
+      await ui.firstRunRegistered(page, '2468', { url: t.ks.url, app: t.app }, name);
     }
     await ui.addAndVerify(a, 'bob');
     await ui.addAndVerify(b, 'alice');
   });
 
   it('alice attaches two files while the key service is stopped: staged with progress, then sealed and queued; no staged plaintext stays', async () => {
-    await ks.close();
+    await t.stopKeyService();
     await ui.goTo(a, 'Inbox');
     await a.getByRole('button', { name: 'New message' }).click();
     await a.getByLabel('To (user names, separated by commas)').fill('bob');
@@ -128,7 +112,7 @@ describe('attachments between two desktops', () => {
   });
 
   it('the key service starts and the message goes out', async () => {
-    ks = await startE2eKeyService(join(dbDir, 'keyservice.db'), port);
+    await t.restartKeyService();
     const sent = a.getByRole('article', { name: /Sent message Quarterly report/ });
     await sent.getByRole('button', { name: 'Send now' }).click();
     await ui.syncNow(a);

@@ -17,7 +17,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { TEST_KDF_PARAMS } from '../../electron/engine/crypto/pin-kdf.js';
 import { openService, type Service } from '../../electron/engine/service/index.js';
 import { startWebhost, type Webhost } from '../../electron/webhost/server.js';
-import { startServer, type RunningServer } from '../../server/index.js';
+import { startServer, type CreatedApp, type RunningServer } from '../../server/index.js';
+import { launchChromium } from '../helpers/chromium.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const RENDERER_DIR = join(ROOT, 'out', 'renderer');
@@ -96,6 +97,61 @@ export const E2E_RATE_LIMIT = { perIp: 1_000_000, perDevice: 1_000_000, secretFa
 /** A real key service on loopback with its SQLite file `db` (`port` 0 = any free one; a restart passes the old one). */
 export function startE2eKeyService(db: string, port = 0): Promise<RunningServer> {
   return startServer({ host: '127.0.0.1', port, db, rsaBits: 2048, rateLimit: E2E_RATE_LIMIT });
+}
+
+/**
+ * The two-user set-up: one real key service (SQLite in a throwaway folder)
+ * with one app, and alice's and bob's desktops, each open in its own browser
+ * context. The key service can be stopped and started again on the same port
+ * and database, which is how the tests take the desktops offline.
+ */
+export interface TwoDesktops {
+  browser: Browser;
+  /** The throwaway folder: the key service's database, and room for test files. */
+  dir: string;
+  /** The running key service (replaced by restartKeyService). */
+  ks: RunningServer;
+  app: CreatedApp;
+  alice: RunningApp;
+  bob: RunningApp;
+  a: Page;
+  b: Page;
+  stopKeyService(): Promise<void>;
+  restartKeyService(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTwoDesktops(label: string): Promise<TwoDesktops> {
+  const dir = mkdtempSync(join(tmpdir(), `sealpost-e2e-${label}-`));
+  const dbFile = join(dir, 'keyservice.db');
+  const ks = await startE2eKeyService(dbFile);
+  const port = ks.port;
+  const app = await ks.admin.createApp({ name: `e2e ${label}` });
+  const browser = await launchChromium();
+  const [alice, bob] = await Promise.all([startApp(`alice-${label}`), startApp(`bob-${label}`)]);
+  const [a, b] = await Promise.all([alice.open(browser), bob.open(browser)]);
+  const t: TwoDesktops = {
+    browser,
+    dir,
+    ks,
+    app,
+    alice,
+    bob,
+    a,
+    b,
+    stopKeyService: () => t.ks.close(),
+    async restartKeyService() {
+      t.ks = await startE2eKeyService(dbFile, port);
+    },
+    async close() {
+      await alice.close();
+      await bob.close();
+      await browser.close();
+      await t.ks.close().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return t;
 }
 
 /** Saves a full-page screenshot as test-results/screenshots/<name>.png (test artifact). */

@@ -4,40 +4,22 @@
  * sees the new fingerprint; bob refreshes alice in Contacts and sees "rotated
  * their key" — still verified, no changed-key alarm.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CreatedApp, RunningServer } from '../../server/index.js';
-import { launchChromium } from '../helpers/chromium.js';
-import { screenshot, startApp, ui, type RunningApp, startE2eKeyService } from './harness.js';
+import { screenshot, startTwoDesktops, ui, type TwoDesktops } from './harness.js';
 
 describe('rotating the encryption key in the UI', () => {
-  let browser: Browser;
-  let dbDir: string;
-  let ks: RunningServer;
-  let app: CreatedApp;
-  let alice: RunningApp;
-  let bob: RunningApp;
+  let t: TwoDesktops;
   let a: Page;
   let b: Page;
 
   beforeAll(async () => {
-    dbDir = mkdtempSync(join(tmpdir(), 'sealpost-e2e-rotate-'));
-    ks = await startE2eKeyService(join(dbDir, 'keyservice.db'));
-    app = await ks.admin.createApp({ name: 'e2e rotation' });
-    browser = await launchChromium();
-    [alice, bob] = await Promise.all([startApp('alice'), startApp('bob')]);
-    [a, b] = await Promise.all([alice.open(browser), bob.open(browser)]);
+    t = await startTwoDesktops('rotation');
+    ({ a, b } = t);
   });
 
   afterAll(async () => {
-    await alice?.close();
-    await bob?.close();
-    await browser?.close();
-    await ks?.close().catch(() => undefined);
-    if (dbDir) rmSync(dbDir, { recursive: true, force: true });
+    await t?.close();
   });
 
   it('alice rotates after a confirmation; bob sees a signed rotation, still verified, no alarm', async () => {
@@ -45,7 +27,7 @@ describe('rotating the encryption key in the UI', () => {
       [a, 'alice'],
       [b, 'bob'],
     ] as const) {
-      await ui.firstRunRegistered(page, '2468', { url: ks.url, app }, name);
+      await ui.firstRunRegistered(page, '2468', { url: t.ks.url, app: t.app }, name);
     }
     await ui.addAndVerify(b, 'alice');
 

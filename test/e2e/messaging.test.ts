@@ -14,43 +14,23 @@
  * real startServer() on loopback with its own SQLite file, stopped and
  * started again on the same port and database.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CreatedApp, RunningServer } from '../../server/index.js';
-import { launchChromium } from '../helpers/chromium.js';
-import { screenshot, startApp, ui, type RunningApp, startE2eKeyService } from './harness.js';
-
+import { screenshot, startApp, startTwoDesktops, ui, type TwoDesktops } from './harness.js';
 
 describe('two desktops through one key service', () => {
-  let browser: Browser;
-  let dbDir: string;
-  let ks: RunningServer;
-  let app: CreatedApp;
-  let port: number;
-  let alice: RunningApp;
-  let bob: RunningApp;
+  let t: TwoDesktops;
   let a: Page;
   let b: Page;
 
   beforeAll(async () => {
-    dbDir = mkdtempSync(join(tmpdir(), 'sealpost-e2e-ks-'));
-    ks = await startE2eKeyService(join(dbDir, 'keyservice.db'));
-    port = ks.port;
-    app = await ks.admin.createApp({ name: 'e2e desktop' });
-    browser = await launchChromium();
-    [alice, bob] = await Promise.all([startApp('alice'), startApp('bob')]);
-    [a, b] = await Promise.all([alice.open(browser), bob.open(browser)]);
+    t = await startTwoDesktops('messaging');
+    ({ a, b } = t);
   });
 
   afterAll(async () => {
-    await alice?.close();
-    await bob?.close();
-    await browser?.close();
-    await ks?.close().catch(() => undefined);
-    if (dbDir) rmSync(dbDir, { recursive: true, force: true });
+    await t?.close();
   });
 
   it('both register during first run and verify each other by safety number', async () => {
@@ -58,7 +38,7 @@ describe('two desktops through one key service', () => {
       [a, 'alice'],
       [b, 'bob'],
     ] as const) {
-      await ui.firstRunRegistered(page, '1357', { url: ks.url, app }, name);
+      await ui.firstRunRegistered(page, '1357', { url: t.ks.url, app: t.app }, name);
     }
     await a.getByRole('status', { name: 'Sync status' }).waitFor();
     await screenshot(a, '20-registered');
@@ -70,7 +50,7 @@ describe('two desktops through one key service', () => {
   });
 
   it('a message written while the key service is down waits in the outbox, then goes out', async () => {
-    await ks.close();
+    await t.stopKeyService();
     await ui.goTo(a, 'Inbox');
     await a.getByRole('button', { name: 'New message' }).click();
     await a.getByLabel('To (user names, separated by commas)').fill('bob');
@@ -84,7 +64,7 @@ describe('two desktops through one key service', () => {
     await a.getByRole('alert').filter({ hasText: 'NoInternetAccess (-200)' }).waitFor();
     await screenshot(a, '22-queued-offline');
 
-    ks = await startE2eKeyService(join(dbDir, 'keyservice.db'), port);
+    await t.restartKeyService();
     // The outbox backs off after the failed attempt; "Send now" makes it due at once.
     await a.getByRole('list', { name: 'Messages' }).getByRole('button', { name: /To bob/ }).click();
     const sent = a.getByRole('article', { name: /Sent message Dinner/ });
@@ -178,13 +158,13 @@ describe('two desktops through one key service', () => {
     await a.getByLabel('Passphrase for the file').fill('correct horse battery');
     await a.getByLabel('Repeat the passphrase').fill('correct horse battery');
     const [download] = await Promise.all([a.waitForEvent('download'), a.getByRole('button', { name: 'Export identity file' }).click()]);
-    const file = join(dbDir, 'alice.spid');
+    const file = join(t.dir, 'alice.spid');
     await download.saveAs(file);
     await a.getByText('Saved sealpost-identity.spid.').waitFor();
 
     const laptop = await startApp('alice-laptop');
     try {
-      const l = await laptop.open(browser);
+      const l = await laptop.open(t.browser);
       await l.getByRole('heading', { name: 'Create your identity' }).waitFor();
       await l.getByRole('button', { name: 'Import an identity file…' }).click();
       await l.getByLabel('Identity file', { exact: true }).setInputFiles(file);
@@ -192,7 +172,7 @@ describe('two desktops through one key service', () => {
       await l.getByLabel('New PIN for this desktop', { exact: true }).fill('2468');
       await l.getByLabel('Repeat the new PIN').fill('2468');
       await l.getByRole('button', { name: 'Import', exact: true }).click();
-      await ui.register(l, { url: ks.url, app }, 'alice');
+      await ui.register(l, { url: t.ks.url, app: t.app }, 'alice');
       await ui.finishFirstRun(l);
       const item = l.getByRole('list', { name: 'Items' }).getByRole('button', { name: /Door code/ });
       await item.waitFor();
