@@ -2,6 +2,8 @@
  * Device keys, delegations and agent tokens (shared/delegation.ts, docs/format.md §18).
  * The device key is random per device (not derived from the seed: a restored or
  * linked device gets a new one, and revoking one device never touches the others).
+ * Agent tokens are made here and checked only by the key service
+ * (server/crypto/delegation.ts).
  * @module
  */
 import { randomBytes } from 'node:crypto';
@@ -9,7 +11,6 @@ import { canonicalJson } from '../../../shared/canonical-json.js';
 import {
   AGENT_TOKEN_MAX_TTL_S,
   AgentTokenClaimsSchema,
-  AgentTokenHeaderSchema,
   DelegationSchema,
   type AgentTokenClaims,
   type Delegation,
@@ -71,32 +72,4 @@ export function makeAgentToken(device: DeviceKey, claims: { sub: string; aud: st
   const payload: AgentTokenClaims = { iss: device.did, sub: claims.sub, aud: claims.aud, iat, exp: iat + ttl, jti: randomBytes(16).toString('base64url') };
   const signingInput = `${b64url({ alg: 'EdDSA', typ: 'JWT' })}.${b64url(AgentTokenClaimsSchema.parse(payload))}`;
   return `${signingInput}.${Buffer.from(sign(utf8(signingInput), device.secretKey)).toString('base64url')}`;
-}
-
-/**
- * Checks an agent token's form, signature (by the key its `iss` names) and times.
- * Whether that device key is delegated and unrevoked is the caller's question.
- * @throws {InvalidInputError} malformed; {BadSignatureError} signature wrong, expired, not yet valid, too long-lived
- */
-export function verifyAgentToken(token: string, now = Date.now()): AgentTokenClaims {
-  const parts = typeof token === 'string' ? token.split('.') : [];
-  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]+$/.test(p))) throw new InvalidInputError('malformed agent token');
-  const [h, p, s] = parts as [string, string, string];
-  let header: unknown;
-  let payload: unknown;
-  try {
-    header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
-    payload = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
-  } catch {
-    throw new InvalidInputError('malformed agent token');
-  }
-  if (!AgentTokenHeaderSchema.safeParse(header).success) throw new InvalidInputError('agent token: unsupported header');
-  const claims = AgentTokenClaimsSchema.safeParse(payload);
-  if (!claims.success) throw new InvalidInputError('agent token: malformed claims');
-  if (!verify(Buffer.from(s, 'base64url'), utf8(`${h}.${p}`), publicKeyFromDid(claims.data.iss))) throw new BadSignatureError('agent token signature is wrong');
-  const t = Math.floor(now / 1000);
-  if (claims.data.exp <= t) throw new BadSignatureError('agent token expired');
-  if (claims.data.iat > t + 60) throw new BadSignatureError('agent token issued in the future');
-  if (claims.data.exp - claims.data.iat > AGENT_TOKEN_MAX_TTL_S) throw new BadSignatureError('agent token lives too long');
-  return claims.data;
 }

@@ -101,4 +101,4 @@ export {
   type SplitKey,
   type PinShareParams,
 } from './key-shares.js';
-export { newDeviceKey, deviceKeyFromSecret, signDelegation, verifyDelegation, makeAgentToken, verifyAgentToken, type DeviceKey } from './delegation.js';
+export { newDeviceKey, deviceKeyFromSecret, signDelegation, verifyDelegation, makeAgentToken, type DeviceKey } from './delegation.js';
