@@ -43,6 +43,22 @@ export interface VerifiedMeta {
   bodyLength: number;
 }
 
+/** Who the opener expects the sender to be (a verified contact); either part may be given. */
+export interface ExpectedSender {
+  fingerprint?: string;
+  publicKey?: Uint8Array;
+}
+
+/** After verifyMeta: the signed sender must be the expected one. @throws {BadSignatureError} */
+export function checkExpectedSender(m: VerifiedMeta, expected: ExpectedSender | undefined): void {
+  if (expected?.fingerprint !== undefined && expected.fingerprint !== m.senderFingerprint) {
+    throw new BadSignatureError('sender fingerprint is not the expected one');
+  }
+  if (expected?.publicKey !== undefined && !equalBytes(expected.publicKey, m.senderPublicKey)) {
+    throw new BadSignatureError('sender signing key is not the expected one');
+  }
+}
+
 export const SIGNATURE_LENGTH = 64;
 /** Largest meta block an opener accepts. */
 export const MAX_META_BYTES = 65_536;

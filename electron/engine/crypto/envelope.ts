@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { concat, equalBytes, fromBase64, fromHex, Reader, toBase64, toHex, u32be, utf8, view, wipe } from './_bytes.js';
-import { MAX_META_BYTES, type Sender, signMeta, SIGNATURE_LENGTH, verifyMeta } from './_meta.js';
+import { checkExpectedSender, type ExpectedSender, MAX_META_BYTES, type Sender, signMeta, SIGNATURE_LENGTH, verifyMeta } from './_meta.js';
 import {
   encodeIndex,
   encodeKeyTable,
@@ -75,7 +75,7 @@ export interface OpenEnvelopeOptions {
   /** Cap on the inflated payload. Default {@link DEFAULT_MAX_MESSAGE_BYTES}. */
   maxBodyBytes?: number;
   /** When given, the sender must match (else BadSignatureError). */
-  expectedSender?: { fingerprint?: string; publicKey?: Uint8Array };
+  expectedSender?: ExpectedSender;
 }
 
 /** What an opened envelope says. `senderFingerprint` is the sender's signed claim: check it against the contact. */
@@ -229,13 +229,7 @@ export function openEnvelope(bytes: Uint8Array, opts: OpenEnvelopeOptions): Open
   if (m.bodyLength !== body.length || !equalBytes(createHash('sha256').update(body).digest(), m.bodyHash)) {
     throw new BadSignatureError('the body does not match the signed digest');
   }
-  const ex = opts.expectedSender;
-  if (ex?.fingerprint !== undefined && ex.fingerprint !== m.senderFingerprint) {
-    throw new BadSignatureError('sender fingerprint is not the expected one');
-  }
-  if (ex?.publicKey !== undefined && !equalBytes(ex.publicKey, m.senderPublicKey)) {
-    throw new BadSignatureError('sender signing key is not the expected one');
-  }
+  checkExpectedSender(m, opts.expectedSender);
   const out = body.slice();
   wipe(inner);
   return {

@@ -24,7 +24,7 @@ import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { concat, equalBytes, Reader, toHex, u32be, utf8, view, wipe } from './_bytes.js';
-import { MAX_META_BYTES, type Sender, signMeta, SIGNATURE_LENGTH, verifyMeta } from './_meta.js';
+import { checkExpectedSender, type ExpectedSender, MAX_META_BYTES, type Sender, signMeta, SIGNATURE_LENGTH, verifyMeta } from './_meta.js';
 import {
   encodeIndex,
   encodeKeyTable,
@@ -80,7 +80,7 @@ export interface OpenFileOptions {
   publicKeyPem?: string;
   /** Cap on the plaintext written. Default {@link DEFAULT_MAX_FILE_BYTES}. */
   maxOutputBytes?: number;
-  expectedSender?: { fingerprint?: string; publicKey?: Uint8Array };
+  expectedSender?: ExpectedSender;
   /** Called with sealed bytes read so far and the sealed file's size. */
   onProgress?: ProgressCallback;
 }
@@ -415,13 +415,7 @@ export async function openFile(inPath: string, outPath: string, opts: OpenFileOp
     if (m.bodyLength !== outBytes || !equalBytes(digest, m.bodyHash)) {
       throw new BadSignatureError('the file does not match the signed digest');
     }
-    const ex = opts.expectedSender;
-    if (ex?.fingerprint !== undefined && ex.fingerprint !== m.senderFingerprint) {
-      throw new BadSignatureError('sender fingerprint is not the expected one');
-    }
-    if (ex?.publicKey !== undefined && !equalBytes(ex.publicKey, m.senderPublicKey)) {
-      throw new BadSignatureError('sender signing key is not the expected one');
-    }
+    checkExpectedSender(m, opts.expectedSender);
     await rename(partial, outPath);
     return {
       contentType: m.contentType,

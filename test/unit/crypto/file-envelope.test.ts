@@ -136,6 +136,11 @@ describe('file envelope', () => {
       BadSignatureError,
       p('s.out'),
     );
+    await expectNoOutput(
+      openFile(sealed, p('k.out'), { privateKey: b.privateKeyDer, expectedSender: { publicKey: new Uint8Array(32).fill(7) } }),
+      BadSignatureError,
+      p('k.out'),
+    );
   });
 });
 
