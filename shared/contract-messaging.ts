@@ -149,7 +149,14 @@ export const messagingChannels = {
         username: Username,
       })
       .strict(),
-    z.object({ userId: z.string(), username: z.string(), server: z.string(), newInbox: z.boolean() }),
+    z.object({
+      userId: z.string(),
+      username: z.string(),
+      server: z.string(),
+      newInbox: z.boolean(),
+      /** The identity rotated to a key this desktop does not hold (set up from an older identity file): what is sealed to it cannot be read here. */
+      newerKey: z.object({ fingerprint: Fingerprint, changedAt: z.string() }).nullable(),
+    }),
   ),
   /** Looks a user up in the directory (checking their signed keys) and stores them as a contact. */
   'contacts:lookup': call(z.object({ username: Username }).strict(), ContactValue),

@@ -9,6 +9,7 @@ import type { Result } from '../../shared/codes.js';
 import type { Output } from '../../shared/contract.js';
 import { ok } from '../engine/service/results.js';
 import type { CliContext } from './main.js';
+import { newerKeyWarning } from './newer-key-warning.js';
 import { readPin } from './prompt.js';
 import { UsageError } from './usage-error.js';
 
@@ -171,7 +172,11 @@ const restore: RecoveryCommand = {
     if (reg.code !== 0) {
       return { code: reg.code, message: `The identity was restored, but registering failed: ${reg.message} Run sealpost register.` };
     }
-    if (!ctx.json) ctx.out(`Registered as ${reg.value.username} with ${reg.value.server}.`);
+    if (!ctx.json) {
+      ctx.out(`Registered as ${reg.value.username} with ${reg.value.server}.`);
+      const warning = newerKeyWarning(reg.value.newerKey);
+      if (warning) process.stderr.write(warning);
+    }
     if (r.value.method === 'words' && !ctx.json) process.stderr.write('A new PIN was set: run sealpost backup so the shares match it.\n');
     return ok({ ...r.value, registered: true });
   },

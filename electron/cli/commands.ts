@@ -13,6 +13,7 @@ import type { CliContext } from './main.js';
 import { readPin } from './prompt.js';
 import { deviceCommands } from './commands-devices.js';
 import { linkingCommands } from './commands-linking.js';
+import { newerKeyWarning } from './newer-key-warning.js';
 import { recoveryCommands } from './commands-recovery.js';
 import { sharingCommands } from './commands-sharing.js';
 import { rotationCommands } from './commands-rotation.js';
@@ -345,7 +346,11 @@ const register: Command = {
       ...(values['client-key'] !== undefined && { clientKey: values['client-key'] }),
       username: values.username,
     });
-    if (result.code === 0 && !ctx.json) ctx.out(`Registered as ${result.value.username} (${result.value.userId}) with ${result.value.server}.`);
+    if (result.code === 0 && !ctx.json) {
+      ctx.out(`Registered as ${result.value.username} (${result.value.userId}) with ${result.value.server}.`);
+      const warning = newerKeyWarning(result.value.newerKey);
+      if (warning) process.stderr.write(warning);
+    }
     return result;
   },
 };

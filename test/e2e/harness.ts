@@ -210,6 +210,25 @@ export const ui = {
     await page.getByLabel('Your user name').fill(username);
     await page.getByRole('button', { name: 'Connect', exact: true }).click();
   },
+  /** Settings → export the identity file with `passphrase`, saved as `file`. */
+  async exportIdentity(page: Page, file: string, passphrase: string) {
+    await ui.goTo(page, 'Settings');
+    await page.getByLabel('Passphrase for the file').fill(passphrase);
+    await page.getByLabel('Repeat the passphrase').fill(passphrase);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export identity file' }).click()]);
+    await download.saveAs(file);
+    await page.getByText('Saved sealpost-identity.spid.').waitFor();
+  },
+  /** First run of a new desktop from an identity file, with a new PIN. */
+  async importIdentity(page: Page, file: string, passphrase: string, pin: string) {
+    await page.getByRole('heading', { name: 'Create your identity' }).waitFor();
+    await page.getByRole('button', { name: 'Import an identity file…' }).click();
+    await page.getByLabel('Identity file', { exact: true }).setInputFiles(file);
+    await page.getByLabel('Passphrase of the file').fill(passphrase);
+    await page.getByLabel('New PIN for this desktop', { exact: true }).fill(pin);
+    await page.getByLabel('Repeat the new PIN').fill(pin);
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+  },
   /** Adds a contact and marks it verified; returns the safety number shown. */
   async addAndVerify(page: Page, username: string): Promise<string> {
     await ui.goTo(page, 'Contacts');

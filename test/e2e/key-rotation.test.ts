@@ -2,20 +2,25 @@
  * Key rotation through the UI: alice and bob register and verify each other;
  * alice opens Settings, reads what rotating does, confirms with her PIN and
  * sees the new fingerprint; bob refreshes alice in Contacts and sees "rotated
- * their key" — still verified, no changed-key alarm.
+ * their key" — still verified, no changed-key alarm. A third desktop set up
+ * from an identity file exported before the rotation is told, when it
+ * connects, that it lacks the newer key.
  */
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { screenshot, startTwoDesktops, ui, type TwoDesktops } from './harness.js';
+import { screenshot, startApp, startTwoDesktops, ui, type TwoDesktops } from './harness.js';
 
 describe('rotating the encryption key in the UI', () => {
   let t: TwoDesktops;
+  let olderFile: string;
   let a: Page;
   let b: Page;
 
   beforeAll(async () => {
     t = await startTwoDesktops('rotation');
     ({ a, b } = t);
+    olderFile = join(t.dir, 'alice-before-rotation.spid');
   });
 
   afterAll(async () => {
@@ -30,6 +35,8 @@ describe('rotating the encryption key in the UI', () => {
       await ui.firstRunRegistered(page, '2468', { url: t.ks.url, app: t.app }, name);
     }
     await ui.addAndVerify(b, 'alice');
+    // An identity file made before the rotation (used by the next test).
+    await ui.exportIdentity(a, olderFile, 'correct horse battery');
 
     await ui.goTo(a, 'Settings');
     await a.getByRole('button', { name: 'Rotate encryption key' }).click();
@@ -53,5 +60,21 @@ describe('rotating the encryption key in the UI', () => {
     expect(await card.getByText('Verified', { exact: true }).count()).toBe(1);
     expect(await card.getByRole('alert').count()).toBe(0);
     await screenshot(b, '61-contact-rotated');
+  });
+
+  it('a desktop set up from the identity file made before the rotation is told it has an older key', async () => {
+    const desktop = await startApp('alice-older-file');
+    try {
+      const page = await desktop.open(t.browser);
+      await ui.importIdentity(page, olderFile, 'correct horse battery', '1357');
+      await ui.register(page, { url: t.ks.url, app: t.app }, 'alice');
+      const warning = page.getByRole('alertdialog', { name: 'This desktop has an older key' });
+      await warning.getByText('Messages sealed to the newer key are read on your desktops that have it, not here.', { exact: false }).waitFor();
+      await screenshot(page, '62-older-identity-file');
+      await warning.getByRole('button', { name: 'I understand' }).click();
+      await ui.finishFirstRun(page);
+    } finally {
+      await desktop.close();
+    }
   });
 });

@@ -154,24 +154,13 @@ describe('two desktops through one key service', () => {
   });
 
   it('alice exports her identity in Settings; a second desktop imports it, connects as alice and sees her item', async () => {
-    await ui.goTo(a, 'Settings');
-    await a.getByLabel('Passphrase for the file').fill('correct horse battery');
-    await a.getByLabel('Repeat the passphrase').fill('correct horse battery');
-    const [download] = await Promise.all([a.waitForEvent('download'), a.getByRole('button', { name: 'Export identity file' }).click()]);
     const file = join(t.dir, 'alice.spid');
-    await download.saveAs(file);
-    await a.getByText('Saved sealpost-identity.spid.').waitFor();
+    await ui.exportIdentity(a, file, 'correct horse battery');
 
     const laptop = await startApp('alice-laptop');
     try {
       const l = await laptop.open(t.browser);
-      await l.getByRole('heading', { name: 'Create your identity' }).waitFor();
-      await l.getByRole('button', { name: 'Import an identity file…' }).click();
-      await l.getByLabel('Identity file', { exact: true }).setInputFiles(file);
-      await l.getByLabel('Passphrase of the file').fill('correct horse battery');
-      await l.getByLabel('New PIN for this desktop', { exact: true }).fill('2468');
-      await l.getByLabel('Repeat the new PIN').fill('2468');
-      await l.getByRole('button', { name: 'Import', exact: true }).click();
+      await ui.importIdentity(l, file, 'correct horse battery', '2468');
       await ui.register(l, { url: t.ks.url, app: t.app }, 'alice');
       await ui.finishFirstRun(l);
       const item = l.getByRole('list', { name: 'Items' }).getByRole('button', { name: /Door code/ });

@@ -388,7 +388,7 @@ export class Messaging {
           async () => {
             const keys = c.unlocked();
             const identity = c.identity();
-            const { registration, newInbox } = await registerDevice(
+            const { registration, newInbox, newerKey } = await registerDevice(
               c.db,
               c.keychain,
               {
@@ -409,9 +409,9 @@ export class Messaging {
               c.now(),
             );
             this.sync.reset();
-            return { userId: registration.userId, username: registration.username, server: registration.server, newInbox };
+            return { userId: registration.userId, username: registration.username, server: registration.server, newInbox, newerKey };
           },
-          (v) => ({ newInbox: v.newInbox }),
+          (v) => ({ newInbox: v.newInbox, newerKey: v.newerKey !== null }),
         ),
       'contacts:lookup': (input) =>
         run(async () => {

@@ -11,6 +11,8 @@
  * server, app and username) keeps the existing inbox. A device restored from
  * recovery (same RSA key, no inbox in its keychain) adopts the inbox the
  * directory publishes for that key, so the messages senders put there come back.
+ * A desktop whose key its identity has since rotated away from (an identity file
+ * exported before the rotation) is told so (newerKey).
  * @module
  */
 import { createHash, createPublicKey } from 'node:crypto';
@@ -19,10 +21,11 @@ import type { Keychain } from '../keychain/types.js';
 import type { Db } from '../vault/_sql.js';
 import { getSetting, setSetting } from '../vault/settings.js';
 import { z } from 'zod';
-import { KeyServiceClient } from './client.js';
+import { KeyServiceClient, type Directory } from './client.js';
 import type { Registration } from './connection.js';
 import { readCredentials, updateCredentials } from './credentials.js';
 import { publishDelegation } from './device-key.js';
+import { followKeyChanges } from './key-chain.js';
 
 export const RegistrationSetting = z.object({ appId: z.string(), userId: z.string(), username: z.string(), server: z.string() });
 export const REGISTRATION_KEY = 'registration';
@@ -49,13 +52,31 @@ export interface RegisterInput {
 const spkiFingerprint = (publicKeyPem: string): string => createHash('sha256').update(createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' })).digest('hex');
 
 /** The inboxes the directory publishes for our keys, by SPKI fingerprint (a restored identity finds its own here). */
-async function publishedInboxes(client: KeyServiceClient, jwt: string, username: string): Promise<Map<string, string>> {
-  const entry = await client.lookupUser({ jwt }, username);
+function publishedInboxes(entry: Directory): Map<string, string> {
   return new Map(entry.encryptionKeys.filter((k) => k.inbox !== null).map((k) => [k.keyFingerprint, k.inbox!]));
 }
 
+/** A key our identity rotated to that this desktop does not hold. */
+export interface NewerKey {
+  fingerprint: string;
+  changedAt: string;
+}
+
+/**
+ * Whether the identity has rotated past the key this desktop holds: changes
+ * signed by our own identity key lead from our key to a newer one. A desktop
+ * set up from an identity file exported before a rotation is in this state:
+ * it cannot open what contacts seal to the newer key, so the user is told.
+ * Unsigned steps the directory may list prove nothing and are ignored.
+ */
+export function newerKeyThanOurs(entry: Directory, pkg: DevicePackage): NewerKey | null {
+  const end = followKeyChanges(pkg.did, { fingerprint: pkg.fingerprint, pem: pkg.encryptionPublicKey }, entry.keyChanges ?? []);
+  const last = end.signed.at(-1);
+  return last ? { fingerprint: last.newFingerprint, changedAt: last.changedAt } : null;
+}
+
 /** @throws {SyncError} from any step; KeychainError */
-export async function registerDevice(db: Db, keychain: Keychain, input: RegisterInput, now: number): Promise<{ registration: Registration; newInbox: boolean }> {
+export async function registerDevice(db: Db, keychain: Keychain, input: RegisterInput, now: number): Promise<{ registration: Registration; newInbox: boolean; newerKey: NewerKey | null }> {
   const client = new KeyServiceClient({ baseUrl: input.server });
   const userId = await client.register({ appId: input.appId, serverKey: input.serverKey, username: input.username, devicePackage: input.devicePackage });
   const { jwt, expiresAt } = await client.genJwt({ appId: input.appId, serverKey: input.serverKey, deviceId: input.devicePackage.deviceId });
@@ -63,7 +84,8 @@ export async function registerDevice(db: Db, keychain: Keychain, input: Register
   const creds = await readCredentials(keychain);
   const same = previous !== null && previous.server === client.baseUrl && previous.appId === input.appId && previous.userId === userId;
   let inbox = same && creds.privateKeyHash === input.privateKeyHash ? creds.inbox : undefined;
-  const published = await publishedInboxes(client, jwt, input.username);
+  const self = await client.lookupUser({ jwt }, input.username);
+  const published = publishedInboxes(self);
   inbox ??= published.get(spkiFingerprint(input.publicKeyPem));
   const newInbox = inbox === undefined;
   // Keys we rotated out keep their published inboxes: a restored or linked device
@@ -92,5 +114,5 @@ export async function registerDevice(db: Db, keychain: Keychain, input: Register
     db.prepare('DELETE FROM sync_cursors').run();
   }
   setSetting(db, REGISTRATION_KEY, registration, now);
-  return { registration, newInbox };
+  return { registration, newInbox, newerKey: newerKeyThanOurs(self, input.devicePackage) };
 }

@@ -7,6 +7,7 @@
 import { useState, type FormEvent } from 'react';
 import { sealpost } from '../bridge';
 import { ErrorBanner } from '../components/ErrorBanner';
+import { NewerKeyNotice, type NewerKey } from '../components/NewerKeyNotice';
 import type { UiError } from '../errors';
 import { call } from '../lib/call';
 
@@ -18,6 +19,7 @@ export function ConnectKeyService({ onDone, compact = false }: { pin?: string; o
   const [username, setUsername] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<UiError | null>(null);
+  const [newerKey, setNewerKey] = useState<NewerKey | null>(null);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -26,9 +28,12 @@ export function ConnectKeyService({ onDone, compact = false }: { pin?: string; o
     const input = { server: server.trim(), appId: appId.trim(), serverKey: serverKey.trim(), ...(clientKey.trim() && { clientKey: clientKey.trim() }), username: username.trim() };
     const r = await call(sealpost.device.register(input));
     setBusy(false);
-    if (r.ok) onDone(true);
-    else setError(r.error);
+    if (!r.ok) setError(r.error);
+    else if (r.value.newerKey) setNewerKey(r.value.newerKey);
+    else onDone(true);
   }
+
+  if (newerKey) return <NewerKeyNotice newerKey={newerKey} compact={compact} onContinue={() => onDone(true)} />;
 
   return (
     <form className={compact ? 'stack' : 'card narrow'} onSubmit={submit} aria-labelledby="connect-title">

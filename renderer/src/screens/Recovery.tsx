@@ -10,6 +10,7 @@ import type { Output } from '../../../shared/contract';
 import { sealpost } from '../bridge';
 import { AccountFields, NEW_ACCOUNT, type Account } from '../components/AccountFields';
 import { ErrorBanner } from '../components/ErrorBanner';
+import { NewerKeyNotice, type NewerKey } from '../components/NewerKeyNotice';
 import { PinField } from '../components/PinField';
 import type { UiError } from '../errors';
 import { call } from '../lib/call';
@@ -194,6 +195,7 @@ export function RestoreOnDevice({ onDone, onCancel }: { onDone: () => void; onCa
   const [repeat, setRepeat] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<UiError | null>(null);
+  const [newerKey, setNewerKey] = useState<NewerKey | null>(null);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -218,10 +220,16 @@ export function RestoreOnDevice({ onDone, onCancel }: { onDone: () => void; onCa
         // Restored but not registered: say so; Settings can register later.
         return setError({ text: `Your identity was restored, but registering this device failed: ${reg.error.text} You can connect in Settings.`, details: reg.error.details });
       }
+      if (reg.value.newerKey) {
+        setBusy(false);
+        return setNewerKey(reg.value.newerKey);
+      }
     }
     setBusy(false);
     onDone();
   }
+
+  if (newerKey) return <NewerKeyNotice newerKey={newerKey} onContinue={onDone} />;
 
   return (
     <form className="card narrow" onSubmit={submit} aria-labelledby="restore-title">

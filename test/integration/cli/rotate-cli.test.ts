@@ -4,7 +4,8 @@
  * exchange messages, alice runs `sealpost rotate-key` (PIN from SEALPOST_PIN),
  * bob's `contacts add alice` shows the signed rotation without the alarm, bob
  * writes again, alice reads old and new; a wrong PIN and stray arguments are
- * refused with a clear error.
+ * refused with a clear error. A profile set up from an identity file exported
+ * before a rotation is warned when it registers.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -76,5 +77,24 @@ describe('sealpost rotate-key', () => {
     // --json: the whole result.
     const again = await json<{ previousKeys: number; published: boolean; previousFingerprint: string }>('alice', ['rotate-key']);
     expect(again).toMatchObject({ previousKeys: 2, published: true, previousFingerprint: after.fingerprint });
+  });
+
+  it('a profile set up from an identity file older than the last rotation is warned when it registers', async () => {
+    const env = { SEALPOST_PASSPHRASE: 'correct horse battery' };
+    const file = path.join(work, 'alice-before.spid');
+    await ok('alice', ['export-identity', '-o', file], env);
+    await ok('alice', ['rotate-key']);
+    const newest = await json<{ fingerprint: string }>('alice', ['fingerprint']);
+    const register = ['register', '--server', ks.url, '--app-id', ks.app.appId, '--server-key', ks.app.serverKey, '--username', 'alice'];
+    // The profile that rotated: no warning.
+    expect((await cli.ok('alice', register)).stderr).not.toMatch(/newer encryption key/);
+
+    await ok('alice-old', ['import-identity', file], env);
+    const stale = await cli.ok('alice-old', register);
+    expect(stale.stdout).toMatch(/Registered as alice/);
+    expect(stale.stderr).toContain(`Warning: your identity moved to a newer encryption key on `);
+    expect(stale.stderr).toContain(`(fingerprint ${newest.fingerprint}) that this profile does not have.`);
+    const asJson = await json<{ newerKey: { fingerprint: string; changedAt: string } | null }>('alice-old', register);
+    expect(asJson.newerKey).toMatchObject({ fingerprint: newest.fingerprint });
   });
 });

@@ -8,6 +8,8 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signKeyChange } from '../../../electron/engine/crypto/key-change.js';
+import type { Directory } from '../../../electron/engine/sync/client.js';
+import { newerKeyThanOurs } from '../../../electron/engine/sync/registration.js';
 import { makeIdentity, startKeyService, type KeyService, type RegisteredDevice } from '../../helpers/key-service.js';
 import { cleanup, newUser, type Profile, tmp } from './helpers.js';
 
@@ -69,6 +71,17 @@ describe('forged key changes', () => {
     const c = await bob.ok('contacts:lookup', { username: 'carol' });
     expect(c).toMatchObject({ keyChanged: true, verified: false, previousFingerprint: carol.pkg.fingerprint, rotatedAt: null });
     expect(c.fingerprint).not.toBe(carol.pkg.fingerprint);
+  });
+
+  it("a change the identity did not sign never tells a desktop that its key is out of date", () => {
+    const key = forgedKey();
+    const changedAt = Date.now();
+    const signed = signKeyChange(carol.signingSecretKey, { oldFingerprint: carol.pkg.fingerprint, newPublicKey: key.pem, changedAt });
+    const forged = { ...signKeyChange(makeIdentity().signingSecretKey, { oldFingerprint: carol.pkg.fingerprint, newPublicKey: key.pem, changedAt }), did: carol.pkg.did };
+    const entry = (keyChanges: unknown[]) => ({ keyChanges }) as unknown as Directory;
+    expect(newerKeyThanOurs(entry([signed]), carol.pkg)).toEqual({ fingerprint: signed.newFingerprint, changedAt: signed.changedAt });
+    expect(newerKeyThanOurs(entry([forged]), carol.pkg)).toBeNull();
+    expect(newerKeyThanOurs(entry([]), carol.pkg)).toBeNull();
   });
 
   it('a current key that no change the client can read leads to raises the alarm too', async () => {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envelopeRecipients } from '../../../electron/engine/crypto/envelope.js';
 import { keyId } from '../../../electron/engine/crypto/rsa.js';
 import { startKeyService, type KeyService } from '../../helpers/key-service.js';
-import { cleanup, newUser, type Profile, syncUntilSent, tmp } from './helpers.js';
+import { cleanup, newUser, openProfile, type Profile, syncUntilSent, tmp } from './helpers.js';
 
 /** The recipients' key ids of the newest message a profile sent. */
 function lastSentRecipients(p: Profile): string[] {
@@ -115,7 +115,7 @@ describe('encryption-key rotation', () => {
     const second = await alice.ok('keys:rotate', { pin: '0' });
     expect(second.previousKeys).toBe(2);
     const exported = await alice.ok('identity:export', { passphrase: 'correct horse battery' });
-    const copy = await (await import('./helpers.js')).openProfile(path.join(root, 'alice-copy'));
+    const copy = await openProfile(path.join(root, 'alice-copy'));
     try {
       await copy.ok('identity:import', { file: exported.file, passphrase: 'correct horse battery', pin: '0' });
       expect((await copy.ok('identity:get', {})).fingerprint).toBe(second.fingerprint);
@@ -124,6 +124,27 @@ describe('encryption-key rotation', () => {
       expect(c).toMatchObject({ fingerprint: second.fingerprint, verified: true, keyChanged: false });
     } finally {
       copy.close();
+    }
+  });
+
+  it('a desktop set up from an identity file older than the last rotation is told so when it registers', async () => {
+    const register = { server: ks.url, appId: ks.app.appId, serverKey: ks.app.serverKey, username: 'alice' };
+    const older = await alice.ok('identity:export', { passphrase: 'correct horse battery' });
+    const third = await alice.ok('keys:rotate', { pin: '0' });
+    // The desktop that rotated holds the newest key: nothing to say.
+    expect((await alice.ok('device:register', register)).newerKey).toBeNull();
+    const stale = await openProfile(path.join(root, 'alice-stale'));
+    try {
+      await stale.ok('identity:import', { file: older.file, passphrase: 'correct horse battery', pin: '0' });
+      expect((await stale.ok('identity:get', {})).fingerprint).not.toBe(third.fingerprint);
+      const registered = await stale.ok('device:register', register);
+      expect(registered.newerKey).toEqual({ fingerprint: third.fingerprint, changedAt: expect.any(String) });
+      expect(Date.parse(registered.newerKey!.changedAt)).toBeGreaterThan(0);
+      // Its registration did not move the directory back: contacts still seal to the newest key.
+      const c = await bob.ok('contacts:lookup', { username: 'alice' });
+      expect(c).toMatchObject({ fingerprint: third.fingerprint, verified: true, keyChanged: false });
+    } finally {
+      stale.close();
     }
   });
 });
