@@ -103,7 +103,7 @@ export function App() {
         <h1>Sealpost</h1>
         {status && (
           <span className={`badge ${status.unlocked ? 'badge-ok' : ''}`} data-testid="lock-state">
-            {status.unlocked ? 'Unlocked' : status.hasIdentity ? 'Locked' : 'New'}
+            {status.unlocked ? 'Unlocked' : status.hasIdentity ? 'Locked' : status.wiped ? 'Keys erased' : 'New'}
           </span>
         )}
         {status && <span className="muted small" data-testid="keys-kept-in">Keys kept in: {keysKeptIn(status)}</span>}
@@ -130,6 +130,7 @@ export function App() {
         {status && (onboarding || !status.hasIdentity) && (
           <FirstRun
             keychainBackend={status.keychainBackend}
+            wiped={status.wiped}
             onChange={refresh}
             onDone={() => {
               setOnboarding(false);

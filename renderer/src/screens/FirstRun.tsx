@@ -28,7 +28,18 @@ const KEPT_IN: Record<KeychainBackend, string> = {
   file: 'keeps them in a file sealed with your PIN (no system keychain was found)',
 };
 
-export function FirstRun({ keychainBackend, onDone, onChange }: { keychainBackend: KeychainBackend; onDone: () => void; onChange: () => void }) {
+export function FirstRun({
+  keychainBackend,
+  wiped = false,
+  onDone,
+  onChange,
+}: {
+  keychainBackend: KeychainBackend;
+  /** The keys of this profile were erased after too many wrong PINs: say so, and point to the ways back. */
+  wiped?: boolean;
+  onDone: () => void;
+  onChange: () => void;
+}) {
   const [step, setStep] = useState<Step>('pin');
   const [pin, setPin] = useState('');
   const [confirm, setConfirm] = useState('');
@@ -171,6 +182,13 @@ export function FirstRun({ keychainBackend, onDone, onChange }: { keychainBacken
   return (
     <form className="card narrow" onSubmit={submitPin} aria-labelledby="firstrun-title">
       <h2 id="firstrun-title">Create your identity</h2>
+      {wiped && (
+        <p className="warning" role="alert" data-testid="keys-erased">
+          The keys on this device were erased: 10 wrong PINs were entered in a row. Bring your identity back with “Restore on this device…” (your recovery words
+          or shares), “Import an identity file…” or “Link to an existing device…” below. A new identity starts over: what was sealed to the old keys cannot be opened
+          with it.
+        </p>
+      )}
       <p>Sealpost makes your keys on this device and {KEPT_IN[keychainBackend]}. Choose a PIN of 4 to 12 digits: it is asked when you unlock Sealpost.</p>
       <PinField label="PIN" value={pin} onChange={setPin} autoComplete="new-password" autoFocus describedBy="pin-help" />
       <PinField label="Repeat the PIN" value={confirm} onChange={setConfirm} autoComplete="new-password" />

@@ -47,16 +47,6 @@ export function Unlock({ status, note, onDone }: { status: Status; note: string 
     onDone();
   }
 
-  if (status.wiped) {
-    return (
-      <section className="card narrow" role="alert">
-        <h2>The keys on this device were erased</h2>
-        <p>Too many wrong PINs were entered in a row, so Sealpost erased the sealed keys on this device. Your vault file is still here, but it cannot be opened without them.</p>
-        <p>To use this identity again, restore it from your recovery words (restore is not in this version yet), or start over with a new profile.</p>
-      </section>
-    );
-  }
-
   const few = status.attemptsLeft <= WARN_AT;
   return (
     <form className="card narrow" onSubmit={submit} aria-labelledby="unlock-title">
