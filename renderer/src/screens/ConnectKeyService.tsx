@@ -62,7 +62,9 @@ export function ConnectKeyService({ onDone, compact = false }: { pin?: string; o
         Your user name
         <input value={username} onChange={(e) => setUsername(e.target.value)} required autoComplete="username" />
       </label>
-      <p className="muted small">`npm start` prints where the local key service keeps its app id and keys.</p>
+      <p className="muted small">
+        <code>npm start</code> prints where the local key service keeps its app id and keys.
+      </p>
       {error && <ErrorBanner error={error} />}
       <div className="row">
         <button type="submit" disabled={busy}>
