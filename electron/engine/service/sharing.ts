@@ -166,15 +166,19 @@ export function sharingHandlers(ctx: SharingContext): Pick<Handlers, SharingChan
       }
     },
 
-    'items:sync': () =>
-      audited('item.sync', null, null, () => {
+    'items:sync': () => {
+      // Unregistered there is nothing to sync and nothing was attempted: the Vault
+      // screen asks every 30 s, so an audit entry here would flood the log.
+      if (!ctx.connection()) return Promise.resolve(failureOf(new ServiceError(ResultCode.DeviceUnregistered, 'This device is not registered with a key service yet.')));
+      return audited('item.sync', null, null, () => {
         // One at a time (the UI's timer, its button and a share's immediate push can
         // overlap): a second caller joins the running sync instead of racing it.
         running ??= syncItems({ db: ctx.db, conn: conn(), now: ctx.now, identity: ctx.identity(), keys: ctx.keysIfUnlocked(), record: (a, t, r, d) => ctx.record(a, t, r, d ?? null) }).finally(() => {
           running = null;
         });
         return running;
-      }),
+      });
+    },
 
     'items:serviceLog': async ({ identifier, limit }) => {
       try {

@@ -118,6 +118,11 @@ describe('an identity', () => {
     expect(generated).toMatch(/^item-[0-9a-f]{24}$/);
   });
 
+  it('unregistered, an item sync answers DeviceUnregistered and leaves no audit entry (the Vault screen asks every 30 s)', async () => {
+    for (let i = 0; i < 3; i++) expect((await call('items:sync', {})).code).toBe(ResultCode.DeviceUnregistered);
+    expect(value(await call('audit:list', { action: 'item.sync' }))).toEqual([]);
+  });
+
   it('refuses a tampered or re-framed ciphertext (Tampered), never returning garbage', async () => {
     const [ct] = value(await call('vault:encrypt', { data: b64('secret text'), identifier: 'tamper-me' }));
     const bytes = Buffer.from(ct, 'base64');
