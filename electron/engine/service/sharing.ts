@@ -56,20 +56,37 @@ const mapError = (e: unknown): Result<never> => failureOf(isSyncError(e) ? syncF
 export function sharingHandlers(ctx: SharingContext): Pick<Handlers, SharingChannels> {
   let running: Promise<Output<'items:sync'>> | null = null;
 
-  async function audited<T>(action: AuditAction, target: string | null, details: Record<string, JsonValue> | null, op: () => T | Promise<T>): Promise<Result<T>> {
+  /**
+   * Runs `op` and records its result. `details` may be a function of the value;
+   * returning undefined for a success records nothing (failures always are).
+   */
+  async function audited<T>(
+    action: AuditAction,
+    target: string | null,
+    details: Record<string, JsonValue> | null | ((value: T) => Record<string, JsonValue> | null | undefined),
+    op: () => T | Promise<T>,
+  ): Promise<Result<T>> {
     let result: Result<T>;
     try {
       result = ok(await op());
     } catch (error) {
       result = mapError(error);
     }
+    const recorded = typeof details !== 'function' ? details : result.code === 0 ? details(result.value) : null;
+    if (recorded === undefined) return result;
     try {
-      await ctx.record(action, target, result.code === 0 ? 'ok' : resultCodeName(result.code), details);
+      await ctx.record(action, target, result.code === 0 ? 'ok' : resultCodeName(result.code), recorded);
     } catch (error) {
       if (result.code === 0) return failureOf(error);
     }
     return result;
   }
+
+  /** What an item sync changed (the non-zero counts); undefined when it changed nothing, which is not worth an entry. */
+  const syncChanges = (report: Output<'items:sync'>): Record<string, JsonValue> | undefined => {
+    const changed = Object.entries(report).filter(([, n]) => typeof n === 'number' && n > 0);
+    return changed.length > 0 ? Object.fromEntries(changed) : undefined;
+  };
 
   function conn(): Connection {
     const c = ctx.connection();
@@ -167,10 +184,11 @@ export function sharingHandlers(ctx: SharingContext): Pick<Handlers, SharingChan
     },
 
     'items:sync': () => {
-      // Unregistered there is nothing to sync and nothing was attempted: the Vault
-      // screen asks every 30 s, so an audit entry here would flood the log.
+      // The Vault screen syncs every 30 s: a sync is logged only when it changed
+      // something or failed, and not at all on an unregistered device, where
+      // nothing is attempted. Otherwise the log would bury what matters.
       if (!ctx.connection()) return Promise.resolve(failureOf(new ServiceError(ResultCode.DeviceUnregistered, 'This device is not registered with a key service yet.')));
-      return audited('item.sync', null, null, () => {
+      return audited('item.sync', null, syncChanges, () => {
         // One at a time (the UI's timer, its button and a share's immediate push can
         // overlap): a second caller joins the running sync instead of racing it.
         running ??= syncItems({ db: ctx.db, conn: conn(), now: ctx.now, identity: ctx.identity(), keys: ctx.keysIfUnlocked(), record: (a, t, r, d) => ctx.record(a, t, r, d ?? null) }).finally(() => {
