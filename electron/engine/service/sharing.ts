@@ -88,9 +88,11 @@ export function sharingHandlers(ctx: SharingContext): Pick<Handlers, SharingChan
     return changed.length > 0 ? Object.fromEntries(changed) : undefined;
   };
 
+  const notRegistered = () => new ServiceError(ResultCode.DeviceUnregistered, 'This device is not registered with a key service yet.');
+
   function conn(): Connection {
     const c = ctx.connection();
-    if (!c) throw new ServiceError(ResultCode.DeviceUnregistered, 'This device is not registered with a key service yet.');
+    if (!c) throw notRegistered();
     return c;
   }
 
@@ -187,7 +189,7 @@ export function sharingHandlers(ctx: SharingContext): Pick<Handlers, SharingChan
       // The Vault screen syncs every 30 s: a sync is logged only when it changed
       // something or failed, and not at all on an unregistered device, where
       // nothing is attempted. Otherwise the log would bury what matters.
-      if (!ctx.connection()) return Promise.resolve(failureOf(new ServiceError(ResultCode.DeviceUnregistered, 'This device is not registered with a key service yet.')));
+      if (!ctx.connection()) return Promise.resolve(failureOf(notRegistered()));
       return audited('item.sync', null, syncChanges, () => {
         // One at a time (the UI's timer, its button and a share's immediate push can
         // overlap): a second caller joins the running sync instead of racing it.
