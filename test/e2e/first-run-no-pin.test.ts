@@ -1,7 +1,7 @@
 /**
  * First run without a PIN, as a user who knowingly skips it: the warning says
- * where the unprotected keys go, the app opens unlocked, and the header does
- * not claim the keys are PIN-protected.
+ * where the unprotected keys go, the app opens unlocked, and neither the
+ * header nor Settings claims the keys are PIN-protected.
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,5 +30,7 @@ describe('first run without a PIN', () => {
     await ui.finishFirstRun(page);
     expect(await page.getByTestId('lock-state').textContent()).toBe('Unlocked');
     await page.getByTestId('keys-kept-in').filter({ hasText: 'Keys kept in: a file, without a PIN' }).waitFor();
+    await ui.goTo(page, 'Settings');
+    expect(await page.getByTestId('keychain-backend').textContent()).toBe('A file in your profile folder, without a PIN: no system keychain answered on this computer.');
   });
 });

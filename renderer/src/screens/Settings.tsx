@@ -198,8 +198,8 @@ function Keys({ status }: { status: Status }) {
         <dt>Kept in</dt>
         <dd data-testid="keychain-backend">
           {status.keychainBackend === 'secret-service'
-            ? 'The system keychain (Secret Service), sealed with your PIN.'
-            : 'A PIN-protected file in your profile folder: no system keychain answered on this computer.'}
+            ? `The system keychain (Secret Service), ${status.pinDisabled ? 'without a PIN' : 'sealed with your PIN'}.`
+            : `${status.pinDisabled ? 'A file in your profile folder, without a PIN' : 'A PIN-protected file in your profile folder'}: no system keychain answered on this computer.`}
         </dd>
         {status.did && (
           <>
