@@ -137,6 +137,10 @@ export const SyncStatusValue = z.object({
   unread: z.number().int(),
 });
 
+/** A key the identity rotated to (by changes its identity key signed) that this device does not hold. */
+export const NewerKeyValue = z.object({ fingerprint: Fingerprint, changedAt: z.string() });
+export type NewerKey = z.infer<typeof NewerKeyValue>;
+
 export const messagingChannels = {
   /** Registers this device with the app's key service (user/register, gen-jwt, inbox upload). Needs the keys unlocked. */
   'device:register': call(
@@ -155,7 +159,7 @@ export const messagingChannels = {
       server: z.string(),
       newInbox: z.boolean(),
       /** The identity rotated to a key this desktop does not hold (set up from an older identity file): what is sealed to it cannot be read here. */
-      newerKey: z.object({ fingerprint: Fingerprint, changedAt: z.string() }).nullable(),
+      newerKey: NewerKeyValue.nullable(),
     }),
   ),
   /** Looks a user up in the directory (checking their signed keys) and stores them as a contact. */

@@ -3,7 +3,9 @@
  * identity rotated past the key this profile holds (device:register's
  * newerKey): messages sealed to the newer key cannot be read here.
  */
-export function newerKeyWarning(newerKey: { fingerprint: string; changedAt: string } | null): string | null {
+import type { NewerKey } from '../../shared/contract-messaging.js';
+
+export function newerKeyWarning(newerKey: NewerKey | null): string | null {
   if (newerKey === null) return null;
   return (
     `Warning: your identity moved to a newer encryption key on ${newerKey.changedAt} (fingerprint ${newerKey.fingerprint}) that this profile does not have.\n` +

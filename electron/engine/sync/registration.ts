@@ -16,6 +16,7 @@
  * @module
  */
 import { createHash, createPublicKey } from 'node:crypto';
+import type { NewerKey } from '../../../shared/contract-messaging.js';
 import type { DevicePackage } from '../../../shared/device-package.js';
 import type { Keychain } from '../keychain/types.js';
 import type { Db } from '../vault/_sql.js';
@@ -54,12 +55,6 @@ const spkiFingerprint = (publicKeyPem: string): string => createHash('sha256').u
 /** The inboxes the directory publishes for our keys, by SPKI fingerprint (a restored identity finds its own here). */
 function publishedInboxes(entry: Directory): Map<string, string> {
   return new Map(entry.encryptionKeys.filter((k) => k.inbox !== null).map((k) => [k.keyFingerprint, k.inbox!]));
-}
-
-/** A key our identity rotated to that this desktop does not hold. */
-export interface NewerKey {
-  fingerprint: string;
-  changedAt: string;
 }
 
 /**

@@ -5,10 +5,7 @@
  * backup made before the rotation, so it cannot read what is sealed to the
  * newer key (device:register's newerKey).
  */
-export interface NewerKey {
-  fingerprint: string;
-  changedAt: string;
-}
+import type { NewerKey } from '../../../shared/contract-messaging';
 
 export function NewerKeyNotice({ newerKey, compact = false, onContinue }: { newerKey: NewerKey; compact?: boolean; onContinue: () => void }) {
   return (

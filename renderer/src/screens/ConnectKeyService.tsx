@@ -7,7 +7,8 @@
 import { useState, type FormEvent } from 'react';
 import { sealpost } from '../bridge';
 import { ErrorBanner } from '../components/ErrorBanner';
-import { NewerKeyNotice, type NewerKey } from '../components/NewerKeyNotice';
+import type { NewerKey } from '../../../shared/contract-messaging';
+import { NewerKeyNotice } from '../components/NewerKeyNotice';
 import type { UiError } from '../errors';
 import { call } from '../lib/call';
 

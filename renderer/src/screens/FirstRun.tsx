@@ -20,9 +20,9 @@ type Step = 'pin' | 'skip-warning' | 'creating' | 'connect' | 'restore' | 'impor
 
 const CREATE_STAGES = ['Making your recovery seed', 'Deriving your signing identity', 'Generating your encryption key pair', 'Sealing the keys with your PIN'];
 
-/** Where the keys will be kept, as the status reports it: no Secret Service means a PIN-sealed file. */
 type KeychainBackend = Output<'engine:status'>['keychainBackend'];
 
+/** Where the keys will be kept, as the status reports it: no Secret Service means a PIN-sealed file. */
 const KEPT_IN: Record<KeychainBackend, string> = {
   'secret-service': 'keeps them in your system keychain',
   file: 'keeps them in a file sealed with your PIN (no system keychain was found)',
