@@ -11,6 +11,7 @@ import type { ZodType } from 'zod';
 import { SUPPORTED_VERSIONS } from '../../shared/wire.js';
 import { MissingRow, UniqueViolation } from '../store/types.js';
 import { ApiError } from './errors.js';
+import { recordRoutes } from './route-table.js';
 import { toXml } from './xml.js';
 
 export type ResponseFormat = 'json' | 'xml';
@@ -128,6 +129,8 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
 }
 
 export function registerResponder(app: FastifyInstance): void {
+  // First of all registrations, so every route's schemas are recorded (route-table.ts).
+  recordRoutes(app);
   app.decorateRequest('format', 'json');
   app.setValidatorCompiler(zodValidatorCompiler);
 

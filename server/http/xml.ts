@@ -52,7 +52,11 @@ export class XmlBodyError extends Error {
   override name = 'XmlBodyError';
 }
 
+/** Deeper than any request body needs (the normalised value is checked at 32 levels below). */
+const MAX_XML_DEPTH = 64;
+
 const parser = new XMLParser({
+  maxNestedTags: MAX_XML_DEPTH,
   ignoreAttributes: true,
   parseTagValue: false,
   trimValues: false,
@@ -72,6 +76,7 @@ function normalise(value: unknown, depth: number): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of entries) {
     if (k === '#text') throw new XmlBodyError('XML elements must not mix text and child elements');
+    if (k === '__proto__') throw new XmlBodyError('XML bodies must not contain a <__proto__> element');
     if (Array.isArray(v) && k !== 'item') throw new XmlBodyError(`XML element <${k}> appears more than once`);
     out[k] = normalise(v, depth + 1);
   }
@@ -79,14 +84,47 @@ function normalise(value: unknown, depth: number): unknown {
 }
 
 /**
+ * Element depth by counting start and end tags (comments, CDATA and
+ * processing instructions skipped), before the library parses anything: a
+ * few thousand nested tags made the parser throw an error of its own, which
+ * reached the client as a 500 (issue 18).
+ */
+function tooDeep(text: string): boolean {
+  const tags = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<(\/?)[^>]*?(\/?)>/g;
+  let depth = 0;
+  for (let m = tags.exec(text); m; m = tags.exec(text)) {
+    if (m[0].startsWith('<!') || m[0].startsWith('<?')) continue;
+    if (m[1]) depth--;
+    else if (!m[2] && ++depth > MAX_XML_DEPTH) return true;
+  }
+  return false;
+}
+
+function libraryParse(text: string): Record<string, unknown> {
+  const valid = XMLValidator.validate(text);
+  if (valid !== true) throw new XmlBodyError(`XML body is not well-formed: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
+  return parser.parse(text) as Record<string, unknown>;
+}
+
+/**
  * Parses an XML request body into the same shape a JSON body would have.
- * @throws {XmlBodyError} malformed XML, a DTD, several roots, or mixed content
+ * @throws {XmlBodyError} malformed XML, a DTD, an encoding other than UTF-8,
+ *   nesting too deep, several roots, mixed content, or anything the library throws
  */
 export function parseXmlBody(text: string): unknown {
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new XmlBodyError('XML bodies must not contain a DTD or entity declarations');
-  const valid = XMLValidator.validate(text);
-  if (valid !== true) throw new XmlBodyError(`XML body is not well-formed: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
-  const doc = parser.parse(text) as Record<string, unknown>;
+  const declared = /^\s*<\?xml[^>]*?\sencoding\s*=\s*["']([^"']*)["']/i.exec(text)?.[1]?.toLowerCase();
+  if (declared !== undefined && declared !== 'utf-8' && declared !== 'utf8' && declared !== 'us-ascii') {
+    throw new XmlBodyError('XML bodies must be UTF-8 (the declaration names another encoding)');
+  }
+  if (tooDeep(text)) throw new XmlBodyError(`XML body is nested more than ${MAX_XML_DEPTH} elements deep`);
+  let doc: Record<string, unknown>;
+  try {
+    doc = libraryParse(text);
+  } catch (error) {
+    if (error instanceof XmlBodyError) throw error;
+    throw new XmlBodyError('XML body could not be parsed');
+  }
   const roots = Object.keys(doc);
   if (roots.length !== 1) throw new XmlBodyError('XML body must have exactly one root element');
   const root = doc[roots[0]!];
