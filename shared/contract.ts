@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { call, Pin } from './contract-fields.js';
+import { EngineEvent, type EngineEventListener } from './contract-events.js';
 import { DevicePackageSchema } from './device-package.js';
 import type { Result } from './codes.js';
 import { devicesChannels } from './contract-devices.js';
@@ -174,16 +175,20 @@ export const channels = Object.keys(contract) as Channel[];
 /** The engine side: one async handler per channel, each returning a Result. */
 export type Handlers = { [C in Channel]: (input: z.output<Contract[C]['input']>) => Promise<Result<Output<C>>> };
 
+/** Subscribes a listener to the engine's events; returns the unsubscribe function. */
+export type SubscribeEvents = (listener: EngineEventListener) => () => void;
+
 /**
  * What window.sealpost looks like: grouped by the part before the colon,
- * e.g. window.sealpost.vault.encrypt({ data }).
+ * e.g. window.sealpost.vault.encrypt({ data }), plus onEvent for the engine's
+ * events (shared/contract-events.ts).
  */
 type Split<C extends string> = C extends `${infer G}:${infer N}` ? [G, N] : never;
 export type SealpostApi = {
   [G in Split<Channel>[0]]: {
     [C in Channel as Split<C>[0] extends G ? Split<C>[1] : never]: (input: Input<C>) => Promise<Result<Output<C>>>;
   };
-};
+} & { onEvent: SubscribeEvents };
 
 /** Splits "vault:encrypt" into ["vault", "encrypt"]. */
 export function splitChannel(channel: Channel): [string, string] {
@@ -191,12 +196,35 @@ export function splitChannel(channel: Channel): [string, string] {
   return [group, name];
 }
 
-/** Builds the grouped API object from one generic invoker; used by the preload and the browser bridge. */
-export function buildApi(invoke: (channel: Channel, input: unknown) => Promise<unknown>): SealpostApi {
-  const api: Record<string, Record<string, (input: unknown) => Promise<unknown>>> = {};
+/**
+ * Hands a transport's raw event to a listener only when it is an EngineEvent:
+ * the receiving side does not trust what crossed the edge. A listener that
+ * throws is reported without stopping the transport's other listeners.
+ */
+function checkedListener(listener: EngineEventListener): (raw: unknown) => void {
+  return (raw) => {
+    const parsed = EngineEvent.safeParse(raw);
+    if (!parsed.success) return;
+    try {
+      listener(parsed.data);
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  };
+}
+
+/**
+ * Builds the grouped API object from one generic invoker and one event
+ * subscription (raw, unvalidated events); used by the preload and the browser bridge.
+ */
+export function buildApi(invoke: (channel: Channel, input: unknown) => Promise<unknown>, subscribe: (listener: (raw: unknown) => void) => () => void): SealpostApi {
+  const api: Record<string, unknown> = {};
   for (const channel of channels) {
     const [group, name] = splitChannel(channel);
-    (api[group] ??= {})[name] = (input: unknown) => invoke(channel, input ?? {});
+    ((api[group] ??= {}) as Record<string, (input: unknown) => Promise<unknown>>)[name] = (input: unknown) => invoke(channel, input ?? {});
   }
+  api.onEvent = (listener: EngineEventListener) => subscribe(checkedListener(listener));
   return api as unknown as SealpostApi;
 }

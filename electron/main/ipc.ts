@@ -1,10 +1,12 @@
 /**
  * One ipcMain handler per contract channel. Each checks that the call comes
  * from our own window's top frame and validates its argument with the
- * channel's schema before the engine sees it.
+ * channel's schema before the engine sees it. Engine events go the other way,
+ * to our window only, while it shows our own page.
  */
 import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
-import { channels, type Handlers } from '../../shared/contract.js';
+import { ENGINE_EVENT_CHANNEL } from '../../shared/contract-events.js';
+import { channels, type Handlers, type SubscribeEvents } from '../../shared/contract.js';
 import { dispatch } from '../engine/dispatch.js';
 
 function fromOurWindow(event: IpcMainInvokeEvent, win: BrowserWindow | null): boolean {
@@ -21,4 +23,14 @@ export function registerIpc(handlers: Handlers, getWindow: () => BrowserWindow |
       return dispatch(handlers, channel, input);
     });
   }
+}
+
+/** Sends every engine event to the window (webContents.send, so only its own frames get it); returns the unsubscribe. */
+export function forwardEvents(subscribe: SubscribeEvents, getWindow: () => BrowserWindow | null): () => void {
+  return subscribe((event) => {
+    const win = getWindow();
+    if (!win || win.isDestroyed() || win.webContents.isDestroyed()) return;
+    if (!win.webContents.getURL().startsWith('file://')) return;
+    win.webContents.send(ENGINE_EVENT_CHANNEL, event);
+  });
 }

@@ -6,17 +6,23 @@
  * binds to loopback only; a random 256-bit token (in the page URL fragment)
  * is required on the WebSocket; the Origin header must be this server's own;
  * every message is validated by the same dispatch as IPC.
+ *
+ * Engine events (shared/contract-events.ts) are pushed as `{ "event": ... }`
+ * frames to every open bridge socket; a socket exists only once it passed the
+ * token and Origin checks, so nothing reaches an unauthenticated client.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Handlers } from '../../shared/contract.js';
+import type { Handlers, SubscribeEvents } from '../../shared/contract.js';
 import { dispatch } from '../engine/dispatch.js';
 
 export interface WebhostOptions {
   handlers: Handlers;
+  /** The engine's events, pushed to the page (none when absent). */
+  onEvent?: SubscribeEvents;
   /** Folder with the built renderer (out/renderer). */
   rendererDir: string;
   port?: number;
@@ -49,6 +55,22 @@ const SECURITY_HEADERS = {
   'Referrer-Policy': 'no-referrer',
   'Cache-Control': 'no-store',
 };
+
+/** A socket this far behind is not sent events (they only say "refresh"; the next one will do). */
+const MAX_EVENT_BACKLOG = 1024 * 1024;
+
+/** What a bridge request must look like before dispatch sees it; anything else is answered Malformed. */
+function asRequest(data: unknown): { id: number | null; channel: unknown; input: unknown } | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(String(data));
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
+  const message = parsed as { id?: unknown; channel?: unknown; input?: unknown };
+  return { id: typeof message.id === 'number' ? message.id : null, channel: message.channel, input: message.input };
+}
 
 function sameToken(given: string, expected: string): boolean {
   const a = Buffer.from(given);
@@ -102,16 +124,13 @@ export async function startWebhost(options: WebhostOptions): Promise<Webhost> {
 
   wss.on('connection', (ws: WebSocket) => {
     ws.on('message', (data) => {
-      let message: { id?: unknown; channel?: unknown; input?: unknown };
-      try {
-        message = JSON.parse(String(data)) as typeof message;
-      } catch {
-        ws.send(JSON.stringify({ id: null, result: { code: -29, message: 'Malformed message.' } }));
+      const request = asRequest(data);
+      if (!request) {
+        ws.send(JSON.stringify({ id: null, result: { code: -29, message: 'Malformed message: expected a JSON object { id, channel, input }.' } }));
         return;
       }
-      const id = typeof message.id === 'number' ? message.id : null;
-      void dispatch(options.handlers, message.channel, message.input).then((result) => {
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id, result }));
+      void dispatch(options.handlers, request.channel, request.input).then((result) => {
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id: request.id, result }));
       });
     });
   });
@@ -124,12 +143,21 @@ export async function startWebhost(options: WebhostOptions): Promise<Webhost> {
   if (!address || typeof address === 'string') throw new Error('webhost: no address');
   origin = `http://127.0.0.1:${address.port}`;
 
+  const unsubscribe =
+    options.onEvent?.((event) => {
+      const frame = JSON.stringify({ event });
+      for (const client of wss.clients) {
+        if (client.readyState === client.OPEN && client.bufferedAmount < MAX_EVENT_BACKLOG) client.send(frame);
+      }
+    }) ?? (() => undefined);
+
   return {
     url: `${origin}/#token=${token}`,
     origin,
     token,
     close: () =>
       new Promise<void>((ok) => {
+        unsubscribe();
         for (const client of wss.clients) client.terminate();
         wss.close();
         http.close(() => ok());

@@ -1,8 +1,9 @@
 /**
  * The app's frame: asks the engine for its status, then shows first run,
  * unlock, or the unlocked shell (vault, audit, settings, ...). Status is
- * polled so an auto-lock (idle timer, OS lock) shows the unlock screen
- * without a click; polling does not count as activity in the engine.
+ * reloaded on the engine's events (sync, messages, lock), so an auto-lock
+ * (idle timer, OS lock, the CLI) shows the unlock screen at once and the sync
+ * bar follows the sync engine; reading status does not count as activity.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Output } from '../../shared/contract';
@@ -10,6 +11,8 @@ import { sealpost } from './bridge';
 import { ErrorBanner } from './components/ErrorBanner';
 import { SyncBar, type SyncStatus } from './components/SyncBar';
 import { call } from './lib/call';
+import { useRefreshOn } from './lib/events';
+import { useWebNotifications } from './lib/web-notifications';
 import type { UiError } from './errors';
 import { Audit } from './screens/Audit';
 import { Contacts } from './screens/Contacts';
@@ -36,7 +39,12 @@ const SCREENS: { id: Screen; label: string }[] = [
   { id: 'settings', label: 'Settings' },
 ];
 
-const POLL_MS = 2000;
+/**
+ * Events drive the screens; this slow reload only catches what no event can
+ * report: changes another process (the CLI) made to the same profile, whose
+ * engine is not ours. Reading status does not keep the keys unlocked.
+ */
+const SAFETY_REFRESH_MS = 60_000;
 
 export function App() {
   const [status, setStatus] = useState<Status | null>(null);
@@ -84,9 +92,11 @@ export function App() {
 
   useEffect(() => {
     void refresh();
-    const timer = setInterval(() => void refresh(), POLL_MS);
+    const timer = setInterval(() => void refresh(), SAFETY_REFRESH_MS);
     return () => clearInterval(timer);
   }, [refresh]);
+  useRefreshOn(['sync', 'messages', 'lock'], refresh);
+  useWebNotifications();
 
   async function lock() {
     manualLock.current = true;

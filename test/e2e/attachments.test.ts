@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../electron/engine/dispatch.js';
-import { notificationContent } from '../../electron/main/notification-text.js';
+import { notificationContent } from '../../shared/notification-text.js';
 import { ATTACHMENT_LIMITS } from '../../shared/contract-messaging.js';
 import type { Channel, Output } from '../../shared/contract.js';
 import { screenshot, startTwoDesktops, ui, type RunningApp, type TwoDesktops } from './harness.js';

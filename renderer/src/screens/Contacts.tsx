@@ -1,7 +1,8 @@
 /**
  * Contacts: find people in the key service's directory, compare safety
  * numbers and mark them verified. A changed key is shown loudly and stays
- * unverified until the user looks at it again.
+ * unverified until the user looks at it again. The list reloads on the
+ * engine's `contacts` events, so a key change shows up at once.
  */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { Output } from '../../../shared/contract';
@@ -10,6 +11,7 @@ import { ErrorBanner } from '../components/ErrorBanner';
 import { SafetyNumber } from '../components/SafetyNumber';
 import type { UiError } from '../errors';
 import { call } from '../lib/call';
+import { useRefreshOn } from '../lib/events';
 
 type Contact = Output<'contacts:list'>[number];
 
@@ -80,6 +82,7 @@ export function Contacts() {
   useEffect(() => {
     void load();
   }, [load]);
+  useRefreshOn('contacts', load);
 
   async function lookup(event: FormEvent) {
     event.preventDefault();

@@ -2,7 +2,9 @@
  * Messages: the inbox (unread first in weight, search, verified/unverified
  * sender), a conversation with one person, compose with attachments (staged in
  * chunks, with progress), each outgoing message's outbox state with "retry" /
- * "send now" and upload progress, and saving received attachments.
+ * "send now" and upload progress, and saving received attachments. The list
+ * and the open conversation reload on the engine's `messages` events, so a new
+ * message and a Delivered state show up without a click.
  */
 import { useCallback, useEffect, useRef, useState, type ChangeEvent, type FormEvent } from 'react';
 import type { Output } from '../../../shared/contract';
@@ -13,6 +15,7 @@ import { formatSize } from '../lib/base64';
 import { AttachmentError, readAttachment, stageFile, unstage } from '../lib/attachments';
 import { call } from '../lib/call';
 import { saveFile } from '../lib/download';
+import { useRefreshOn, useWhenVisible } from '../lib/events';
 
 type Message = Output<'messages:list'>[number];
 type View = { kind: 'list' } | { kind: 'compose'; to?: string } | { kind: 'conversation'; peer: string; name: string };
@@ -319,7 +322,8 @@ export function Inbox({ refreshKey, onChange }: { refreshKey: number; onChange: 
     if (!r.ok) return setError(r.error);
     setThread([...r.value].reverse());
     const unread = r.value.filter((m) => m.direction === 'in' && !m.read).map((m) => m.id);
-    if (unread.length > 0) {
+    // A message that arrives while the page is hidden stays unread until the user comes back to it.
+    if (unread.length > 0 && document.visibilityState === 'visible') {
       await call(sealpost.messages.markRead({ ids: unread }));
       onChange();
     }
@@ -330,9 +334,16 @@ export function Inbox({ refreshKey, onChange }: { refreshKey: number; onChange: 
     if (view.kind === 'conversation') void loadThread(view.peer);
   }, [load, loadThread, view, refreshKey]);
 
+  const reload = async () => {
+    await load();
+    if (view.kind === 'conversation') await loadThread(view.peer);
+  };
+  useRefreshOn('messages', reload);
+  // Back to a hidden page: what arrived meanwhile is read now (loadThread marks it).
+  useWhenVisible(() => void reload());
+
   const changed = () => {
-    void load();
-    if (view.kind === 'conversation') void loadThread(view.peer);
+    void reload();
     onChange();
   };
 

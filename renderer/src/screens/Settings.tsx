@@ -8,6 +8,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { Output } from '../../../shared/contract';
 import type { Status } from '../App';
 import { sealpost } from '../bridge';
+import { BrowserNotifications } from '../components/BrowserNotifications';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { PinField } from '../components/PinField';
 import { SafetyNumber } from '../components/SafetyNumber';
@@ -170,6 +171,7 @@ function Notifications() {
         Show sender and message text in notifications
       </label>
       <p className="muted small">The system keeps notification text outside Sealpost and may show it on the lock screen, where anyone near the computer can read it.</p>
+      <BrowserNotifications />
       {note && (
         <p className="ok" role="status">
           {note}

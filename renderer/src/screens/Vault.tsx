@@ -2,7 +2,9 @@
  * The vault: notes and files, each sealed on this device as one item. A list
  * (with search over titles, which the engine decrypts for us), the open item,
  * and offline file encryption (IDENTOS encrypt/decrypt) for files that should
- * leave the device sealed.
+ * leave the device sealed. Items sync with the key service when the screen
+ * opens; after that the engine pulls on the key service's pushes and says so
+ * with `items` events, on which the list reloads.
  */
 import { useCallback, useEffect, useState } from 'react';
 import type { Output } from '../../../shared/contract';
@@ -11,6 +13,7 @@ import { ErrorBanner } from '../components/ErrorBanner';
 import type { UiError } from '../errors';
 import { formatSize } from '../lib/base64';
 import { call } from '../lib/call';
+import { useRefreshOn } from '../lib/events';
 import { FileTools } from './vault/FileTools';
 import { ItemEditor, NewItem } from './vault/ItemEditor';
 
@@ -42,9 +45,8 @@ export function Vault() {
 
   useEffect(() => {
     void load().then(sync);
-    const timer = setInterval(() => void sync(), 30_000);
-    return () => clearInterval(timer);
   }, [load, sync]);
+  useRefreshOn('items', load);
 
   const shown = items.filter((i) => i.title.toLowerCase().includes(filter.trim().toLowerCase()));
 
