@@ -271,6 +271,54 @@ CREATE TABLE key_changes (
 );
 `,
   },
+  {
+    version: 8,
+    name: 'enrollment codes and TOTP',
+    // One-time enrollment codes (server/enrollment/): only their HMAC under the
+    // pepper, bound to an app and a user name, used once (used_at set by one
+    // conditional update); per (app, user name) a count of wrong codes and a
+    // lockout. TOTP (server/totp/): the secret sealed under the TOTP key, the last
+    // accepted time step (a replayed code is refused), wrong-code count and
+    // lockout, and the HMACs of the one-time recovery codes.
+    sql: `
+CREATE TABLE enrollment_codes (
+  code_hash TEXT PRIMARY KEY,
+  app_id TEXT NOT NULL REFERENCES apps(id),
+  username TEXT NOT NULL,
+  username_key TEXT NOT NULL,
+  created_at {{bigint}} NOT NULL,
+  expires_at {{bigint}} NOT NULL,
+  used_at {{bigint}},
+  used_by TEXT
+);
+CREATE INDEX enrollment_codes_user ON enrollment_codes (app_id, username_key);
+CREATE TABLE enrollment_lockouts (
+  app_id TEXT NOT NULL,
+  username_key TEXT NOT NULL,
+  failures {{bigint}} NOT NULL,
+  locked_until {{bigint}} NOT NULL,
+  PRIMARY KEY (app_id, username_key)
+);
+CREATE TABLE totp_factors (
+  app_id TEXT NOT NULL,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  secret {{blob}} NOT NULL,
+  created_at {{bigint}} NOT NULL,
+  confirmed_at {{bigint}},
+  last_step {{bigint}} NOT NULL,
+  failures {{bigint}} NOT NULL,
+  locked_until {{bigint}} NOT NULL,
+  PRIMARY KEY (app_id, user_id)
+);
+CREATE TABLE totp_recovery_codes (
+  app_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  code_hash TEXT NOT NULL,
+  used_at {{bigint}},
+  PRIMARY KEY (app_id, user_id, code_hash)
+);
+`,
+  },
 ];
 
 const TOKENS: Record<StoreKind, Record<string, string>> = {

@@ -22,6 +22,7 @@ import type {
   LinkSessionRow,
   RecoveryRow,
   SharedItemRow,
+  SqlRunner,
   Store,
   StoreKind,
   UserRow,
@@ -195,6 +196,11 @@ export abstract class SqlStore implements Store {
 
   protected async get(sql: string, params?: unknown[]): Promise<Row | undefined> {
     return (await this.all(sql, params))[0];
+  }
+
+  /** Plain statements for feature stores kept in their own files (store/enrollment-store.ts, store/totp-store.ts). */
+  sql(): SqlRunner {
+    return { all: (sql, params) => this.all(sql, params), run: (sql, params) => this.run(sql, params) };
   }
 
   async ping(): Promise<void> {

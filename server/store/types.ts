@@ -230,8 +230,16 @@ export interface RecoveryRow {
   updatedAt: number;
 }
 
+/** Plain SQL with PostgreSQL's $n placeholders (the SQLite adapter rewrites them): rows, or the number of rows changed. */
+export interface SqlRunner {
+  all(sql: string, params?: unknown[]): Promise<Array<Record<string, unknown>>>;
+  run(sql: string, params?: unknown[]): Promise<number>;
+}
+
 export interface Store {
   readonly kind: StoreKind;
+  /** For feature stores in their own files; each statement is atomic on its own. */
+  sql(): SqlRunner;
   /** Creates or upgrades the schema; safe to run from several instances at once. */
   migrate(): Promise<void>;
   close(): Promise<void>;
