@@ -35,6 +35,7 @@ import { getItem, putItem } from '../vault/items.js';
 import { listItemKeys, putItemKey } from '../vault/item-keys.js';
 import { getSetting, setSetting } from '../vault/settings.js';
 import { FileCrypto } from './file-crypto.js';
+import { EngineEvents, type EngineEventListener } from './events.js';
 import { itemHandlers } from './items.js';
 import { sharingHandlers } from './sharing.js';
 import { deviceHandlers } from './devices.js';
@@ -72,6 +73,11 @@ export interface Service {
   readonly profileDir: string;
   /** Messaging and sync: the timer (start/stop), progress events, and the CLI's path-taking calls. */
   readonly messaging: Messaging;
+  /**
+   * Subscribes to the engine's events for the UI (EngineEvent, shared/contract-events.ts;
+   * what is emitted when: events.ts). Returns the unsubscribe function.
+   */
+  onEvent(listener: EngineEventListener): () => void;
   /** Locks (wipes in-memory keys) and closes the vault. */
   close(): void;
 }
@@ -104,6 +110,7 @@ class Engine {
   private readonly keys: KeyRing;
   private readonly audit: AuditLog;
   private readonly actor: string;
+  private readonly events = new EngineEvents();
 
   constructor(
     private readonly vault: Vault,
@@ -116,6 +123,8 @@ class Engine {
     const autoLockMs = getSetting(vault.db, AUTO_LOCK_KEY, z.number().int().min(0)) ?? DEFAULT_AUTO_LOCK_MS;
     this.session = new Session(this.pinVault, { autoLockMs });
     this.keys = new KeyRing(this.session);
+    this.session.onLock(() => this.events.emit({ type: 'lock', unlocked: false }));
+    this.session.onUnlock(() => this.events.emit({ type: 'lock', unlocked: true }));
     this.audit = new AuditLog(vault.db, keychain, now);
     this.messaging = new Messaging({
       db: vault.db,
@@ -210,6 +219,7 @@ class Engine {
       keychain: { backend: this.keychain.backend, reason: this.keychain.reason },
       profileDir: this.options.profileDir,
       messaging: this.messaging,
+      onEvent: (listener) => this.events.on(listener),
       close: () => {
         void this.linking.cancel();
         this.messaging.sync.stop();

@@ -27,6 +27,7 @@ export class Session {
   private timer: NodeJS.Timeout | null = null;
   private idleMs: number;
   private readonly listeners = new Set<(reason: LockReason) => void>();
+  private readonly unlockListeners = new Set<() => void>();
 
   /** @throws {RangeError} for a negative or non-integer autoLockMs */
   constructor(
@@ -53,6 +54,13 @@ export class Session {
     this.lock('manual');
     this.held = secrets;
     this.arm();
+    for (const listener of this.unlockListeners) {
+      try {
+        listener();
+      } catch {
+        // a listener failing must not undo the unlock or stop the others
+      }
+    }
   }
 
   /** Zero-fills the secrets and notifies onLock listeners; false when already locked. */
@@ -107,6 +115,12 @@ export class Session {
   onLock(listener: (reason: LockReason) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Calls `listener` after every successful unlock. Returns the unsubscribe function. */
+  onUnlock(listener: () => void): () => void {
+    this.unlockListeners.add(listener);
+    return () => this.unlockListeners.delete(listener);
   }
 
   private arm(): void {
