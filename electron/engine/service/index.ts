@@ -74,9 +74,11 @@ export interface Service {
   /** Messaging and sync: the timer (start/stop), progress events, and the CLI's path-taking calls. */
   readonly messaging: Messaging;
   /**
-   * Subscribes to the engine's events for the UI (EngineEvent, shared/contract-events.ts;
-   * what is emitted when: events.ts). Returns the unsubscribe function.
+   * The engine's events for the UI (EngineEvent, shared/contract-events.ts; what is
+   * emitted when: events.ts): `events.on(listener)` returns the unsubscribe function.
    */
+  readonly events: { on(listener: EngineEventListener): () => void };
+  /** The same as events.on. */
   onEvent(listener: EngineEventListener): () => void;
   /** Locks (wipes in-memory keys) and closes the vault. */
   close(): void;
@@ -219,6 +221,7 @@ class Engine {
       keychain: { backend: this.keychain.backend, reason: this.keychain.reason },
       profileDir: this.options.profileDir,
       messaging: this.messaging,
+      events: { on: (listener) => this.events.on(listener) },
       onEvent: (listener) => this.events.on(listener),
       close: () => {
         void this.linking.cancel();
