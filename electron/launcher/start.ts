@@ -96,7 +96,7 @@ async function main(): Promise<void> {
   console.log('No Electron runtime is installed (it could not be downloaded), so Sealpost runs in browser mode.');
   service = await openService({ profileDir: defaultProfileDir(), actor: 'webhost' });
   service.messaging.sync.start();
-  webhost = await startWebhost({ handlers: service.handlers, rendererDir: join(ROOT, 'out', 'renderer') });
+  webhost = await startWebhost({ handlers: service.handlers, onEvent: service.onEvent, rendererDir: join(ROOT, 'out', 'renderer') });
   console.log(`Open Sealpost in your browser: ${webhost.url}`);
   console.log('Press Ctrl-C to stop.');
 }

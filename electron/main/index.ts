@@ -15,8 +15,6 @@ import { TEST_KDF_PARAMS } from '../engine/crypto/pin-kdf.js';
 import { dispatch } from '../engine/dispatch.js';
 import { defaultProfileDir } from '../engine/paths.js';
 import { openService, type Service } from '../engine/service/index.js';
-import type { EngineEventListener } from '../../shared/contract-events.js';
-import type { SubscribeEvents } from '../../shared/contract.js';
 import { forwardEvents, registerIpc } from './ipc.js';
 import { installMenu } from './menu.js';
 import { notifyNewMessages } from './notifications.js';
@@ -31,12 +29,6 @@ let mainWindow: BrowserWindow | null = null;
 let service: Service | null = null;
 
 const iconPath = () => (app.isPackaged ? join(process.resourcesPath, 'icon.png') : join(app.getAppPath(), 'resources', 'icon.png'));
-
-/** The engine's events (TEMPORARY adapter until the service's emitter lands). */
-function engineEvents(svc: Service): SubscribeEvents {
-  const source = (svc as { events?: { on(listener: EngineEventListener): () => void } }).events;
-  return (listener) => source?.on(listener) ?? (() => undefined);
-}
 
 function showWindow(): void {
   if (!mainWindow) return;
@@ -101,7 +93,7 @@ async function createWindow(): Promise<void> {
   installMenu({ lock, syncNow, packaged: app.isPackaged });
   createTray(iconPath(), { show: showWindow, lock, syncNow, quit: () => app.quit() });
   // Engine events: to the page (screens update live) and to new-message notifications.
-  const onEvent = engineEvents(service);
+  const onEvent = service.onEvent;
   forwardEvents(onEvent, () => mainWindow);
   notifyNewMessages({
     subscribe: onEvent,

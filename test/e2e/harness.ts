@@ -48,7 +48,7 @@ export async function startApp(name: string): Promise<RunningApp> {
   const contexts: BrowserContext[] = [];
   const boot = async () => {
     const service = await openService({ profileDir, actor: 'webhost', keychain: 'file', kdfParams: TEST_KDF_PARAMS });
-    const webhost = await startWebhost({ handlers: service.handlers, rendererDir: RENDERER_DIR });
+    const webhost = await startWebhost({ handlers: service.handlers, onEvent: service.onEvent, rendererDir: RENDERER_DIR });
     return { service, webhost };
   };
   let running = await boot();
