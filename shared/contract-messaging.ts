@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { call, Fingerprint, Username } from './contract-fields.js';
+import { StreamState } from './contract-events.js';
 
 /**
  * The messaging and sync part of the IPC contract (electron/engine/sync,
@@ -135,6 +136,8 @@ export const SyncStatusValue = z.object({
   pending: z.number().int(),
   failed: z.number().int(),
   unread: z.number().int(),
+  /** How new messages are learnt of: 'live' (push stream), 'connecting', 'polling' (the timer: stream refused or unavailable), 'off' (scheduler stopped, locked, unregistered). */
+  stream: StreamState,
 });
 
 /** A key the identity rotated to (by changes its identity key signed) that this device does not hold. */

@@ -125,8 +125,6 @@ class Engine {
     const autoLockMs = getSetting(vault.db, AUTO_LOCK_KEY, z.number().int().min(0)) ?? DEFAULT_AUTO_LOCK_MS;
     this.session = new Session(this.pinVault, { autoLockMs });
     this.keys = new KeyRing(this.session);
-    this.session.onLock(() => this.events.emit({ type: 'lock', unlocked: false }));
-    this.session.onUnlock(() => this.events.emit({ type: 'lock', unlocked: true }));
     this.audit = new AuditLog(vault.db, keychain, now);
     this.messaging = new Messaging({
       db: vault.db,
@@ -139,6 +137,7 @@ class Engine {
       devicePackage: () => this.signDevicePackage(),
       record: (a, t, r, d) => this.record(a, t, r, d ?? null),
       ...(options.syncBackoff && { backoff: options.syncBackoff }),
+      emit: (e) => this.events.emit(e),
       // The app-wide sync (sync:now, the timer) also syncs the vault items, through the
       // same items:sync handler (audited; joins one the Vault screen started). It runs
       // once the key service was reached, which is also when a key rotation made
@@ -147,6 +146,15 @@ class Engine {
         if (await this.rotation.publishPending().catch(() => false)) await this.record('key.rotate', 'encryption-key', 'ok', { published: true }).catch(() => undefined);
         return this.sharing()['items:sync']({});
       },
+    });
+    // The push stream runs only while unlocked: lock closes it, unlock reopens it.
+    this.session.onLock(() => {
+      this.messaging.sync.updateStream();
+      this.events.emit({ type: 'lock', unlocked: false });
+    });
+    this.session.onUnlock(() => {
+      this.messaging.sync.updateStream();
+      this.events.emit({ type: 'lock', unlocked: true });
     });
     // What recovery and rotation both need: the profile's keys and the PIN session.
     const keyAccess = {
