@@ -147,12 +147,16 @@ describe('openers under mutation', () => {
         try {
           await openFile(input, output, { privateKey: b.privateKeyDer });
           return new Uint8Array(readFileSync(output));
+        } catch (error) {
+          // A refused file must leave nothing: no output, no temporary file (an untyped Error fails the property).
+          const left = readdirSync(work).filter((f) => f !== path.basename(input));
+          if (left.length) throw new Error(`output left behind: ${left.join(', ')}`);
+          throw error;
         } finally {
           rmSync(input);
-          const left = readdirSync(work);
-          if (left.length) throw new Error(`output left behind: ${left.join(', ')}`);
         }
       }, [CryptoError], 300);
+      expect(readdirSync(work)).toEqual([]);
     });
   });
 });
