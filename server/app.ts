@@ -1,7 +1,8 @@
 /**
  * The Fastify application: plugins, hooks and routes, in the order requests
  * meet them:
- *   onRequest       CORS; format + version (respond.ts); credentials and rate
+ *   onRequest       WebSocket upgrade marker (@fastify/websocket, routes/stream.ts);
+ *                   CORS; format + version (respond.ts); credentials and rate
  *                   limits (auth/authenticate.ts) — before any body is read
  *   parsing         JSON / XML / form (body-parsers.ts), multipart (sends only)
  *   preValidation   multipart parts -> fields + files (messages.ts)
@@ -11,6 +12,7 @@
  */
 import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerAuth } from './auth/authenticate.js';
 import type { ServerContext } from './context.js';
@@ -29,6 +31,7 @@ import { keyRoutes } from './routes/keys.js';
 import { linkRoutes } from './routes/link.js';
 import { messageRoutes } from './routes/messages.js';
 import { recoveryRoutes } from './routes/recovery.js';
+import { streamRoutes } from './routes/stream.js';
 import { userRoutes } from './routes/users.js';
 
 const SEND_ROUTE = '/v1/keys/:token/messages';
@@ -50,6 +53,18 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
   });
 
+  // First, so its onRequest hook (which marks upgrade requests, and closes their socket after a refusal) runs before any hook that can refuse.
+  await app.register(websocket, {
+    options: { maxPayload: 4096, clientTracking: false },
+    // Streams close with 1001 (and the server waits briefly for the clients' answers) before the listener stops.
+    preClose: (done) => {
+      ctx.streams.shutdown().then(() => done(), done);
+    },
+    errorHandler: (error, socket, request) => {
+      request.log.debug({ err: error }, 'stream socket error');
+      socket.terminate();
+    },
+  });
   registerResponder(app);
   registerBodyParsers(app);
   await app.register(cors, {
@@ -93,3 +108,4 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
   linkRoutes(app, ctx);
   return app;
 }
+  streamRoutes(app, ctx);

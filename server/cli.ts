@@ -11,6 +11,7 @@ import { Admin, AdminError, WEAK_KEY_LENGTH } from './admin.js';
 import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_RATE_LIMIT, type ServerOptions } from './config.js';
 import { startServer } from './index.js';
 import { DEFAULT_DB_FILE, openStore, type StoreOptions } from './store/index.js';
+import { PgEventBus } from './stream/pg-bus.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -169,9 +170,12 @@ function need(value: string | undefined, flag: string): string {
 }
 
 async function admin(command: string, v: Values, io: CliIo): Promise<number> {
-  const store = await openStore(storeOptions(v, io.env));
+  const options = storeOptions(v, io.env);
+  const store = await openStore(options);
+  // On PostgreSQL a revocation is announced to the instances (their streams of the device close at once).
+  const events = command === 'revoke-device' && options.databaseUrl ? new PgEventBus({ url: options.databaseUrl, listen: false }) : undefined;
   try {
-    const adm = await Admin.open(store);
+    const adm = await Admin.open(store, events);
     switch (command) {
       case 'create-app': {
         const created = await adm.createApp({
@@ -236,6 +240,7 @@ async function admin(command: string, v: Values, io: CliIo): Promise<number> {
         throw new UsageError(`unknown command "${command}": see --help`);
     }
   } finally {
+    await events?.close();
     await store.close();
   }
 }

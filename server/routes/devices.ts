@@ -50,7 +50,11 @@ export function deviceRoutes(app: FastifyInstance, ctx: ServerContext): void {
       if (!device) throw notFound('no such device of yours', 'unknown_device');
       const now = Date.now();
       // Revoking twice is harmless: the answer names the first revocation's time.
-      if (device.revokedAt === null) await ctx.store.revokeDevice(caller.appId, deviceId, now);
+      if (device.revokedAt === null) {
+        await ctx.store.revokeDevice(caller.appId, deviceId, now);
+        // The user's devices hear it; the revoked device's streams then close with 4403 on every instance.
+        ctx.events.publish({ appId: caller.appId, users: [caller.userId] }, { type: 'device-revoked', deviceId });
+      }
       return { deviceId, revokedAt: new Date(device.revokedAt ?? now).toISOString() };
     },
   );
