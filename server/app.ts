@@ -30,7 +30,9 @@ import { itemRoutes } from './routes/items.js';
 import { keyRoutes } from './routes/keys.js';
 import { linkRoutes } from './routes/link.js';
 import { messageRoutes } from './routes/messages.js';
+import { enrollRoutes } from './routes/enroll.js';
 import { recoveryRoutes } from './routes/recovery.js';
+import { totpRoutes } from './routes/totp.js';
 import { streamRoutes } from './routes/stream.js';
 import { userRoutes } from './routes/users.js';
 
@@ -70,7 +72,7 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
   await app.register(cors, {
     origin: o.corsOrigin,
     methods: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS'],
-    allowedHeaders: ['Content-Type', 'Accept', 'Authorization', 'X-Client-Key', 'X-Server-Key', 'X-Passphrase', 'X-Private-Key-Hash'],
+    allowedHeaders: ['Content-Type', 'Accept', 'Authorization', 'X-Client-Key', 'X-Server-Key', 'X-Passphrase', 'X-Private-Key-Hash', 'X-Sealpost-Totp'],
     exposedHeaders: ['Retry-After', 'WWW-Authenticate'],
     maxAge: 600,
   });
@@ -106,6 +108,8 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
   auditRoutes(app, ctx);
   recoveryRoutes(app, ctx);
   linkRoutes(app, ctx);
+  enrollRoutes(app, ctx);
+  totpRoutes(app, ctx);
+  streamRoutes(app, ctx);
   return app;
 }
-  streamRoutes(app, ctx);

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Admin, AdminError, WEAK_KEY_LENGTH } from './admin.js';
 import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_RATE_LIMIT, type ServerOptions } from './config.js';
+import { enrollCommand } from './enrollment/enroll-command.js';
 import { startServer } from './index.js';
 import { DEFAULT_DB_FILE, openStore, type StoreOptions } from './store/index.js';
 import { PgEventBus } from './stream/pg-bus.js';
@@ -39,6 +40,15 @@ Commands:
                                refuse the device's JWTs from now on (every instance, at once)
   verify-audit --app <id> [--json]
                                recompute the app's audit hash chain ("-" = unauthenticated requests)
+  enroll --app <id> --username <name> [--ttl 7d] [--json]
+                               a one-time enrollment code and its sealpost://enroll link, so a
+                               desktop registers without the server key (docs/deploy.md)
+  enroll --app <id> --csv <users.csv> [--ttl 7d] [--out <codes.csv>] [--json]
+                               one code per CSV line "username[,ttl]"; prints (or writes, mode 0600)
+                               "username,code,link,expiresAt"
+      [--public-url <url>]     SEALPOST_PUBLIC_URL: the service's address in the links
+                               (default http://<host>:<port>)
+  (every command may also be written "admin <command>")
   help                         this text
 
 Options (flag / environment variable; flags win):
@@ -96,6 +106,11 @@ const OPTIONS = {
   'client-key': { type: 'string' },
   app: { type: 'string' },
   device: { type: 'string' },
+  username: { type: 'string' },
+  ttl: { type: 'string' },
+  csv: { type: 'string' },
+  out: { type: 'string' },
+  'public-url': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
@@ -236,6 +251,10 @@ async function admin(command: string, v: Values, io: CliIo): Promise<number> {
         else io.stdout(result.ok ? `audit chain intact: ${result.count} entries\n` : `audit chain BROKEN at entry ${result.firstBadSeq} (${result.count} good entries before it)\n`);
         return result.ok ? 0 : 3;
       }
+      case 'enroll': {
+        const publicUrl = v['public-url'] ?? io.env.SEALPOST_PUBLIC_URL ?? `http://${v.host ?? io.env.HOST ?? DEFAULT_HOST}:${v.port ?? io.env.PORT ?? DEFAULT_PORT}`;
+        return await enrollCommand(store, { app: v.app, username: v.username, ttl: v.ttl, csv: v.csv, out: v.out, json: v.json, publicUrl }, io);
+      }
       default:
         throw new UsageError(`unknown command "${command}": see --help`);
     }
@@ -255,7 +274,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
   const v = parsed.values as Values;
-  const [command = 'serve', ...rest] = parsed.positionals;
+  const [command = 'serve', ...rest] = parsed.positionals[0] === 'admin' ? parsed.positionals.slice(1) : parsed.positionals;
   if (v.help || command === 'help') {
     io.stdout(HELP);
     return 0;

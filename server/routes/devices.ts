@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { DeviceIdParam } from '../../shared/devices-wire.js';
 import { CommonQuery } from '../../shared/wire.js';
 import type { ServerContext } from '../context.js';
+import { requireTotp } from '../totp/require.js';
 import { notFound, unauthorized } from '../http/errors.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -48,6 +49,8 @@ export function deviceRoutes(app: FastifyInstance, ctx: ServerContext): void {
       // Another user's device answers exactly like an unknown one: no probing for device ids.
       const device = (await ctx.store.devicesOfUser(caller.appId, caller.userId)).find((d) => d.deviceId === deviceId);
       if (!device) throw notFound('no such device of yours', 'unknown_device');
+      // With two-step verification on, revoking needs a current code (X-Sealpost-Totp).
+      await requireTotp(ctx, request, caller.appId, caller.userId);
       const now = Date.now();
       // Revoking twice is harmless: the answer names the first revocation's time.
       if (device.revokedAt === null) {

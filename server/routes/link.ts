@@ -25,6 +25,7 @@ import { ClaimLinkBody, CreateLinkBody, LinkId, RevealLinkBody, SealLinkBody, ty
 import { CommonQuery } from '../../shared/wire.js';
 import type { Caller } from '../auth/authenticate.js';
 import type { ServerContext } from '../context.js';
+import { requireTotp } from '../totp/require.js';
 import { badRequest, conflict, forbidden, notFound, unauthorized } from '../http/errors.js';
 import type { LinkSessionRow } from '../store/types.js';
 import { usernameKey } from './users.js';
@@ -124,6 +125,8 @@ export function linkRoutes(app: FastifyInstance, ctx: ServerContext): void {
         [`link:d:${caller.appId}:${caller.deviceId}`, CLAIMS_PER_DEVICE],
       ]);
     }
+    // Approving a device link for a user with two-step verification on needs a current code (X-Sealpost-Totp).
+    await requireTotp(ctx, request, caller.appId, caller.userId);
     const body = request.body as { code: string; publicKey: string };
     const code = body.code.replace(/[- ]/g, '');
     const now = Date.now();
