@@ -17,6 +17,7 @@ import { newerKeyWarning } from './newer-key-warning.js';
 import { recoveryCommands } from './commands-recovery.js';
 import { sharingCommands } from './commands-sharing.js';
 import { rotationCommands } from './commands-rotation.js';
+import { watchCommands } from './commands-watch.js';
 
 export { UsageError } from './usage-error.js';
 import { UsageError } from './usage-error.js';
@@ -389,7 +390,7 @@ const contacts: Command = {
 
 const send: Command = {
   synopsis: 'send --to USER [--to USER...] [--subject S] [--text T] [--file F...]',
-  summary: 'seal a message (and files) into the outbox, online or not; sync sends it',
+  summary: 'seal a message (and files) into the outbox and send it at once; queued when the key service is not reachable',
   async run(ctx) {
     const { values } = parse(ctx, { to: { type: 'string', multiple: true }, subject: { type: 'string' }, text: { type: 'string' }, file: { type: 'string', multiple: true } }, 0);
     if (!values.to?.length) throw new UsageError('send needs at least one --to USER');
@@ -410,8 +411,16 @@ const send: Command = {
         onProgress,
       })
       .then(ok, (e: unknown) => ((e as NodeJS.ErrnoException)?.code ? fsFailure(e, 'a --file') : failureOf(isSyncError(e) ? syncFailure(e) : e)));
-    if (result.code === 0 && !ctx.json) ctx.out(`Queued ${result.value.messageIds.length} message(s): ${result.value.messageIds.join(', ')}. Run "sealpost sync" to send.`);
-    return result;
+    if (result.code !== 0) return result;
+    // Sent at once when the key service answers; otherwise it waits in the outbox.
+    const flushed = await ctx.service.messaging.sync.flush().then(
+      (r) => (r.failed > 0 ? `${r.failed} could not be sent: see "sealpost inbox"` : null),
+      (e: unknown) => (e instanceof Error ? e.message : 'the key service could not be reached'),
+    );
+    const sent = flushed === null;
+    const ids = result.value.messageIds.join(', ');
+    if (!ctx.json) ctx.out(sent ? `Sent ${result.value.messageIds.length} message(s): ${ids}.` : `Queued ${result.value.messageIds.length} message(s): ${ids}${flushed ? ` (${flushed})` : ''}. "sealpost sync" or a running app sends them.`);
+    return ok({ ...result.value, sent });
   },
 };
 
@@ -517,6 +526,7 @@ export const commands: Record<string, Command> = {
   ...sharingCommands,
   ...deviceCommands,
   ...rotationCommands,
+  ...watchCommands,
 };
 
 export function usage(): string {

@@ -80,6 +80,11 @@ export interface Service {
   readonly events: { on(listener: EngineEventListener): () => void };
   /** The same as events.on. */
   onEvent(listener: EngineEventListener): () => void;
+  /**
+   * Changes the idle auto-lock for this process only, not saved (`sealpost watch`
+   * keeps the keys unlocked until it is stopped: 0). @throws {RangeError}
+   */
+  overrideAutoLock(ms: number): void;
   /** Locks (wipes in-memory keys) and closes the vault. */
   close(): void;
 }
@@ -231,6 +236,7 @@ class Engine {
       messaging: this.messaging,
       events: { on: (listener) => this.events.on(listener) },
       onEvent: (listener) => this.events.on(listener),
+      overrideAutoLock: (ms) => this.session.setAutoLockMs(ms),
       close: () => {
         void this.linking.cancel();
         this.messaging.sync.stop();

@@ -211,6 +211,20 @@ export class SyncEngine {
     return this.running;
   }
 
+  /**
+   * Sends what is due in the outbox now, without pulling (`sealpost send`).
+   * Returns how many were sent and failed for good.
+   * @throws {SyncError} 'unregistered'; the outage or refusal that stopped the flush
+   */
+  async flush(): Promise<{ sent: number; failed: number }> {
+    const conn = this.connection();
+    if (!conn) throw new SyncError('unregistered', 'This device is not registered with a key service yet.');
+    const r = await flushOutbox({ db: this.d.db, conn, profileDir: this.d.profileDir, now: this.d.now, ...(this.d.backoff && { backoff: this.d.backoff }) });
+    if (r.sent + r.failed > 0) this.d.emit?.({ type: 'messages', received: 0, changed: r.sent + r.failed });
+    if (r.error) throw r.error;
+    return { sent: r.sent, failed: r.failed };
+  }
+
   private emit(p: SyncProgress): void {
     for (const l of this.listeners) l(p);
   }
