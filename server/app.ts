@@ -19,7 +19,7 @@ import type { ServerContext } from './context.js';
 import { registerBodyParsers } from './http/body-parsers.js';
 import { ApiError } from './http/errors.js';
 import { REDACT_PATHS, logSerializers } from './http/redact.js';
-import { frameworkErrors, registerResponder } from './http/respond.js';
+import { clientErrorHandler, frameworkErrors, registerResponder } from './http/respond.js';
 import { auditRoutes } from './routes/audit.js';
 import { deviceRoutes } from './routes/devices.js';
 import { keyChangeRoutes } from './routes/key-changes.js';
@@ -52,6 +52,7 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
     connectionTimeout: 120_000,
     requestTimeout: 120_000,
     frameworkErrors,
+    clientErrorHandler,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
   });
 
