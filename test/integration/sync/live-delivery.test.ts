@@ -12,21 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../../shared/contract-events.js';
 import { startKeyService, type KeyService } from '../../helpers/key-service.js';
 import { cleanup, newUser, type Profile, tmp } from './helpers.js';
-
-/** The timer, while the test runs: far longer than any deadline, so only the stream can explain a delivery. */
-export const FAR = 30 * 60_000;
-
-export async function until<T>(probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, what: string, deadlineMs = 90_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-export const streamOf = async (p: Profile): Promise<string> => (await p.ok('sync:status', {})).stream;
+import { FAR, streamOf, until } from './live-helpers.js';
 
 describe('live delivery through the push stream (SQLite)', () => {
   const root = tmp('sealpost-live-');
