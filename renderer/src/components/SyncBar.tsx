@@ -40,7 +40,7 @@ export function SyncBar({ status, onSynced }: { status: SyncStatus; onSynced: ()
     onSynced();
   }
 
-  const stream = (status as { stream?: StreamState }).stream ?? 'off';
+  const stream = status.stream;
   const streamLabel = status.online === false ? null : STREAM_LABEL[stream];
   const state = status.syncing ? 'Syncing…' : status.online === null ? 'Not synced yet' : status.online ? 'Online' : 'Offline';
   return (
