@@ -21,7 +21,7 @@
 import type { WebSocket } from 'ws';
 import { StreamClose, type StreamEvent } from '../../shared/stream-wire.js';
 import type { StreamOptions } from '../config.js';
-import { tooManyRequests } from '../http/errors.js';
+import { ApiError } from '../http/errors.js';
 import type { BusMessage } from './bus.js';
 
 /** What the periodic re-check found for a device. */
@@ -106,7 +106,8 @@ export class StreamRegistry {
   reserveAddress(ip: string): () => void {
     const held = this.perAddress.get(ip) ?? 0;
     if (held >= this.options.perIp) {
-      throw tooManyRequests(this.options.heartbeatSeconds, `too many open streams from this address (at most ${this.options.perIp}): close one or retry later`);
+      const retry = String(this.options.heartbeatSeconds);
+      throw new ApiError(429, 'too_many_streams', `too many open streams from this address (at most ${this.options.perIp}): close one or retry later`, { retryAfter: this.options.heartbeatSeconds }, { 'Retry-After': retry });
     }
     this.perAddress.set(ip, held + 1);
     let released = false;
