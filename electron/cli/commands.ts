@@ -13,8 +13,9 @@ import type { CliContext } from './main.js';
 import { readPin } from './prompt.js';
 import { deviceCommands } from './commands-devices.js';
 import { linkingCommands } from './commands-linking.js';
-import { newerKeyWarning } from './newer-key-warning.js';
 import { recoveryCommands } from './commands-recovery.js';
+import { registerCommands } from './commands-register.js';
+import { totpCommands } from './commands-totp.js';
 import { sharingCommands } from './commands-sharing.js';
 import { rotationCommands } from './commands-rotation.js';
 import { watchCommands } from './commands-watch.js';
@@ -325,37 +326,6 @@ const SENDER_LABEL: Record<string, string> = {
   rejected: 'REJECTED',
 };
 
-const register: Command = {
-  synopsis: 'register --server URL --app-id ID --server-key KEY [--client-key KEY] --username NAME',
-  summary: 'register this device with the app\'s key service (keys go to the keychain)',
-  async run(ctx) {
-    const { values } = parse(
-      ctx,
-      { server: { type: 'string' }, 'app-id': { type: 'string' }, 'server-key': { type: 'string' }, 'client-key': { type: 'string' }, username: { type: 'string' } },
-      0,
-    );
-    const serverKey = values['server-key'] ?? process.env.SEALPOST_SERVER_KEY;
-    if (!values.server || !values['app-id'] || !serverKey || !values.username) {
-      throw new UsageError('register needs --server, --app-id, --server-key (or SEALPOST_SERVER_KEY) and --username');
-    }
-    const unlocked = await unlock(ctx);
-    if (unlocked.code !== 0) return unlocked;
-    const result = await ctx.call('device:register', {
-      server: values.server,
-      appId: values['app-id'],
-      serverKey,
-      ...(values['client-key'] !== undefined && { clientKey: values['client-key'] }),
-      username: values.username,
-    });
-    if (result.code === 0 && !ctx.json) {
-      ctx.out(`Registered as ${result.value.username} (${result.value.userId}) with ${result.value.server}.`);
-      const warning = newerKeyWarning(result.value.newerKey);
-      if (warning) process.stderr.write(warning);
-    }
-    return result;
-  },
-};
-
 const contacts: Command = {
   synopsis: 'contacts [add NAME | verify NAME FINGERPRINT | ack NAME]',
   summary: 'list contacts; look one up in the directory; mark a safety number compared; acknowledge a key change',
@@ -515,7 +485,7 @@ export const commands: Record<string, Command> = {
   'device-package': devicePackage,
   'change-pin': changePin,
   audit,
-  register,
+  ...registerCommands,
   contacts,
   send,
   sync,
@@ -526,6 +496,7 @@ export const commands: Record<string, Command> = {
   ...sharingCommands,
   ...deviceCommands,
   ...rotationCommands,
+  ...totpCommands,
   ...watchCommands,
 };
 

@@ -39,6 +39,7 @@ import { EngineEvents, type EngineEventListener } from './events.js';
 import { itemHandlers } from './items.js';
 import { sharingHandlers } from './sharing.js';
 import { deviceHandlers } from './devices.js';
+import { totpHandlers } from './totp.js';
 import { openIdentityFile } from '../crypto/identity-file.js';
 import { Linking } from './linking.js';
 import { Messaging } from './messaging.js';
@@ -357,6 +358,7 @@ class Engine {
       ...itemHandlers({ db: this.db, now: this.now, identity: () => this.identity(), unlocked: () => this.unlocked(), record: (a, t, r, d) => this.record(a, t, r, d ?? null) }),
       ...this.sharing(),
       ...deviceHandlers({ identity: () => this.identity(), connection: () => this.messaging.sync.connection(), record: (a, t, r, d) => this.record(a, t, r, d ?? null) }),
+      ...totpHandlers({ identity: () => this.identity(), connection: () => this.messaging.sync.connection(), required: () => false, record: (a, t, r, d) => this.record(a, t, r, d ?? null) }),
       // A second desktop of the same user: same seed and RSA key, a new device id and PIN.
       'identity:import': (input) =>
         this.audited('identity.restore', null, async () => {

@@ -417,6 +417,8 @@ export class Messaging {
                 server: input.server,
                 appId: input.appId,
                 serverKey: input.serverKey,
+                enrollmentCode: input.enrollmentCode,
+                totp: input.totp,
                 ...(input.clientKey && { clientKey: input.clientKey }),
                 username: input.username,
                 devicePackage: c.devicePackage(),
@@ -433,7 +435,7 @@ export class Messaging {
             this.sync.reset();
             return { userId: registration.userId, username: registration.username, server: registration.server, newInbox, newerKey };
           },
-          (v) => ({ newInbox: v.newInbox, newerKey: v.newerKey !== null }),
+          (v) => ({ newInbox: v.newInbox, newerKey: v.newerKey !== null, via: input.enrollmentCode !== undefined ? 'enrollment-code' : 'server-key' }),
         ),
       'contacts:lookup': (input) =>
         run(async () => {
