@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Admin, AdminError, WEAK_KEY_LENGTH } from './admin.js';
-import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_RATE_LIMIT, type ServerOptions } from './config.js';
+import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_RATE_LIMIT, DEFAULT_STREAM, type ServerOptions } from './config.js';
 import { enrollCommand } from './enrollment/enroll-command.js';
 import { startServer } from './index.js';
 import { DEFAULT_DB_FILE, openStore, type StoreOptions } from './store/index.js';
@@ -70,6 +70,10 @@ Options (flag / environment variable; flags win):
   --rate-ip <n>       SEALPOST_RATE_IP     requests per client address per window (default ${DEFAULT_RATE_LIMIT.perIp})
   --rate-device <n>   SEALPOST_RATE_DEVICE requests per device / client key+address / server key per window (default ${DEFAULT_RATE_LIMIT.perDevice})
   --rate-secret <n>   SEALPOST_RATE_SECRET wrong passphrases/privatekeyhashes per key per window (default ${DEFAULT_RATE_LIMIT.secretFailures})
+  --stream-per-device <n> SEALPOST_STREAM_PER_DEVICE open push streams per device (default ${DEFAULT_STREAM.perDevice})
+  --stream-per-ip <n> SEALPOST_STREAM_PER_IP open push streams per client address (default ${DEFAULT_STREAM.perIp})
+  --stream-heartbeat <s> SEALPOST_STREAM_HEARTBEAT push stream ping interval in seconds (default ${DEFAULT_STREAM.heartbeatSeconds});
+                                           keep it below a reverse proxy's read timeout
   --trust-proxy <v>   SEALPOST_TRUST_PROXY trust X-Forwarded-For: true, a hop count, or proxy addresses
                                            (needed behind a load balancer for per-IP limits)
   --cors-origin <o>   SEALPOST_CORS_ORIGIN allowed CORS origin(s), comma-separated (default *)
@@ -97,6 +101,9 @@ const OPTIONS = {
   'rate-ip': { type: 'string' },
   'rate-device': { type: 'string' },
   'rate-secret': { type: 'string' },
+  'stream-per-device': { type: 'string' },
+  'stream-per-ip': { type: 'string' },
+  'stream-heartbeat': { type: 'string' },
   'trust-proxy': { type: 'string' },
   'cors-origin': { type: 'string' },
   'log-level': { type: 'string' },
@@ -162,6 +169,11 @@ export function serverOptionsFrom(v: Values, env: NodeJS.ProcessEnv): ServerOpti
       perIp: intOption(v['rate-ip'] ?? env.SEALPOST_RATE_IP, '--rate-ip'),
       perDevice: intOption(v['rate-device'] ?? env.SEALPOST_RATE_DEVICE, '--rate-device'),
       secretFailures: intOption(v['rate-secret'] ?? env.SEALPOST_RATE_SECRET, '--rate-secret'),
+    },
+    stream: {
+      perDevice: intOption(v['stream-per-device'] ?? env.SEALPOST_STREAM_PER_DEVICE, '--stream-per-device'),
+      perIp: intOption(v['stream-per-ip'] ?? env.SEALPOST_STREAM_PER_IP, '--stream-per-ip'),
+      heartbeatSeconds: intOption(v['stream-heartbeat'] ?? env.SEALPOST_STREAM_HEARTBEAT, '--stream-heartbeat'),
     },
     trustProxy: trustProxy(v['trust-proxy'] ?? env.SEALPOST_TRUST_PROXY),
     corsOrigin: cors ? (cors === '*' ? '*' : cors.split(',').map((s) => s.trim())) : '*',

@@ -51,8 +51,8 @@ export async function waitUntil(condition: () => boolean | Promise<boolean>, wha
 }
 
 /** Opens a stream and waits for its hello. @throws when the upgrade is refused (see refusedUpgrade) */
-export async function openStream(baseUrl: string, auth: StreamAuth): Promise<StreamClient> {
-  const ws = new WebSocket(wsUrl(baseUrl), { headers: headersFor(auth) });
+export async function openStream(baseUrl: string, auth: StreamAuth, options: { autoPong?: boolean } = {}): Promise<StreamClient> {
+  const ws = new WebSocket(wsUrl(baseUrl), { headers: headersFor(auth), autoPong: options.autoPong ?? true });
   const events: StreamEvent[] = [];
   const taken = new Set<number>();
   let done = false;

@@ -210,6 +210,21 @@ describe('push stream: the periodic re-check and shutdown', () => {
     }
   });
 
+  it('a stream that does not answer pings is dropped by the heartbeat; one that answers stays', async () => {
+    const ks = await startKeyService({ stream: { heartbeatSeconds: 2 } });
+    try {
+      const gus = await ks.registerDevice('gus');
+      const deaf = await openStream(ks.url, { jwt: gus.jwt }, { autoPong: false });
+      const alive = await openStream(ks.url, { jwt: gus.jwt });
+      expect((await deaf.closed).code).toBe(1006); // terminated: no close frame
+      expect(ks.server.streams.closed.heartbeat).toBe(1);
+      expect(alive.isClosed()).toBe(false);
+      await alive.close();
+    } finally {
+      await ks.close();
+    }
+  });
+
   it('server shutdown closes streams with 1001', async () => {
     const ks = await startKeyService();
     const frank = await ks.registerDevice('frank');
