@@ -42,8 +42,8 @@ const Id = z.string().min(1).max(256);
 export const BusMessageSchema = z.strictObject({
   to: z.strictObject({
     appId: Id,
-    users: z.array(Id).max(1000).optional(),
-    devices: z.array(Id).max(1000).optional(),
+    users: z.array(Id).max(8000).optional(),
+    devices: z.array(Id).max(8000).optional(),
     everyone: z.boolean().optional(),
   }),
   event: StreamEvent,

@@ -34,6 +34,37 @@ export interface PgEventBusOptions {
   onError?: (error: unknown, what: string) => void;
 }
 
+/** Bytes of addressees per NOTIFY message: leaves room for the event (bounded by the wire schemas) and the envelope. */
+const AUDIENCE_BYTES = 6000;
+
+/**
+ * Splits a message whose audience is long (an item with hundreds of grantees)
+ * into messages whose lists fit one payload each; `everyone` needs no list.
+ */
+export function splitAudience(message: BusMessage): BusMessage[] {
+  const { to, event } = message;
+  const ids = [...(to.users ?? []).map((id) => ['u', id] as const), ...(to.devices ?? []).map((id) => ['d', id] as const)];
+  if (to.everyone || ids.length === 0) return [message];
+  const out: BusMessage[] = [];
+  let users: string[] = [];
+  let devices: string[] = [];
+  let bytes = 0;
+  const push = () => {
+    out.push({ to: { appId: to.appId, ...(users.length ? { users } : {}), ...(devices.length ? { devices } : {}) }, event });
+    users = [];
+    devices = [];
+    bytes = 0;
+  };
+  for (const [kind, id] of ids) {
+    const size = Buffer.byteLength(id) + 3;
+    if (bytes + size > AUDIENCE_BYTES && bytes > 0) push();
+    (kind === 'u' ? users : devices).push(id);
+    bytes += size;
+  }
+  push();
+  return out;
+}
+
 /** Packs messages into NOTIFY payloads `{"o": instanceId, "m": [...]}` under the size limit; a message too big on its own is dropped. */
 export function packPayloads(instanceId: string, messages: readonly BusMessage[], onTooBig: (message: BusMessage) => void): string[] {
   const head = `{"o":${JSON.stringify(instanceId)},"m":[`;
@@ -112,7 +143,7 @@ export class PgEventBus implements EventBus {
     if (this.closed) return;
     const message = { to, event };
     dispatch(this.listeners, message, (error) => this.onError(error, 'stream subscriber failed'));
-    this.queue.push(message);
+    this.queue.push(...splitAudience(message));
     if (this.queue.length > MAX_QUEUED) this.queue.splice(0, this.queue.length - MAX_QUEUED);
     if (!this.flushing) this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush());
   }

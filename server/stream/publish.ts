@@ -5,6 +5,7 @@
  * know (the send passes the owner from the key row it read anyway).
  */
 import { createHash } from 'node:crypto';
+import { BoundedMap } from '../lru.js';
 import type { EventBus } from './bus.js';
 import type { AckedMessage } from '../store/types.js';
 
@@ -13,9 +14,17 @@ const DELIVERED_PER_EVENT = 100;
 /** And their bytes, so a NOTIFY payload (< 8000 bytes) always holds one event: clientIds are at most 128 characters. */
 const DELIVERED_BYTES_PER_EVENT = 6000;
 
+/** Tags of recently used inboxes: a send names the same few tokens over and over (a pure cache). */
+const tags = new BoundedMap<string, string>(10_000);
+
 /** The inbox's short name on the stream: the first 16 hex digits of SHA-256(token). */
 export function inboxTag(token: string): string {
-  return createHash('sha256').update(token).digest('hex').slice(0, 16);
+  let tag = tags.get(token);
+  if (tag === undefined) {
+    tag = createHash('sha256').update(token).digest('hex').slice(0, 16);
+    tags.set(token, tag);
+  }
+  return tag;
 }
 
 /** A message was stored in `token`'s inbox: its owner's devices pull. */
