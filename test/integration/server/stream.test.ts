@@ -126,28 +126,27 @@ describe('push stream on SQLite: events reach the right devices', () => {
     none(sc, (e) => e.type === 'item' || e.type === 'grant' || e.type === 'revoke');
   });
 
-  it('key-change: every device of the app, not another app\'s', async () => {
-    const other = await startKeyService();
-    try {
-      const stranger = await other.registerDevice('alice');
-      const so = await openStream(other.url, { jwt: stranger.jwt });
-      const next = makeIdentity();
-      const nextInbox = await ks.request<{ token: string }>('POST', '/v1/keys', {
-        jwt: carol.jwt,
-        body: { publickey: next.rsaPublicPem, privatekeyhash: 'ab'.repeat(32), publish: true },
-      });
-      expect(nextInbox.status).toBe(200);
-      const change = signKeyChange(carol.signingSecretKey, { oldFingerprint: carol.pkg.fingerprint, newPublicKey: next.rsaPublicPem, changedAt: Date.now() });
-      const r = await ks.request('POST', '/v1/users/me/key-changes', { jwt: carol.jwt, body: { keyChange: change } });
-      expect(r.status, r.text).toBe(200);
-      for (const s of streams) expect(await s.next((e) => e.type === 'key-change')).toEqual({ type: 'key-change', userId: carol.userid });
-      other.server.events.publish({ appId: other.app.appId, everyone: true }, { type: 'link', linkId: 'f'.repeat(32) });
-      await so.next((e) => e.type === 'link');
-      none(so, (e) => e.type === 'key-change');
-      await so.close();
-    } finally {
-      await other.close();
-    }
+  it('key-change: every device of the app, not another app\'s on the same service', async () => {
+    // A second app on this key service, with a user named like one of ours.
+    const otherApp = await ks.server.admin.createApp({ name: 'other app' });
+    const device = makeDevice();
+    const reg = await ks.request('POST', '/v1/user/register', { body: { appid: otherApp.appId, serverkey: otherApp.serverKey, username: 'carol', devicePackage: device.pkg } });
+    const tok = await ks.request<{ jwt: string }>('POST', '/v1/gen-jwt', { serverKey: otherApp.serverKey, body: { instance_id: device.deviceId } });
+    expect([reg.status, tok.status]).toEqual([200, 200]);
+    const so = await openStream(ks.url, { jwt: tok.json.jwt });
+
+    const next = makeIdentity();
+    const nextInbox = await ks.request('POST', '/v1/keys', { jwt: carol.jwt, body: { publickey: next.rsaPublicPem, privatekeyhash: 'ab'.repeat(32), publish: true } });
+    expect(nextInbox.status).toBe(200);
+    const change = signKeyChange(carol.signingSecretKey, { oldFingerprint: carol.pkg.fingerprint, newPublicKey: next.rsaPublicPem, changedAt: Date.now() });
+    const r = await ks.request('POST', '/v1/users/me/key-changes', { jwt: carol.jwt, body: { keyChange: change } });
+    expect(r.status, r.text).toBe(200);
+    for (const s of streams) expect(await s.next((e) => e.type === 'key-change')).toEqual({ type: 'key-change', userId: carol.userid });
+    // The other app's stream is caught up once its own app-wide event arrives: no key change came before it.
+    ks.server.events.publish({ appId: otherApp.appId, everyone: true }, { type: 'link', linkId: 'f'.repeat(32) });
+    await so.next((e) => e.type === 'link');
+    none(so, (e) => e.type === 'key-change');
+    await so.close();
   });
 
   it('link: a new device\'s request reaches the user\'s devices', async () => {
@@ -202,7 +201,7 @@ describe('push stream: the periodic re-check and shutdown', () => {
     const ks = await startKeyService({ jwtSecret: JWT_SECRET, stream: { recheckSeconds: 1 } });
     try {
       const erin = await ks.registerDevice('erin');
-      const { jwt } = signDeviceJwt({ appId: ks.app.appId, deviceId: erin.deviceId, userId: erin.userid, ttlSeconds: 2 }, Buffer.from(JWT_SECRET));
+      const { jwt } = signDeviceJwt({ appId: ks.app.appId, deviceId: erin.deviceId, userId: erin.userid, ttlSeconds: 5 }, Buffer.from(JWT_SECRET));
       const s = await openStream(ks.url, { jwt });
       expect(await s.closed).toEqual({ code: StreamClose.unauthorized, reason: 'the credential expired: reconnect with a new one' });
     } finally {
