@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { call } from './contract-fields.js';
+import { TotpInput } from './contract-totp.js';
 
 /**
  * Contract channels for the user's devices (spread into shared/contract.ts): the
@@ -22,6 +23,6 @@ export const DeviceValue = z.object({
 export const devicesChannels = {
   /** The key service's list of this user's devices; `agentTokens`: this device signs its requests with its delegated device key. */
   'devices:list': call(z.object({}).strict(), z.object({ devices: z.array(DeviceValue), agentTokens: z.boolean() })),
-  /** Revokes another device of this user: its requests are refused from then on. */
-  'devices:revoke': call(z.object({ deviceId: DeviceId }).strict(), z.object({ deviceId: DeviceId, revokedAt: z.string() })),
+  /** Revokes another device of this user: its requests are refused from then on. `totp`: the account's code when its two-step verification is on. */
+  'devices:revoke': call(z.object({ deviceId: DeviceId, totp: TotpInput.optional() }).strict(), z.object({ deviceId: DeviceId, revokedAt: z.string() })),
 } as const;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TotpInput } from './contract-totp.js';
 import { call, ApiKey, AppId, Pin, Url, Username } from './contract-fields.js';
 
 /**
@@ -41,7 +42,7 @@ export const linkingChannels = {
   /** New device: one step of the exchange (poll about once a second until `linked`). NotFound once the request expired or was cancelled. */
   'link:progress': call(z.object({}).strict(), LinkProgressValue),
   /** Existing device (registered, unlocked): claims the code and waits for the new device's key; returns the verification code to compare. */
-  'link:claim': call(z.object({ code: LinkCodeInput }).strict(), z.object({ verificationCode: z.string(), expiresAt: z.number().int() })),
+  'link:claim': call(z.object({ code: LinkCodeInput, totp: TotpInput.optional() }).strict(), z.object({ verificationCode: z.string(), expiresAt: z.number().int() })),
   /** Existing device: the user saw `verificationCode` on both screens; sends the sealed identity. InvalidParameter if it is not the computed one. */
   'link:confirm': call(z.object({ verificationCode: VerificationCodeInput }).strict(), z.object({ linked: z.literal(true) })),
   /** Either device: abandons the pending link (also on the key service). */

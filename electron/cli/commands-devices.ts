@@ -19,10 +19,10 @@ function table(v: Output<'devices:list'>): string {
 }
 
 const devices: Command = {
-  synopsis: 'devices [revoke DEVICE_ID]',
+  synopsis: 'devices [revoke DEVICE_ID [--totp CODE]]',
   summary: "list this user's devices on the key service; revoke another one (its requests are refused from then on)",
   async run(ctx) {
-    const { positionals } = parse(ctx, {}, 2);
+    const { values, positionals } = parse(ctx, { totp: { type: 'string' } }, 2);
     const [sub, id] = positionals;
     if (sub === undefined) {
       const r = await ctx.call('devices:list', {});
@@ -30,7 +30,7 @@ const devices: Command = {
       return r;
     }
     if (sub === 'revoke' && id !== undefined) {
-      const r = await ctx.call('devices:revoke', { deviceId: id });
+      const r = await ctx.call('devices:revoke', { deviceId: id, ...(values.totp !== undefined && { totp: values.totp }) });
       if (r.code === 0 && !ctx.json) ctx.out(`Device ${r.value.deviceId} revoked at ${r.value.revokedAt}.`);
       return r;
     }

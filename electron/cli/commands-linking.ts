@@ -83,11 +83,11 @@ async function linkNew(ctx: CliContext, values: Record<string, string | boolean 
 }
 
 /** Existing device: claim, show the verification code, confirm. */
-async function linkExisting(ctx: CliContext, code: string, confirm: string | undefined): Promise<Result<unknown>> {
+async function linkExisting(ctx: CliContext, code: string, confirm: string | undefined, totp: string | undefined): Promise<Result<unknown>> {
   const unlocked = await ctx.call('session:authenticate', { pin: await readPin() });
   if (unlocked.code !== 0) return unlocked;
   if (!ctx.json) process.stderr.write('Waiting for the new device...\n');
-  const claimed = await ctx.call('link:claim', { code });
+  const claimed = await ctx.call('link:claim', { code, ...(totp !== undefined && { totp }) });
   if (claimed.code !== 0) return claimed;
   say(ctx, `Verification code: ${claimed.value.verificationCode}`);
   let typed = confirm;
@@ -104,7 +104,7 @@ async function linkExisting(ctx: CliContext, code: string, confirm: string | und
 }
 
 const link: LinkCommand = {
-  synopsis: 'link CODE [--confirm CODE] | link --server URL --app-id ID --client-key KEY --username NAME',
+  synopsis: 'link CODE [--confirm CODE] [--totp CODE] | link --server URL --app-id ID --client-key KEY --username NAME',
   summary:
     'link a new device without the words: on the new profile with the flags (prints a code, then a verification code); on an unlocked registered device with the CODE (compare, then confirm) (docs/recovery.md)',
   async run(ctx) {
@@ -121,6 +121,7 @@ const link: LinkCommand = {
           username: { type: 'string' },
           'server-key': { type: 'string' },
           confirm: { type: 'string' },
+          totp: { type: 'string' },
         },
       });
     } catch (e) {
@@ -137,7 +138,7 @@ const link: LinkCommand = {
     if (newSide.length > 0) throw new UsageError(`--${newSide[0]} goes on the new device, without a CODE`);
     if (!/^\d{4}[- ]?\d{4}$/.test(code.trim())) throw new UsageError('the CODE has 8 digits, as the new device shows it (1234-5678)');
     if (values.confirm !== undefined && !/^\d{3} ?\d{3}$/.test(values.confirm.trim())) throw new UsageError('--confirm takes the 6-digit verification code');
-    return linkExisting(ctx, code, values.confirm);
+    return linkExisting(ctx, code, values.confirm, values.totp);
   },
 };
 

@@ -42,14 +42,14 @@ export function deviceHandlers(ctx: DevicesContext): Pick<Handlers, 'devices:lis
         return mapError(e);
       }
     },
-    'devices:revoke': async ({ deviceId }) => {
+    'devices:revoke': async ({ deviceId, totp }) => {
       let result: Result<{ deviceId: string; revokedAt: string }>;
       try {
         if (deviceId === ctx.identity().deviceId) {
           throw new ServiceError(ResultCode.InvalidParameter, 'This is the device you are using: revoke it from another device, or ask an app admin.');
         }
         const c = conn();
-        result = ok(await c.call((auth) => c.client.revokeDevice(auth, deviceId)));
+        result = ok(await c.call((auth) => c.client.revokeDevice(auth, deviceId, totp?.replace(/[\s-]+/g, '').toUpperCase())));
       } catch (e) {
         result = mapError(e);
       }

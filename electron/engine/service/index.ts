@@ -308,7 +308,7 @@ class Engine {
       'link:request': (input) => this.audited('link.request', input.username, () => this.linking.request(input)),
       // Polled about once a second: not audited itself; the install records identity.restore.
       'link:progress': () => this.plain(() => this.linking.progress()),
-      'link:claim': (input) => this.audited('link.claim', null, () => this.linking.claim(input.code)),
+      'link:claim': (input) => this.audited('link.claim', null, () => this.linking.claim(input.code, input.totp)),
       'link:confirm': (input) => this.audited('link.confirm', null, () => this.linking.confirm(input.verificationCode)),
       'link:cancel': () => this.audited('link.cancel', null, () => this.linking.cancel()),
       'identity:create': (input) => this.audited('identity.create', null, () => this.createIdentity(input.pin, input.rsaBits ?? DEFAULT_RSA_BITS)),

@@ -253,7 +253,8 @@ export class Linking {
 
   // ---- existing device ----
 
-  async claim(code: string): Promise<Output<'link:claim'>> {
+  /** `totp`: the account's current code, when its two-step verification is on. */
+  async claim(code: string, totp?: string): Promise<Output<'link:claim'>> {
     this.d.identity();
     this.d.unlocked();
     const connection = this.d.connection();
@@ -262,7 +263,8 @@ export class Linking {
     const client = new LinkClient(connection.client);
     const pair = newLinkKeyPair();
     try {
-      const claimed = await mapped(() => connection.call((auth) => client.claim(auth, digits(code), b64url(pair.publicKey))));
+      const totpCode = totp?.replace(/[\s-]+/g, '').toUpperCase();
+      const claimed = await mapped(() => connection.call((auth) => client.claim(auth, digits(code), b64url(pair.publicKey), totpCode)));
       const c = fromB64url(claimed.commitment);
       const expiresAt = Date.parse(claimed.expiresAt);
       const session = await this.waitForReveal(client, connection, claimed.linkId, Math.min(expiresAt, this.d.now() + (this.d.revealWaitMs ?? 60_000)));

@@ -154,8 +154,10 @@ export class KeyServiceClient {
   }
 
   /** POST /v1/devices/{deviceId}/revoke: revokes one of the user's devices. */
-  async revokeDevice(auth: Auth, deviceId: string): Promise<{ deviceId: string; revokedAt: string }> {
-    return (await this.request('POST', `/v1/devices/${encodeURIComponent(deviceId)}/revoke`, { auth, schema: RevokeDeviceResponse }))!;
+  async revokeDevice(auth: Auth, deviceId: string, totp?: string): Promise<{ deviceId: string; revokedAt: string }> {
+    // The account's TOTP code travels in a header (docs/api.md "TOTP"), never in the URL.
+    const headers: Record<string, string> = totp !== undefined ? { 'x-sealpost-totp': totp } : {};
+    return (await this.request('POST', `/v1/devices/${encodeURIComponent(deviceId)}/revoke`, { auth, headers, schema: RevokeDeviceResponse }))!;
   }
 
   /** One request; the parsed, validated body (null for an allowed 304). @throws {SyncError} */

@@ -13,6 +13,7 @@ import {
   LinkSessionResponse,
   LinkStateResponse,
 } from '../../../shared/link-wire.js';
+import { TOTP_HEADER } from '../../../shared/enroll-wire.js';
 import { KeyServiceClient, type Auth } from './client.js';
 
 export type CreatedLink = z.infer<typeof CreateLinkResponse>;
@@ -31,8 +32,9 @@ export class LinkClient {
   }
 
   /** POST /v1/link/claim. @throws {SyncError} 'rejected' (404 unknown_link_code, 409 link_claimed), 'rate-limited' */
-  async claim(auth: Auth, code: string, publicKey: string): Promise<ClaimedLink> {
-    return (await this.client.request('POST', '/v1/link/claim', { auth, body: { code, publicKey }, schema: ClaimLinkResponse }))!;
+  async claim(auth: Auth, code: string, publicKey: string, totp?: string): Promise<ClaimedLink> {
+    const headers: Record<string, string> = totp !== undefined ? { [TOTP_HEADER]: totp } : {};
+    return (await this.client.request('POST', '/v1/link/claim', { auth, headers, body: { code, publicKey }, schema: ClaimLinkResponse }))!;
   }
 
   /** GET /v1/link/{linkId}. @throws {SyncError} 'rejected' (404 unknown_link: expired or cancelled) */

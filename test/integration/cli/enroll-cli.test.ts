@@ -5,7 +5,7 @@
  * (`sealpost register --enroll LINK` and `--enrollment-code`), exchange a message,
  * a used code is refused, the server key is nowhere in either profile (files and
  * keychain entries), and a user who turned TOTP on (`sealpost totp`) must give a
- * current code to register again.
+ * current code to register again and to approve a device link.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -142,6 +142,15 @@ describe('enrollment codes with the built CLI', () => {
     expect(replayed.code).toBe(1);
     expect(replayed.stderr).toMatch(/wrong or was used already/);
     await cli.ok('alice', ['register', '--enroll', again.link, '--totp', confirmed.recoveryCodes[0]!]);
+
+    // Approving a device link needs the code too: passed through the engine as a header.
+    const noCode = await cli.run('alice', ['link', '1234-5678', '--confirm', '123456']);
+    expect(noCode.code).toBe(1);
+    expect(noCode.stderr).toMatch(/two-step verification/);
+    const next = code(Math.max(Math.floor(Date.now() / 30_000), step + 1));
+    const withCode = await cli.run('alice', ['link', '1234-5678', '--confirm', '123456', '--totp', next]);
+    expect(withCode.code).toBe(1);
+    expect(withCode.stderr).not.toMatch(/two-step verification/);
 
     await cli.ok('alice', ['totp', 'disable', confirmed.recoveryCodes[1]!]);
     expect((await cli.json<{ enabled: boolean }>('alice', ['totp', 'status'])).enabled).toBe(false);
