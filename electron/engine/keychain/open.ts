@@ -38,8 +38,11 @@ export interface OpenKeychainOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** A keychain plus a one-line, user-presentable reason for the backend choice. */
-export type OpenedKeychain = Keychain & { readonly reason: string };
+/**
+ * A keychain plus a one-line, user-presentable reason for the backend choice, and
+ * the profile folder (where the PIN vault keeps the sealed identity file).
+ */
+export type OpenedKeychain = Keychain & { readonly reason: string; readonly profileDir: string };
 
 /**
  * @throws {KeychainError} 'invalid-input' (bad profile name); 'unavailable' when
@@ -50,8 +53,8 @@ export async function openKeychain(options: OpenKeychainOptions): Promise<Opened
   const profileName = checkProfileName(options.profileName);
   const prefer = options.prefer ?? 'auto';
   const file = new FileKeychain(options.profileDir, profileName);
-  if (prefer === 'file') return withReason(file, 'file keychain requested');
-  if (prefer === 'auto' && (await file.hasEntries())) return withReason(file, 'this profile already keeps its keys in keychain.json');
+  if (prefer === 'file') return withReason(file, 'file keychain requested', options.profileDir);
+  if (prefer === 'auto' && (await file.hasEntries())) return withReason(file, 'this profile already keeps its keys in keychain.json', options.profileDir);
 
   const service = options.service ?? KEYCHAIN_SERVICE;
   const probe = await probeSecretService({
@@ -64,7 +67,7 @@ export async function openKeychain(options: OpenKeychainOptions): Promise<Opened
   const markerPath = path.join(options.profileDir, BACKEND_MARKER);
   if (probe.ok) {
     await writeMarker(options.profileDir, markerPath);
-    return withReason(new SecretServiceKeychain(probe.keytar, profileName, service), 'the OS Secret Service answered');
+    return withReason(new SecretServiceKeychain(probe.keytar, profileName, service), 'the OS Secret Service answered', options.profileDir);
   }
   if (prefer === 'secret-service') {
     throw new KeychainError('unavailable', `the OS keychain is not available: ${probe.reason}`);
@@ -75,12 +78,13 @@ export async function openKeychain(options: OpenKeychainOptions): Promise<Opened
       `this profile keeps its keys in the OS keychain (Secret Service), which is not available now: ${probe.reason}`,
     );
   }
-  return withReason(file, `no Secret Service (${probe.reason}); keys are PIN-sealed in keychain.json`);
+  return withReason(file, `no Secret Service (${probe.reason}); keys are PIN-sealed in keychain.json`, options.profileDir);
 }
 
-function withReason<K extends Keychain>(keychain: K, reason: string): K & { readonly reason: string } {
+function withReason<K extends Keychain>(keychain: K, reason: string, profileDir: string): K & { readonly reason: string; readonly profileDir: string } {
   Object.defineProperty(keychain, 'reason', { value: reason, enumerable: true });
-  return keychain as K & { readonly reason: string };
+  if (!('profileDir' in keychain)) Object.defineProperty(keychain, 'profileDir', { value: profileDir, enumerable: true });
+  return keychain as K & { readonly reason: string; readonly profileDir: string };
 }
 
 async function readMarker(markerPath: string): Promise<string | null> {

@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import {
   checkAccount,
+  checkOsKeychainFit,
   checkProfileName,
   checkValue,
   entryName,
@@ -68,7 +69,8 @@ export class SecretServiceKeychain implements Keychain {
 
   async set(account: KeychainAccount, value: Uint8Array): Promise<void> {
     const name = entryName(this.profileName, checkAccount(account));
-    const encoded = toBase64(checkValue(value));
+    // Refused here, on every OS, rather than by Credential Manager on Windows only.
+    const encoded = checkOsKeychainFit(toBase64(checkValue(value)), account);
     await this.call(() => this.keytar.setPassword(this.service, name, encoded));
   }
 

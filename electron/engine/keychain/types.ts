@@ -98,6 +98,25 @@ export function checkValue(value: unknown): Uint8Array {
   return value;
 }
 
+/**
+ * The largest value (as stored: base64 text) any OS keychain takes: Windows Credential
+ * Manager's CRED_MAX_CREDENTIAL_BLOB_SIZE (5 × 512 bytes). libsecret and the macOS
+ * Keychain take more, but one limit for all keeps a profile portable and the Windows
+ * path tested on Linux. Every account's value is far below it (docs/security.md).
+ */
+export const OS_KEYCHAIN_MAX_VALUE_BYTES = 2560;
+
+/**
+ * @throws {KeychainError} 'invalid-input' when the stored text is over {@link OS_KEYCHAIN_MAX_VALUE_BYTES}
+ */
+export function checkOsKeychainFit(encoded: string, account: KeychainAccount): string {
+  const bytes = Buffer.byteLength(encoded, 'utf8');
+  if (bytes > OS_KEYCHAIN_MAX_VALUE_BYTES) {
+    throw new KeychainError('invalid-input', `the ${account} entry is ${bytes} bytes, over the ${OS_KEYCHAIN_MAX_VALUE_BYTES} bytes every OS keychain accepts`);
+  }
+  return encoded;
+}
+
 /** "<profile>/<purpose>": the OS keychain account of one entry (design §3). */
 export const entryName = (profileName: string, account: KeychainAccount | '.probe'): string => `${profileName}/${account}`;
 

@@ -1,7 +1,14 @@
 /**
  * The PIN vault: secrets (the identity's private key material) sealed under the PIN
- * KDF (crypto/pin-kdf.ts) in ONE keychain record together with the wrong-PIN
- * counter (record.ts), and the attempt policy (policy.ts) enforced around it.
+ * KDF (crypto/pin-kdf.ts) and then under a random key-encryption key (KEK), the
+ * sealed file kept in the profile folder (sealed-identity.ts); ONE small keychain
+ * record holds the KEK together with the wrong-PIN counter (key-record.ts); the
+ * attempt policy (policy.ts) is enforced around it.
+ *
+ * Every seal (create, changePin, the migration of a v1 record that held the whole PIN
+ * blob in the keychain) writes a new file under a new KEK, then stores the record
+ * naming it: that one keychain write is the commit point, so a crash leaves the old
+ * record and file or the new ones, never a mix. Files no record names are removed.
  *
  * Order of an unlock, and why:
  *  1. malformed PIN -> 'invalid-pin' (no KDF, not counted);
@@ -17,10 +24,17 @@
  */
 import { DEFAULT_KDF_PARAMS, type KdfParams, openWithPin, sealWithPin } from '../crypto/pin-kdf.js';
 import { isCryptoError } from '../crypto/errors.js';
+import { newKey } from '../crypto/aead.js';
 import type { Keychain, KeychainAccount } from '../keychain/types.js';
 import { PinError } from './errors.js';
+import { decodeKeyRecord, encodeKeyRecord, recordVersion, type KeyRecord } from './key-record.js';
 import { attemptsLeft, checkPin, delayAfter, isPinDisabled, kdfPin, MAX_WRONG_PINS, retryAfterMs } from './policy.js';
-import { decodeRecord, encodeRecord, type PinRecord, type SealedRecord } from './record.js';
+import { decodeRecord, type SealedRecord, type WipedRecord } from './record.js';
+import { readSealedIdentity, removeSealedIdentities, writeSealedIdentity } from './sealed-identity.js';
+
+/** What load() finds: the current record, a v1 record still to migrate, or a tombstone. */
+type Loaded = KeyRecord | (SealedRecord & { legacy: true }) | WipedRecord;
+type Counter = Pick<KeyRecord, 'failures' | 'lastFailureAt'>;
 
 export interface PinVaultOptions {
   /** Keychain account of the record (default 'identity'). */
@@ -31,6 +45,8 @@ export interface PinVaultOptions {
   wipeAlso?: readonly KeychainAccount[];
   /** Clock (ms since epoch); injectable for tests. */
   now?: () => number;
+  /** Folder of the sealed identity file; default the keychain's profile folder (OpenedKeychain, FileKeychain). */
+  dir?: string;
 }
 
 export interface PinStatus {
@@ -62,11 +78,16 @@ export class PinVault {
   private readonly kdfParams: KdfParams;
   private readonly wipeAlso: readonly KeychainAccount[];
   private readonly now: () => number;
+  private readonly dir: string;
 
+  /** @throws {TypeError} when no folder for the sealed file is given or known from the keychain */
   private constructor(
     readonly keychain: Keychain,
     options: PinVaultOptions,
   ) {
+    const dir = options.dir ?? (keychain as { profileDir?: unknown }).profileDir;
+    if (typeof dir !== 'string') throw new TypeError('PinVault needs the profile folder (options.dir)');
+    this.dir = dir;
     this.account = options.account ?? 'identity';
     this.kdfParams = options.kdfParams ?? DEFAULT_KDF_PARAMS;
     this.wipeAlso = (options.wipeAlso ?? ['server-credentials']).filter((a) => a !== this.account);
@@ -95,8 +116,8 @@ export class PinVault {
     await serial(keychain, vault.account, async () => {
       const current = await vault.load();
       if (current?.state === 'sealed' && !init.overwrite) throw new PinError('exists', 'a PIN-sealed identity already exists');
-      const sealed = await sealWithPin(kdfPin(pin), init.secrets, vault.kdfParams);
-      await vault.save({ state: 'sealed', pinDisabled: isPinDisabled(pin), failures: 0, lastFailureAt: null, sealed });
+      const pinBlob = await sealWithPin(kdfPin(pin), init.secrets, vault.kdfParams);
+      await vault.commitSeal(pinBlob, isPinDisabled(pin), { failures: 0, lastFailureAt: null });
     });
     return vault;
   }
@@ -149,8 +170,8 @@ export class PinVault {
     return serial(this.keychain, this.account, async () => {
       const secrets = await this.unlockLocked(from);
       try {
-        const sealed = await sealWithPin(kdfPin(to), secrets, this.kdfParams);
-        await this.save({ state: 'sealed', pinDisabled: isPinDisabled(to), failures: 0, lastFailureAt: null, sealed });
+        const pinBlob = await sealWithPin(kdfPin(to), secrets, this.kdfParams);
+        await this.commitSeal(pinBlob, isPinDisabled(to), { failures: 0, lastFailureAt: null });
         return { pinDisabled: isPinDisabled(to) };
       } finally {
         secrets.fill(0);
@@ -168,12 +189,15 @@ export class PinVault {
   }
 
   private async unlockLocked(pin: string): Promise<Uint8Array> {
-    const record = await this.load();
-    if (!record) throw new PinError('not-found', 'no PIN-sealed identity on this profile');
-    if (record.state === 'wiped' || record.failures >= MAX_WRONG_PINS) {
-      if (record.state === 'sealed') await this.wipeLocked();
+    const loaded = await this.load();
+    if (!loaded) throw new PinError('not-found', 'no PIN-sealed identity on this profile');
+    if (loaded.state === 'wiped' || loaded.failures >= MAX_WRONG_PINS) {
+      if (loaded.state === 'sealed') await this.wipeLocked();
       throw wipedError();
     }
+    // A v1 record (the whole PIN blob in the keychain) moves to the split layout now;
+    // no PIN is needed for that, and the counter carries over unchanged.
+    const record = 'legacy' in loaded ? await this.commitSeal(loaded.sealed, loaded.pinDisabled, loaded) : loaded;
     const now = this.now();
     const wait = retryAfterMs(record.failures, record.lastFailureAt, now);
     if (wait > 0) {
@@ -182,12 +206,14 @@ export class PinVault {
         attemptsLeft: attemptsLeft(record.failures),
       });
     }
+    // The file opens with the KEK alone (no PIN): a damaged file is reported before any attempt is spent.
+    const pinBlob = await readSealedIdentity(this.dir, record.file, record.kek);
     // Count first, then derive: a crash from here on has already spent the attempt.
     const failures = record.failures + 1;
     await this.save({ ...record, failures, lastFailureAt: now });
     let secrets: Uint8Array;
     try {
-      secrets = await openWithPin(kdfPin(pin), record.sealed);
+      secrets = await openWithPin(kdfPin(pin), pinBlob);
     } catch (e) {
       if (!isCryptoError(e) || e.kind !== 'wrong-key') throw e;
       if (failures >= MAX_WRONG_PINS) {
@@ -202,23 +228,44 @@ export class PinVault {
       secrets.fill(0);
       throw e;
     }
+    await removeSealedIdentities(this.dir, record.file); // what a crashed re-seal left behind
     return secrets;
   }
 
-  private async wipeLocked(): Promise<PinRecord> {
-    const tombstone: PinRecord = { state: 'wiped', wipedAt: this.now() };
+  /** The tombstone drops the KEK, which makes the sealed file useless; the file goes too. */
+  private async wipeLocked(): Promise<WipedRecord> {
+    const tombstone: WipedRecord = { state: 'wiped', wipedAt: this.now() };
     await this.save(tombstone);
     for (const account of this.wipeAlso) await this.keychain.delete(account);
+    await removeSealedIdentities(this.dir, null);
     return tombstone;
   }
 
-  private async load(): Promise<PinRecord | null> {
-    const bytes = await this.keychain.get(this.account);
-    return bytes ? decodeRecord(bytes) : null;
+  /**
+   * Seals `pinBlob` under a fresh KEK into a new file, then stores the record naming
+   * it (the commit point), then removes every other sealed file.
+   */
+  private async commitSeal(pinBlob: Uint8Array, pinDisabled: boolean, counter: Counter): Promise<KeyRecord> {
+    const kek = newKey();
+    const file = await writeSealedIdentity(this.dir, kek, pinBlob);
+    const record: KeyRecord = { state: 'sealed', pinDisabled, failures: counter.failures, lastFailureAt: counter.lastFailureAt, kek, file };
+    await this.save(record);
+    await removeSealedIdentities(this.dir, file);
+    return record;
   }
 
-  private async save(record: PinRecord | SealedRecord): Promise<void> {
-    await this.keychain.set(this.account, encodeRecord(record));
+  private async load(): Promise<Loaded | null> {
+    const bytes = await this.keychain.get(this.account);
+    if (!bytes) return null;
+    if (recordVersion(bytes) === 1) {
+      const v1 = decodeRecord(bytes);
+      return v1.state === 'sealed' ? { ...v1, legacy: true } : v1;
+    }
+    return decodeKeyRecord(bytes);
+  }
+
+  private async save(record: KeyRecord | WipedRecord): Promise<void> {
+    await this.keychain.set(this.account, encodeKeyRecord(record));
   }
 }
 

@@ -1,5 +1,8 @@
 /**
- * The identity record kept in the keychain account 'identity': the PIN-sealed
+ * Version 1 of the identity record in the keychain account 'identity', read only to
+ * migrate it (pin-vault.ts): version 2 (key-record.ts) keeps the PIN blob in the
+ * profile folder, because a v1 record holding an RSA-3072/4096 key is larger than
+ * Windows Credential Manager's 2,560 bytes. A v1 record held the PIN-sealed
  * secrets AND the wrong-PIN counter, in one entry. Keeping them together is the
  * point: whoever deletes the record to reset the counter deletes the keys too, and
  * nothing in the profile directory (vault.db, settings) holds attempt state.

@@ -10,7 +10,8 @@ import { openWithPin, TEST_KDF_PARAMS } from '../../../electron/engine/crypto/pi
 import { FileKeychain, KEYCHAIN_FILE, type Keychain, type KeychainAccount } from '../../../electron/engine/keychain/index.js';
 import { LOCKOUT_DELAYS_MS, MAX_WRONG_PINS, PinError, PinVault } from '../../../electron/engine/session/index.js';
 import { DISABLED_PIN_SECRET } from '../../../electron/engine/session/policy.js';
-import { decodeRecord } from '../../../electron/engine/session/record.js';
+import { decodeKeyRecord } from '../../../electron/engine/session/key-record.js';
+import { readSealedIdentity } from '../../../electron/engine/session/sealed-identity.js';
 import { openVault } from '../../../electron/engine/vault/index.js';
 
 const PIN = '482915';
@@ -19,7 +20,14 @@ const SECRETS = Uint8Array.from({ length: 96 }, (_, i) => (i * 7 + 3) % 256);
 let dir: string;
 let clock: number;
 const now = (): number => clock;
-const opts = { kdfParams: TEST_KDF_PARAMS, now };
+/** The folder of the sealed identity file, for keychains that do not know it (CountingKeychain). */
+const opts = {
+  kdfParams: TEST_KDF_PARAMS,
+  now,
+  get dir(): string {
+    return dir;
+  },
+};
 
 /** A keychain that counts writes (each attempt that reaches the KDF writes first). */
 class CountingKeychain implements Keychain {
@@ -167,8 +175,9 @@ describe('lockout and wipe', () => {
     expect(delays).toEqual([0, 0, 0, 0, 30_000, 60_000, 300_000, 900_000, 3_600_000]);
     expect(delays.slice(4)).toEqual(LOCKOUT_DELAYS_MS.slice(5));
     // wiped: the sealed key material is gone from the keychain, the right PIN no longer helps
-    const record = decodeRecord((await keychain().get('identity'))!);
+    const record = decodeKeyRecord((await keychain().get('identity'))!);
     expect(record).toEqual({ state: 'wiped', wipedAt: clock });
+    expect(readdirSync(dir).filter((f) => f.endsWith('.sealed'))).toEqual([]); // the sealed file went with the KEK
     expect(await keychain().get('server-credentials')).toBeNull();
     expect(await keychain().get('audit-head')).toEqual(new Uint8Array([2])); // the audit anchor survives
     await expectPinError(reopen().unlock(PIN), { kind: 'wiped', wiped: true });
@@ -197,7 +206,7 @@ describe('lockout and wipe', () => {
     kc.failSetAfter = 1;
     await expect(PinVault.open(kc, opts).unlock(PIN)).rejects.toThrow('process killed');
     expect(await reopen().status()).toMatchObject({ wiped: true, exists: false });
-    expect(decodeRecord((await keychain().get('identity'))!).state).toBe('wiped');
+    expect(decodeKeyRecord((await keychain().get('identity'))!).state).toBe('wiped');
   });
 
   it('deleting vault.db and every other profile file does not reset the counter', async () => {
@@ -205,9 +214,15 @@ describe('lockout and wipe', () => {
     openVault(dir).close();
     writeFileSync(path.join(dir, 'settings.json'), '{"attempts":0}');
     for (let i = 1; i <= 3; i++) await wrong(vault, i);
-    for (const f of readdirSync(dir)) if (f !== KEYCHAIN_FILE) rmSync(path.join(dir, f), { recursive: true, force: true });
-    expect(readdirSync(dir)).toEqual([KEYCHAIN_FILE]);
+    const sealedFile = readdirSync(dir).find((f) => f.endsWith('.sealed'))!;
+    for (const f of readdirSync(dir)) if (f !== KEYCHAIN_FILE && f !== sealedFile) rmSync(path.join(dir, f), { recursive: true, force: true });
+    expect(readdirSync(dir).sort()).toEqual([sealedFile, KEYCHAIN_FILE].sort());
     expect(await reopen().status()).toMatchObject({ attemptsUsed: 3, attemptsLeft: 7 });
+    // deleting the sealed identity file loses the keys, and still resets nothing
+    rmSync(path.join(dir, sealedFile));
+    expect(await reopen().status()).toMatchObject({ attemptsUsed: 3, attemptsLeft: 7 });
+    await expect(reopen().unlock(PIN)).rejects.toMatchObject({ name: 'KeychainError', kind: 'corrupt', message: expect.stringMatching(/missing from the profile folder/) });
+    expect(await reopen().status()).toMatchObject({ attemptsUsed: 3 }); // not counted: no PIN was tried
     // ...and deleting the key record itself deletes the keys with it
     rmSync(path.join(dir, KEYCHAIN_FILE));
     await expectPinError(reopen().unlock(PIN), { kind: 'not-found' });
@@ -227,9 +242,10 @@ describe('PIN "0" (disabled) and changing the PIN', () => {
     expect(await vault.status()).toMatchObject({ pinDisabled: true, exists: true });
     expect(await vault.unlock('0')).toEqual(SECRETS);
     await expectPinError(vault.unlock('0000'), { kind: 'wrong-pin' });
-    const record = decodeRecord((await keychain().get('identity'))!);
+    const record = decodeKeyRecord((await keychain().get('identity'))!);
     if (record.state !== 'sealed') throw new Error('expected a sealed record');
-    expect(await openWithPin(DISABLED_PIN_SECRET, record.sealed)).toEqual(SECRETS); // why "0" is weaker
+    const pinBlob = await readSealedIdentity(dir, record.file, record.kek);
+    expect(await openWithPin(DISABLED_PIN_SECRET, pinBlob)).toEqual(SECRETS); // why "0" is weaker
   });
 
   it('changePin: the old PIN is checked under the same limits; the new PIN is validated first', async () => {
