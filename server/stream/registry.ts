@@ -126,6 +126,7 @@ export class StreamRegistry {
       ws.close(StreamClose.goingAway, 'the server is shutting down: reconnect later');
       return;
     }
+    if (ws.readyState !== ws.OPEN) return; // the client left during the upgrade: nothing to register
     const conn: Conn = { ...who, ws, alive: true, closing: false };
     this.all.add(conn);
     const devices = addTo(this.byDevice, deviceKey(who.appId, who.deviceId), conn);
