@@ -30,14 +30,23 @@ declare module 'fastify' {
 /** RFC 6455: a base64 16-byte nonce and version 13. ws would refuse others with a bare 400 of its own. */
 const WS_KEY = /^[+/0-9A-Za-z]{21}[AQgw]==$/;
 
-/** When the credential the request authenticated with expires (ms): the stream closes with 4401 then. */
+/**
+ * When the stream's authority ends (ms): a device JWT's expiry (the stream closes
+ * with 4401 then; the desktop reconnects with a renewed one). An agent token is a
+ * one-request proof that the caller holds the device key; it lives two minutes so
+ * that a copied token is soon useless, not to end the connection it opened. The
+ * stream it opens is bound to the device and lasts while the device stays
+ * registered and unrevoked (the periodic re-check and the revoke event), so a
+ * delegated desktop is not disconnected every two minutes.
+ */
 function credentialExpiry(ctx: ServerContext, request: FastifyRequest): number {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(singleHeader(request, 'authorization') ?? '');
   const token = match?.[1];
   if (!token) return 0;
   if (isAgentToken(token)) {
     const verified = verifyAgentTokenSignature(token);
-    return verified.ok ? verified.claims.exp * 1000 : 0;
+    if (!verified.ok) return 0;
+    return verified.claims.exp * 1000 <= Date.now() ? 0 : Number.MAX_SAFE_INTEGER;
   }
   const verified = ctx.jwtVerifier.verify(token);
   return verified.ok ? verified.claims.exp * 1000 : 0;

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamClose, type StreamEvent } from '../../../shared/stream-wire.js';
 import { signKeyChange } from '../../../electron/engine/crypto/key-change.js';
 import { signDeviceJwt } from '../../../server/auth/jwt.js';
+import { makeAgentToken, newDeviceKey, signDelegation } from '../../../electron/engine/crypto/delegation.js';
 import { inboxTag } from '../../../server/index.js';
 import { makeDevice, makeIdentity, startKeyService, type KeyService, type RegisteredDevice } from '../../helpers/key-service.js';
 import { openStream, refusedUpgrade, type StreamClient } from '../../helpers/stream-client.js';
@@ -204,6 +205,33 @@ describe('push stream: the periodic re-check and shutdown', () => {
       const { jwt } = signDeviceJwt({ appId: ks.app.appId, deviceId: erin.deviceId, userId: erin.userid, ttlSeconds: 5 }, Buffer.from(JWT_SECRET));
       const s = await openStream(ks.url, { jwt });
       expect(await s.closed).toEqual({ code: StreamClose.unauthorized, reason: 'the credential expired: reconnect with a new one' });
+    } finally {
+      await ks.close();
+    }
+  });
+
+  it('a stream opened with an agent token is bound to the device, not to the token: it outlives the token and still closes on revoke', async () => {
+    const ks = await startKeyService({ stream: { recheckSeconds: 1 } });
+    try {
+      const fayId = makeIdentity();
+      const fay = await ks.registerDevice('fay', makeDevice(fayId));
+      const fay2 = await ks.registerDevice('fay', makeDevice(fayId));
+      const sender = await ks.registerDevice('sender');
+      const token = await inboxOf(ks, fay);
+      const key = newDeviceKey();
+      const delegation = signDelegation(fay.signingSecretKey, { did: fay.pkg.did, deviceId: fay.deviceId, deviceDid: key.did, issuedAt: new Date().toISOString() });
+      expect((await ks.request('POST', `/v1/devices/${fay.deviceId}/delegation`, { jwt: fay.jwt, body: { delegation } })).status).toBe(200);
+      const agent = makeAgentToken(key, { sub: fay.pkg.did, aud: ks.app.appId, ttlSeconds: 1 });
+      const expiresAt = Date.now() + 1_000;
+      const s = await openStream(ks.url, { headers: { authorization: `Bearer ${agent}` } });
+      // Let the token expire and the 1 s re-check pass over the stream a few times.
+      await new Promise<void>((resolve) => {
+        const tick = setInterval(() => Date.now() > expiresAt + 3_000 && (clearInterval(tick), resolve()), 100);
+      });
+      const id = await send(ks, sender, token);
+      expect(await s.next((e) => e.type === 'message' && e.messageId === id, 'the message after the token expired')).toMatchObject({ type: 'message' });
+      expect((await ks.request('POST', `/v1/devices/${fay.deviceId}/revoke`, { jwt: fay2.jwt })).status).toBeLessThan(300);
+      expect((await s.closed).code).toBe(StreamClose.deviceRevoked);
     } finally {
       await ks.close();
     }
