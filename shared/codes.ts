@@ -30,6 +30,10 @@ export const ResultCode = {
   BadSignature: -422,
   /** No key is stored for this profile yet: run init. */
   NoIdentity: -51,
+  /** The organisation's managed policy forbids this; `details.policy` names the setting (docs/deploy.md). */
+  PolicyForbidden: -430,
+  /** The managed policy cannot be read or is invalid: nothing is changed until IT fixes it (docs/deploy.md). */
+  PolicyInvalid: -431,
 } as const;
 
 export type ResultCodeName = keyof typeof ResultCode;

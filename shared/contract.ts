@@ -9,6 +9,7 @@ import { messagingChannels } from './contract-messaging.js';
 import { recoveryChannels } from './contract-recovery.js';
 import { rotationChannels } from './contract-rotation.js';
 import { totpChannels } from './contract-totp.js';
+import { policyChannels } from './contract-policy.js';
 import { sharingChannels } from './contract-sharing.js';
 
 /**
@@ -164,6 +165,7 @@ export const contract = {
   ...linkingChannels,
   ...rotationChannels,
   ...totpChannels,
+  ...policyChannels,
 } as const;
 
 export type Contract = typeof contract;

@@ -19,6 +19,7 @@ import { totpCommands } from './commands-totp.js';
 import { sharingCommands } from './commands-sharing.js';
 import { rotationCommands } from './commands-rotation.js';
 import { watchCommands } from './commands-watch.js';
+import { policyCommands } from './commands-policy.js';
 
 export { UsageError } from './usage-error.js';
 import { UsageError } from './usage-error.js';
@@ -498,6 +499,7 @@ export const commands: Record<string, Command> = {
   ...rotationCommands,
   ...totpCommands,
   ...watchCommands,
+  ...policyCommands,
 };
 
 export function usage(): string {

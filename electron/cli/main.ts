@@ -11,6 +11,8 @@ import { dispatch } from '../engine/dispatch.js';
 import { defaultProfileDir } from '../engine/paths.js';
 import { openService, type Service } from '../engine/service/index.js';
 import { TEST_KDF_PARAMS } from '../engine/crypto/pin-kdf.js';
+import { loadPolicy } from '../engine/policy/load.js';
+import { policyInvalid } from '../engine/policy/enforce.js';
 import { commands, usage } from './commands.js';
 import { UsageError } from './usage-error.js';
 
@@ -64,7 +66,17 @@ async function main(argv: string[]): Promise<number> {
   const keychain = (values.keychain ?? process.env.SEALPOST_KEYCHAIN ?? 'auto') as string;
   if (!(KEYCHAINS as readonly string[]).includes(keychain)) throw new UsageError('--keychain must be auto, file or secret-service');
 
+  // An invalid managed policy fails closed before the profile is even opened; only
+  // `policy` and `status` run, to say why (docs/deploy.md).
+  const policy = await loadPolicy();
+  if (policy.state === 'invalid' && name !== 'policy' && name !== 'status') {
+    const refused = policyInvalid(policy);
+    if (values.json) process.stdout.write(`${JSON.stringify(refused)}\n`);
+    else process.stderr.write(`sealpost: ${resultCodeName(refused.code)} (${refused.code}): ${refused.message}\n`);
+    return 1;
+  }
   const service = await openService({
+    policy,
     profileDir: values.profile ?? defaultProfileDir(),
     actor: 'cli',
     keychain: keychain as (typeof KEYCHAINS)[number],

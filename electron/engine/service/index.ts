@@ -51,6 +51,10 @@ import { decodeSecrets, profileName, readPublicIdentity, writePublicIdentity, en
 import { failureOf, ok, ServiceError } from './results.js';
 import { KeyRing, type UnlockedKeys } from './unlocked-keys.js';
 import { unwrapOwnDek } from './own-keys.js';
+import { loadPolicy, type LoadedPolicy } from '../policy/load.js';
+import { withPolicy } from '../policy/enforce.js';
+import { cappedAutoLock, previewsAllowed, rsaBitsFor } from '../policy/rules.js';
+import { policyValue } from '../policy/value.js';
 
 export interface ServiceOptions {
   /** The profile folder: vault.db, keychain marker/fallback file. Created if missing. */
@@ -64,6 +68,8 @@ export interface ServiceOptions {
   now?: () => number;
   /** Sync retry backoff (tests use short ones); default 1 s doubling to 5 min, full jitter. */
   syncBackoff?: BackoffPolicy;
+  /** The managed policy (docs/deploy.md); default read from the OS's managed place at open. */
+  policy?: LoadedPolicy;
 }
 
 export interface Service {
@@ -101,11 +107,12 @@ const AUTO_LOCK_KEY = 'autoLockMs';
  */
 export async function openService(options: ServiceOptions): Promise<Service> {
   const now = options.now ?? Date.now;
+  const policy = options.policy ?? (await loadPolicy());
   const vault = openVault(options.profileDir);
   try {
     const name = profileName(vault.db, options.profileDir, now());
     const keychain = await openKeychain({ profileDir: options.profileDir, profileName: name, prefer: options.keychain ?? 'auto' });
-    return new Engine(vault, keychain, options, now).service();
+    return new Engine(vault, keychain, { ...options, policy }, now).service();
   } catch (e) {
     vault.close();
     throw e;
@@ -128,11 +135,12 @@ class Engine {
   ) {
     this.actor = options.actor ?? 'ui';
     this.pinVault = PinVault.open(keychain, { now, ...(options.kdfParams && { kdfParams: options.kdfParams }) });
-    const autoLockMs = getSetting(vault.db, AUTO_LOCK_KEY, z.number().int().min(0)) ?? DEFAULT_AUTO_LOCK_MS;
+    const autoLockMs = cappedAutoLock(this.policy.values, getSetting(vault.db, AUTO_LOCK_KEY, z.number().int().min(0)) ?? DEFAULT_AUTO_LOCK_MS);
     this.session = new Session(this.pinVault, { autoLockMs });
     this.keys = new KeyRing(this.session);
     this.audit = new AuditLog(vault.db, keychain, now);
     this.messaging = new Messaging({
+      previewsAllowed: () => previewsAllowed(this.policy.values),
       db: vault.db,
       keychain,
       profileDir: options.profileDir,
@@ -187,6 +195,7 @@ class Engine {
         return this.messaging.sync.connection();
       },
       refreshRecovery: (pin) => this.recovery.refreshAfterRotation(pin),
+      newKeyBits: (bits) => rsaBitsFor(this.policy.values, bits),
     });
     this.linking = new Linking({
       now,
@@ -295,9 +304,22 @@ class Engine {
     }
   }
 
+  private get policy(): LoadedPolicy {
+    return this.options.policy!;
+  }
+
+  /** Every handler behind the managed policy (policy/enforce.ts). */
   handlers(): Handlers {
+    return withPolicy(this.policy, this.unguardedHandlers());
+  }
+
+  private unguardedHandlers(): Handlers {
     return {
       'engine:status': () => this.plain(() => this.status()),
+      'policy:get': () =>
+        this.plain(() =>
+          policyValue(this.policy, { identityCreatedAt: () => readPublicIdentity(this.db)?.createdAt ?? null, backedUpAt: async () => this.recovery.status().backedUpAt, now: this.now }),
+        ),
       'engine:initialize': (input) => this.plain(() => this.initialize(input.appId, input.clientKey, input.version ?? null)),
       'recovery:status': () => this.plain(() => this.recovery.status()),
       'recovery:words': (input) => this.audited('recovery.words', null, () => this.recovery.words(input.pin)),
@@ -358,7 +380,7 @@ class Engine {
       ...itemHandlers({ db: this.db, now: this.now, identity: () => this.identity(), unlocked: () => this.unlocked(), record: (a, t, r, d) => this.record(a, t, r, d ?? null) }),
       ...this.sharing(),
       ...deviceHandlers({ identity: () => this.identity(), connection: () => this.messaging.sync.connection(), record: (a, t, r, d) => this.record(a, t, r, d ?? null) }),
-      ...totpHandlers({ identity: () => this.identity(), connection: () => this.messaging.sync.connection(), required: () => false, record: (a, t, r, d) => this.record(a, t, r, d ?? null) }),
+      ...totpHandlers({ identity: () => this.identity(), connection: () => this.messaging.sync.connection(), required: () => this.policy.values.requireTotp === true, record: (a, t, r, d) => this.record(a, t, r, d ?? null) }),
       // A second desktop of the same user: same seed and RSA key, a new device id and PIN.
       'identity:import': (input) =>
         this.audited('identity.restore', null, async () => {

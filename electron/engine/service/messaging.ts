@@ -46,6 +46,8 @@ import { withOwnKey } from './own-keys.js';
 import { rotationOf } from './contact-rotation-value.js';
 
 export interface MessagingContext {
+  /** False when the managed policy turns message text in notifications off. */
+  previewsAllowed?: () => boolean;
   db: Db;
   keychain: Keychain;
   profileDir: string;
@@ -280,7 +282,8 @@ export class Messaging {
   }
 
   private get showText(): boolean {
-    return getSetting(this.c.db, NOTIFY_TEXT_KEY, z.boolean()) ?? false;
+    // The managed policy can force message text out of notifications (notificationPreviews: off).
+    return (getSetting(this.c.db, NOTIFY_TEXT_KEY, z.boolean()) ?? false) && (this.c.previewsAllowed?.() ?? true);
   }
 
   /**

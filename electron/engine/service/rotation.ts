@@ -17,6 +17,7 @@
  * `keys:rotate`, instead of making yet another key.
  * @module
  */
+import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { ResultCode } from '../../../shared/codes.js';
 import type { Output } from '../../../shared/contract.js';
@@ -53,6 +54,8 @@ export interface RotationDeps {
   connection(fresh?: boolean): Connection | null;
   /** The recovery backup holds the keys: deposit it again (or flag it as needing it). */
   refreshRecovery(pin: string): Promise<void>;
+  /** The new key's size from the current one (the managed policy's minRsaBits may raise it); default the same. */
+  newKeyBits?: (current: RsaBits) => RsaBits;
 }
 
 const KeyChangeAccepted = z.object({ did: z.string(), fingerprint: z.string(), changes: z.number().int() });
@@ -115,7 +118,8 @@ export class Rotation {
   private async rotateLocally(pin: string): Promise<void> {
     const keys = this.d.unlocked();
     const id = this.d.identity();
-    const fresh = await generateEncryptionKeyPair(id.rsaBits as RsaBits);
+    const bits = this.d.newKeyBits?.(id.rsaBits as RsaBits) ?? (id.rsaBits as RsaBits);
+    const fresh = await generateEncryptionKeyPair(bits);
     const previousDers = [keys.rsaPrivateKeyDer, ...keys.previousKeys.map((k) => k.rsaPrivateKeyDer)];
     let next: PublicIdentity;
     const secrets = encodeSecrets(keys.seed, fresh.privateKeyDer, previousDers);
@@ -138,6 +142,7 @@ export class Rotation {
     return {
       ...id,
       rsaPublicPem: change.newPublicKey,
+      rsaBits: createPublicKey(change.newPublicKey).asymmetricKeyDetails?.modulusLength ?? id.rsaBits,
       fingerprint: change.newFingerprint,
       backup,
       previousKeys: [{ rsaPublicPem: id.rsaPublicPem, fingerprint: id.fingerprint, rotatedAt }, ...(id.previousKeys ?? [])].slice(0, 64),
