@@ -108,7 +108,7 @@ export class SyncEngine {
       syncItems: () => void this.runItems(),
       refreshContact: (userId) => void this.d.refreshContact?.(userId).then((changed) => changed && this.d.emit?.({ type: 'contacts' }), () => undefined),
       link: () => this.d.emit?.({ type: 'link' }),
-      onState: (s) => this.streamChanged(s),
+      onState: () => this.streamChanged(),
       ...(this.d.backoff && { backoff: this.d.backoff }),
     });
   }
@@ -136,7 +136,16 @@ export class SyncEngine {
    * unlock), a registration.
    */
   updateStream(): void {
-    this.live.update(this.started && this.d.keys() !== null);
+    this.live.update(this.streamEnabled && this.started && this.d.keys() !== null);
+    this.streamChanged();
+  }
+
+  private streamEnabled = true;
+
+  /** Turns the push stream off (the timer only: `polling` while the scheduler runs) or back on. */
+  setStreamEnabled(enabled: boolean): void {
+    this.streamEnabled = enabled;
+    this.updateStream();
   }
 
   /**
@@ -177,8 +186,11 @@ export class SyncEngine {
     }
   }
 
-  private streamChanged(stream: StreamState): void {
+  /** Records the stream's state (polling when it is switched off but the timer runs) and tells the UI of a change. */
+  private streamChanged(): void {
+    const stream = this.live.state === 'off' && !this.streamEnabled && this.started && this.d.keys() !== null ? 'polling' : this.live.state;
     const was = this.state.stream;
+    if (stream === was && this.state.streamError === this.live.reason) return;
     this.state.stream = stream;
     this.state.streamError = this.live.reason;
     // Back on the short timer when the stream stops being live and the next check is further away.
@@ -279,6 +291,8 @@ export class SyncEngine {
           });
           report.received = opened.received;
           report.rejected = opened.rejected;
+          // Told at once, not after the receipts and the items' sync: the UI shows them now.
+          if (opened.received + opened.rejected > 0) this.d.emit?.({ type: 'messages', received: opened.received + opened.rejected, changed: 0 });
         }
       } finally {
         await pulling;
@@ -312,9 +326,7 @@ export class SyncEngine {
     this.state.lastError = error ? (error instanceof Error ? error.message : 'sync failed') : notes.length > 0 ? notes.join(' · ') : null;
     if (!error) this.state.lastSyncAt = this.d.now();
     this.d.emit?.({ type: 'sync' });
-    if (report.received + report.rejected + report.sent + report.failed + report.delivered > 0) {
-      this.d.emit?.({ type: 'messages', received: report.received + report.rejected, changed: report.sent + report.failed + report.delivered });
-    }
+    if (report.sent + report.failed + report.delivered > 0) this.d.emit?.({ type: 'messages', received: 0, changed: report.sent + report.failed + report.delivered });
     if (error) {
       this.failures++;
       throw error;
@@ -345,6 +357,7 @@ export class SyncEngine {
     this.state.nextSyncAt = null;
     this.intervalMs = 0;
     this.live.close();
+    this.streamChanged();
   }
 
   /** The regular interval: longer while the stream is live. */
