@@ -17,8 +17,15 @@
  * PIN guess with its own data (pinCheck needs the escrow share), and a client
  * that fetched the escrow share can test guesses only here, online and counted.
  *
+ * A user who turned the TOTP second factor on (on the key service; the escrow
+ * service knows no users) must send a current code in X-Sealpost-Totp to store
+ * or replace a deposit and to have a share released. The release checks the
+ * code before the proof, so someone without the code learns nothing about a PIN
+ * or words guess and cannot spend the record's wrong-check allowance
+ * (docs/security.md "TOTP", docs/recovery.md).
+ *
  * Every call is audited by the onSend hook (recovery.deposit / .info / .release,
- * result ok, denied, locked...); shares, checks and backups never are.
+ * result ok, denied, locked...); shares, checks, codes and backups never are.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
@@ -31,6 +38,7 @@ import type { Caller } from '../auth/authenticate.js';
 import type { ServerContext } from '../context.js';
 import { ApiError, badRequest, forbidden, notFound, unauthorized } from '../http/errors.js';
 import type { RecoveryRow } from '../store/types.js';
+import { requireTotp } from '../totp/require.js';
 import { usernameKey } from './users.js';
 
 /** Wrong checks before the record starts locking. */
@@ -90,6 +98,9 @@ export function recoveryRoutes(app: FastifyInstance, ctx: ServerContext): void {
       if (owner !== null && owner !== body.identityKey) throw forbidden('this username belongs to another identity', 'identity_mismatch');
       if (existing && signedAt <= existing.updatedAt) throw badRequest('an equal or newer deposit is stored already', 'stale_deposit');
       if ((body.pinCheck === undefined) !== (body.pinParams === undefined)) throw badRequest('pinCheck and pinParams go together', 'invalid_deposit');
+      // Checked last, on a deposit that is otherwise storable: only the identity's
+      // holder reaches it, so nobody else can spend the user's wrong-code allowance.
+      if (user) await requireTotp(ctx, request, appId, user.id);
       const row: RecoveryRow = {
         appId,
         usernameKey: key,
@@ -151,6 +162,9 @@ export function recoveryRoutes(app: FastifyInstance, ctx: ServerContext): void {
       if (row.lockedUntil > now) {
         throw new ApiError(429, 'recovery_locked', 'too many wrong recovery checks: wait before trying again', { retryAfter: Math.ceil((row.lockedUntil - now) / 1000), failures: row.failures }, { 'Retry-After': String(Math.ceil((row.lockedUntil - now) / 1000)) });
       }
+      // The second factor before the proof: without the code, a guess is not even looked at.
+      const user = await ctx.store.userByName(appId, key);
+      if (user) await requireTotp(ctx, request, appId, user.id);
       const gated = row.pinCheckHash !== null || row.wordsCheckHash !== null;
       if (gated) {
         if (!body.proof) throw unauthorized('this share is released only with a pin or words check', 'proof_required');
