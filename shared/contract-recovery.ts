@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { call, ApiKey, AppId, Pin, Url, Username } from './contract-fields.js';
+import { TotpInput } from './contract-totp.js';
 
 /**
  * Contract channels for recovery (spread into shared/contract.ts): the recovery
@@ -29,9 +30,12 @@ export const recoveryChannels = {
   ),
   /** "Later": the words stay available and Settings reminds the user. */
   'recovery:postpone': call(z.object({}).strict(), RecoveryStatusValue),
-  /** Splits the backup key and stores the shares on the key service and the escrow service (escrow remembered). */
+  /**
+   * Splits the backup key and stores the shares on the key service and the escrow service (escrow remembered).
+   * `totp`: the account's current code when its two-step verification is on (sent to the key service only).
+   */
   'recovery:backup': call(
-    z.object({ pin: Pin, escrow: z.object({ url: Url, appId: AppId, clientKey: ApiKey }).strict().optional() }).strict(),
+    z.object({ pin: Pin, escrow: z.object({ url: Url, appId: AppId, clientKey: ApiKey }).strict().optional(), totp: TotpInput.optional() }).strict(),
     RecoveryStatusValue,
   ),
   /** New device: restores the identity with the words or with the two services' shares + PIN, and sets `pin` as this device's PIN. */
@@ -48,6 +52,8 @@ export const recoveryChannels = {
         escrowClientKey: ApiKey.optional(),
         /** For restoring with shares: the escrow address the user expects; refused if the key service names another. */
         escrowUrl: Url.optional(),
+        /** The account's current TOTP code or one of its recovery codes, when its two-step verification is on (docs/recovery.md). */
+        totp: TotpInput.optional(),
       })
       .strict(),
     z.object({ did: z.string(), fingerprint: z.string(), method: z.enum(['words', 'shares']) }),

@@ -61,6 +61,13 @@ export function parseAnswers(text: string): Array<{ position: number; word: stri
   throw new UsageError('--confirm takes all 24 words in order, or the asked ones as POSITION:WORD (e.g. "3:apple 11:zoo 20:cat")');
 }
 
+/** The hint after a refusal for the account's second factor (the key service's own message comes first). */
+function totpHint(ctx: CliContext, r: Result<unknown>): void {
+  if (r.code !== 0 && !ctx.json && r.details?.server === 'totp_required') {
+    process.stderr.write('This account has two-step verification on: add --totp CODE from your authenticator app (or a recovery code).\n');
+  }
+}
+
 function statusLines(s: Output<'recovery:status'>): string {
   return [
     `Recovery words: ${s.wordsConfirmed ? 'confirmed' : s.postponedAt !== null ? `not confirmed (postponed ${new Date(s.postponedAt).toISOString()})` : 'not confirmed'}`,
@@ -110,25 +117,27 @@ const recoveryWords: RecoveryCommand = {
 };
 
 const backup: RecoveryCommand = {
-  synopsis: 'backup [--escrow-url URL --escrow-app-id ID --escrow-client-key KEY]',
-  summary: 'store the three-share recovery backup on the key service and the escrow service (the escrow is remembered)',
+  synopsis: 'backup [--escrow-url URL --escrow-app-id ID --escrow-client-key KEY] [--totp CODE]',
+  summary: 'store the three-share recovery backup on the key service and the escrow service (the escrow is remembered); --totp when two-step verification is on',
   async run(ctx) {
-    const { values } = parse(ctx, { 'escrow-url': { type: 'string' }, 'escrow-app-id': { type: 'string' }, 'escrow-client-key': { type: 'string' } });
+    const { values } = parse(ctx, { 'escrow-url': { type: 'string' }, 'escrow-app-id': { type: 'string' }, 'escrow-client-key': { type: 'string' }, totp: { type: 'string' } });
     const given = [values['escrow-url'], values['escrow-app-id'], values['escrow-client-key']].filter((v) => v !== undefined).length;
     if (given !== 0 && given !== 3) throw new UsageError('name the escrow service with all of --escrow-url, --escrow-app-id and --escrow-client-key');
     const r = await ctx.call('recovery:backup', {
       pin: await readPin(),
       ...(given === 3 && { escrow: { url: values['escrow-url']!, appId: values['escrow-app-id']!, clientKey: values['escrow-client-key']! } }),
+      ...(values.totp !== undefined && { totp: values.totp }),
     });
     if (r.code === 0 && !ctx.json) ctx.out(`Recovery shares stored.\n${statusLines(r.value)}`);
+    totpHint(ctx, r);
     return r;
   },
 };
 
 const restore: RecoveryCommand = {
-  synopsis: 'restore --server URL --app-id ID --client-key KEY --username NAME --words W|--shares',
+  synopsis: 'restore --server URL --app-id ID --client-key KEY --username NAME --words W|--shares [--totp CODE]',
   summary:
-    'restore the identity into this new profile: --words "..." (or - for stdin) with a new PIN, or --shares --escrow-client-key KEY [--escrow-url URL] with your PIN; [--server-key KEY] registers (docs/recovery.md)',
+    'restore the identity into this new profile: --words "..." (or - for stdin) with a new PIN, or --shares --escrow-client-key KEY [--escrow-url URL] with your PIN; --totp CODE (or a recovery code) when two-step verification is on; [--server-key KEY] registers (docs/recovery.md)',
   async run(ctx) {
     const { values } = parse(ctx, {
       server: { type: 'string' },
@@ -140,6 +149,7 @@ const restore: RecoveryCommand = {
       'escrow-url': { type: 'string' },
       'escrow-client-key': { type: 'string' },
       'server-key': { type: 'string' },
+      totp: { type: 'string' },
     });
     if (!values.server || !values['app-id'] || !values['client-key'] || !values.username) {
       throw new UsageError('restore needs --server, --app-id, --client-key and --username');
@@ -161,11 +171,13 @@ const restore: RecoveryCommand = {
       ...(words !== undefined && { words: words.trim().replace(/\s+/g, ' ') }),
       ...(values['escrow-client-key'] !== undefined && { escrowClientKey: values['escrow-client-key'] }),
       ...(values['escrow-url'] !== undefined && { escrowUrl: values['escrow-url'] }),
+      ...(values.totp !== undefined && { totp: values.totp }),
     });
+    totpHint(ctx, r);
     if (r.code !== 0) return r;
     if (!ctx.json) ctx.out(`Identity restored with the ${r.value.method === 'words' ? 'recovery words' : 'three shares'}.\n  DID:         ${r.value.did}\n  Fingerprint: ${r.value.fingerprint}`);
     if (serverKey === undefined) {
-      if (!ctx.json) process.stderr.write('Register this device to sync: sealpost register --server URL --app-id ID --server-key KEY --username NAME\n');
+      if (!ctx.json) process.stderr.write('Register this device to sync: sealpost register --enroll LINK (an enrollment code from your admin), or --server URL --app-id ID --server-key KEY --username NAME\n');
       return ok({ ...r.value, registered: false });
     }
     const reg = await ctx.call('device:register', { server: values.server, appId: values['app-id'], serverKey, clientKey: values['client-key'], username: values.username });

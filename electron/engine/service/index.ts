@@ -325,7 +325,7 @@ class Engine {
       'recovery:words': (input) => this.audited('recovery.words', null, () => this.recovery.words(input.pin)),
       'recovery:confirm': (input) => this.audited('recovery.confirm', null, () => this.recovery.confirm(input.answers)),
       'recovery:postpone': () => this.plain(() => this.recovery.postpone()),
-      'recovery:backup': (input) => this.audited('recovery.backup', null, () => this.recovery.backup(input.pin, input.escrow)),
+      'recovery:backup': (input) => this.audited('recovery.backup', null, () => this.recovery.backup(input.pin, input.escrow, input.totp)),
       'recovery:restore': (input) => this.audited('identity.restore', null, () => this.recovery.restore(input)),
       'link:request': (input) => this.audited('link.request', input.username, () => this.linking.request(input)),
       // Polled about once a second: not audited itself; the install records identity.restore.

@@ -8,6 +8,11 @@
  *   escrow:      escrowShare (released to an authenticated app client,
  *                rate-limited and audited there)
  *   PIN:         pinShare = scrypt(PIN, salt)
+ *
+ * With the account's TOTP on, the key service asks for a current code (or a
+ * recovery code) before it stores a deposit or releases its share; the code goes
+ * to the key service only, never to the escrow (docs/recovery.md "Two-step
+ * verification").
  * @module
  */
 import { randomBytes, randomInt } from 'node:crypto';
@@ -72,6 +77,9 @@ function releaseFailure(e: SyncError, what: 'PIN' | 'recovery words'): ServiceEr
   if (e.extra.code === 'no_recovery') return new ServiceError(ResultCode.NotFound, 'No recovery backup is stored for this user on that service.');
   return syncFailure(e);
 }
+
+/** The typed code as the key service reads it: no spaces or hyphens, upper case. */
+const cleanTotp = (code: string | undefined) => code?.replace(/[\s-]+/g, '').toUpperCase();
 
 async function guard<T>(what: 'PIN' | 'recovery words', op: () => Promise<T>): Promise<T> {
   try {
@@ -139,8 +147,13 @@ export class Recovery {
     return { ...fields, signature: Buffer.from(sign(message, secretKey)).toString('base64url') };
   }
 
-  /** Splits K and deposits the escrow share, then the key service's share, backup and checks. */
-  async backup(pin: string, escrowIn?: { url: string; appId: string; clientKey: string }): Promise<Status> {
+  /**
+   * Splits K and deposits the key service's share, backup and checks, then the
+   * escrow share. The key service goes first: it is the one that may refuse for
+   * the account's TOTP, and a refusal there leaves both services as they were.
+   * `totp`: the account's current code when its two-step verification is on.
+   */
+  async backup(pin: string, escrowIn?: { url: string; appId: string; clientKey: string }, totp?: string): Promise<Status> {
     const identity = this.d.identity();
     const registration = readRegistration(this.d.db);
     if (!registration) throw new ServiceError(ResultCode.DeviceUnregistered, 'Register this device with a key service before backing up the recovery shares.');
@@ -163,10 +176,10 @@ export class Recovery {
     const k = escrowKeyOf(keys.seed);
     const split = await splitEscrowKey(k, pin, this.d.kdfParams);
     const derived = await derivePinShare(pin, split.pinShare);
+    let replaced = false;
     try {
       const signedAt = new Date(this.d.now()).toISOString();
       const identityKey = identity.signingPublicKey;
-      await guard('PIN', () => esc.deposit(registration.username, this.signed(escrow.appId, registration.username, { identityKey, share: toBase64(split.escrowShare), signedAt }, keys.identity.secretKey)));
       const { salt, N, r, p } = split.pinShare;
       const fields: DepositFields = {
         identityKey,
@@ -178,7 +191,14 @@ export class Recovery {
         escrow: { url: esc.baseUrl, appId: escrow.appId },
         signedAt,
       };
-      await guard('PIN', () => ks.deposit(registration.username, this.signed(registration.appId, registration.username, fields, keys.identity.secretKey)));
+      await guard('PIN', () => ks.deposit(registration.username, this.signed(registration.appId, registration.username, fields, keys.identity.secretKey), cleanTotp(totp)));
+      replaced = true;
+      await guard('PIN', () => esc.deposit(registration.username, this.signed(escrow.appId, registration.username, { identityKey, share: toBase64(split.escrowShare), signedAt }, keys.identity.secretKey)));
+    } catch (e) {
+      // The key service holds a share that no longer matches the escrow's: until
+      // a backup succeeds, there is none (Settings and the policy reminder say so).
+      if (replaced) this.write({ ...this.read(), backedUpAt: null });
+      throw e;
     } finally {
       k.fill(0);
       derived.fill(0);
@@ -220,7 +240,7 @@ export class Recovery {
       }
       key = escrowKeyOf(seed);
       seed.fill(0);
-      const released = await guard('recovery words', () => ks.release(input.username, { deviceId, proof: { kind: 'words', value: wordsCheck(key) } }));
+      const released = await guard('recovery words', () => ks.release(input.username, { deviceId, proof: { kind: 'words', value: wordsCheck(key) } }, cleanTotp(input.totp)));
       if (!released.backup) throw new ServiceError(ResultCode.NotFound, 'The key service holds no backup for this user.');
       blob = fromBase64(released.backup, 'backup');
     } else {
@@ -239,7 +259,7 @@ export class Recovery {
       const derived = await derivePinShare(input.pin, params);
       const check = pinCheck(escrowShare, derived);
       derived.fill(0);
-      const released = await guard('PIN', () => ks.release(input.username, { deviceId, proof: { kind: 'pin', value: check } }));
+      const released = await guard('PIN', () => ks.release(input.username, { deviceId, proof: { kind: 'pin', value: check } }, cleanTotp(input.totp)));
       if (!released.backup) throw new ServiceError(ResultCode.NotFound, 'The key service holds no backup for this user.');
       key = await combineShares(fromBase64(released.share, 'service share'), escrowShare, input.pin, params);
       escrowShare.fill(0);
@@ -274,6 +294,8 @@ export interface RestoreInput {
   words?: string | undefined;
   escrowClientKey?: string | undefined;
   escrowUrl?: string | undefined;
+  /** The account's TOTP code or a recovery code, for the key service only. */
+  totp?: string | undefined;
 }
 
 /** An address compared without a trailing slash. */

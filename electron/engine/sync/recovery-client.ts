@@ -5,11 +5,15 @@
  * @module
  */
 import type { z } from 'zod';
+import { TOTP_HEADER } from '../../../shared/enroll-wire.js';
 import { DepositResponse, RecoveryInfoResponse, ReleaseResponse, type DepositBody, type ReleaseBody } from '../../../shared/recovery-wire.js';
 import { KeyServiceClient, type Auth } from './client.js';
 
 export type RecoveryInfo = z.infer<typeof RecoveryInfoResponse>;
 export type Released = z.infer<typeof ReleaseResponse>;
+
+/** The account's TOTP code travels in a header (docs/api.md "TOTP"), never in the URL or the signed body. */
+const totpHeaders = (totp: string | undefined): Record<string, string> => (totp !== undefined ? { [TOTP_HEADER]: totp } : {});
 
 export class RecoveryClient {
   private readonly client: KeyServiceClient;
@@ -22,9 +26,9 @@ export class RecoveryClient {
     return this.client.baseUrl;
   }
 
-  /** PUT /v1/recovery/{username}. @throws {SyncError} */
-  async deposit(username: string, body: DepositBody): Promise<{ gated: boolean }> {
-    return (await this.client.request('PUT', `/v1/recovery/${encodeURIComponent(username)}`, { auth: this.auth, body, schema: DepositResponse }))!;
+  /** PUT /v1/recovery/{username}; `totp` when the account has it on. @throws {SyncError} 'denied' (totp_required, totp_invalid) */
+  async deposit(username: string, body: DepositBody, totp?: string): Promise<{ gated: boolean }> {
+    return (await this.client.request('PUT', `/v1/recovery/${encodeURIComponent(username)}`, { auth: this.auth, headers: totpHeaders(totp), body, schema: DepositResponse }))!;
   }
 
   /** GET /v1/recovery/{username}. @throws {SyncError} */
@@ -32,8 +36,11 @@ export class RecoveryClient {
     return (await this.client.request('GET', `/v1/recovery/${encodeURIComponent(username)}`, { auth: this.auth, schema: RecoveryInfoResponse }))!;
   }
 
-  /** POST /v1/recovery/{username}/release. @throws {SyncError} 'denied' (code wrong_check) or 'rate-limited' (recovery_locked) */
-  async release(username: string, body: ReleaseBody): Promise<Released> {
-    return (await this.client.request('POST', `/v1/recovery/${encodeURIComponent(username)}/release`, { auth: this.auth, body, schema: ReleaseResponse }))!;
+  /**
+   * POST /v1/recovery/{username}/release; `totp` when the account has it on.
+   * @throws {SyncError} 'denied' (wrong_check, totp_required, totp_invalid) or 'rate-limited' (recovery_locked, a locked factor)
+   */
+  async release(username: string, body: ReleaseBody, totp?: string): Promise<Released> {
+    return (await this.client.request('POST', `/v1/recovery/${encodeURIComponent(username)}/release`, { auth: this.auth, headers: totpHeaders(totp), body, schema: ReleaseResponse }))!;
   }
 }
