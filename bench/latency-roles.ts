@@ -29,7 +29,7 @@ export type FromChild =
   | { type: 'ready'; app?: { appId: string; serverKey: string }; open?: number }
   | { type: 'rss'; rss: number; streams: number }
   | { type: 'sent'; calledAt: number; at: number }
-  | { type: 'got'; text: string; at: number }
+  | { type: 'got'; text: string; at: number; pulledAt: number | null }
   | { type: 'texts'; texts: string[] }
   | { type: 'stream'; state: string }
   | { type: 'error'; message: string };
@@ -81,14 +81,20 @@ async function client(dir: string, stream: boolean, intervalMs: number): Promise
   service.overrideAutoLock(0);
   const seen = new Set<number>();
   let checking: Promise<void> = Promise.resolve();
+  // When the last page was stored: splits the latency into delivery (send -> pulled) and opening.
+  let pulledAt: number | null = null;
+  service.messaging.sync.onProgress((p) => {
+    if (p.phase === 'pull') pulledAt = now();
+  });
   service.onEvent((e) => {
     if (e.type !== 'messages' || e.received === 0) return;
     const at = now();
+    const pulled = pulledAt;
     checking = checking.then(async () => {
       for (const m of await ok('messages:list', { limit: 100 })) {
         if (m.direction !== 'in' || seen.has(m.id) || m.text === null) continue;
         seen.add(m.id);
-        reply({ type: 'got', text: m.text, at });
+        reply({ type: 'got', text: m.text, at, pulledAt: pulled });
       }
     });
   });

@@ -152,18 +152,21 @@ interface Run {
   latencies: number[];
   /** From its return, sorted. */
   fromReturn: number[];
+  /** From the call to the page stored (before opening), sorted. */
+  toPulled: number[];
   lost: number;
   duplicated: number;
 }
 
 /** Sends `count` messages one at a time; `gap()` ms before each; each waits for its arrival. */
 async function measure(sender: Role, receiver: Role, to: string, tag: string, count: number, gap: () => number, deadlineMs: number): Promise<Run> {
-  const got = new Map<string, number>();
+  const got = new Map<string, { at: number; pulledAt: number | null }>();
   receiver.on((m) => {
-    if (m.type === 'got' && !got.has(m.text)) got.set(m.text, m.at);
+    if (m.type === 'got' && !got.has(m.text)) got.set(m.text, { at: m.at, pulledAt: m.pulledAt });
   });
   const latencies: number[] = [];
   const fromReturn: number[] = [];
+  const toPulled: number[] = [];
   let lost = 0;
   for (let i = 0; i < count; i++) {
     await sleep(gap());
@@ -172,17 +175,18 @@ async function measure(sender: Role, receiver: Role, to: string, tag: string, co
     sender.send({ cmd: 'send', to, text });
     const sent = await sender.next('sent');
     await arrived;
-    const at = got.get(text);
-    if (at === undefined) lost++;
+    const arrival = got.get(text);
+    if (arrival === undefined) lost++;
     else {
-      latencies.push(at - sent.calledAt);
-      fromReturn.push(at - sent.at);
+      latencies.push(arrival.at - sent.calledAt);
+      fromReturn.push(arrival.at - sent.at);
+      if (arrival.pulledAt !== null) toPulled.push(arrival.pulledAt - sent.calledAt);
     }
   }
   receiver.send({ cmd: 'texts' });
   const texts = (await receiver.next('texts')).texts.filter((t) => t.startsWith(`lat ${tag} `));
   const distinct = new Set(texts).size;
-  return { latencies: latencies.sort((a, b) => a - b), fromReturn: fromReturn.sort((a, b) => a - b), lost: Math.max(lost, count - distinct), duplicated: texts.length - distinct };
+  return { latencies: latencies.sort((a, b) => a - b), fromReturn: fromReturn.sort((a, b) => a - b), toPulled: toPulled.sort((a, b) => a - b), lost: Math.max(lost, count - distinct), duplicated: texts.length - distinct };
 }
 
 async function rssOf(server: Role): Promise<{ rss: number; streams: number }> {
@@ -226,7 +230,7 @@ export async function benchLatency(): Promise<Record<string, BenchEntry>> {
     await measure(sender, receiver, dirs.receiverName, 'warm', 5, () => 100, 30_000);
     log(`${MESSAGES} messages with ${IDLE} idle streams...`);
     const push = await measure(sender, receiver, dirs.receiverName, 'push', MESSAGES, () => 20 + Math.random() * 180, 30_000);
-    log(`p50 ${round(pct(push.latencies, 50), 1)} ms, p99 ${round(pct(push.latencies, 99), 1)} ms, lost ${push.lost}, duplicated ${push.duplicated}`);
+    log(`p50 ${round(pct(push.latencies, 50), 1)} ms (pulled at ${round(pct(push.toPulled, 50), 1)}), p99 ${round(pct(push.latencies, 99), 1)} ms, lost ${push.lost}, duplicated ${push.duplicated}`);
     await idle.stop();
 
     let more: { kib: number; p50: number; p99: number } | null = null;
@@ -290,6 +294,7 @@ export async function benchLatency(): Promise<Record<string, BenchEntry>> {
         ...(more && { rss_per_conn_kib_5000: round(more.kib, 1), p50_ms_5000: round(more.p50, 1), p99_ms_5000: round(more.p99, 1) }),
         from_return_p50_ms: round(pct(push.fromReturn, 50), 1),
         from_return_p99_ms: round(pct(push.fromReturn, 99), 1),
+        pulled_p50_ms: round(pct(push.toPulled, 50), 1),
         messages: MESSAGES,
         max_ms: round(push.latencies.at(-1) ?? NaN, 1),
         polling_messages: POLLING,

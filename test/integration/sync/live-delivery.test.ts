@@ -76,6 +76,34 @@ describe('live delivery through the push stream (SQLite)', () => {
     expect(syncs).toBeLessThanOrEqual(2 * N);
   });
 
+  it('coalesces: events during a running sync make exactly one more sync after it', async () => {
+    const sync = bob.service.messaging.sync;
+    await until(() => !sync.state.syncing, 'no sync running');
+    let started = 0;
+    const off = bob.service.onEvent((e) => {
+      if (e.type === 'sync' && sync.state.syncing) started++;
+    });
+    const first = sync.sync();
+    for (let i = 0; i < 10; i++) sync.kick();
+    await first;
+    await until(() => started >= 2 && !sync.state.syncing, 'the one extra sync');
+    off();
+    expect(started).toBe(2);
+  });
+
+  it('a grant reaches the grantee as an items event, a key rotation as a contacts event', async () => {
+    const item = await alice.ok('items:create', { content: { kind: 'note', title: 'Plan', text: 'meet at noon' } });
+    const before = bobEvents.length;
+    await alice.ok('items:share', { identifier: item.identifier, to: ['bob'], role: 'read', confirmUnverified: true });
+    await alice.ok('items:sync', {});
+    await until(() => bobEvents.slice(before).some((e) => e.type === 'items'), "bob's items event");
+    expect((await bob.ok('items:list', {})).some((x) => x.identifier === item.identifier)).toBe(true);
+    await alice.ok('keys:rotate', { pin: '0' });
+    await until(() => bobEvents.slice(before).some((e) => e.type === 'contacts'), "bob's contacts event");
+    const fp = (await alice.ok('identity:get', {})).fingerprint;
+    expect((await bob.ok('contacts:list', {})).find((c) => c.username === 'alice')?.fingerprint).toBe(fp);
+  });
+
   it('lock closes the stream (off) and unlock reopens it', async () => {
     await bob.ok('session:lock', {});
     expect(bobEvents.some((e) => e.type === 'lock' && !e.unlocked)).toBe(true);
