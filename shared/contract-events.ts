@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AppId, Username } from './wire.js';
 
 /**
  * Events from the engine to the UI, so screens update live instead of polling.
@@ -26,6 +27,18 @@ export const EngineEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('contacts') }),
   /** A device-link request arrived or moved on. */
   z.object({ type: z.literal('link') }),
+  /**
+   * A sealpost://enroll link was opened from outside the app (IT's e-mail, a browser, a
+   * deployment tool) and passed parseEnrollLink: Connect prefills from it. `code` is a
+   * one-time secret until used: never log it.
+   */
+  z.object({
+    type: z.literal('enroll-link'),
+    server: z.string().regex(/^https?:\/\//i).max(2048),
+    appId: AppId,
+    username: Username.optional(),
+    code: z.string().regex(/^[A-Z2-7]{20}$/),
+  }),
   /** The keys were locked (by the user, the idle timer or the OS) or unlocked. */
   z.object({ type: z.literal('lock'), unlocked: z.boolean() }),
 ]);

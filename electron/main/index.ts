@@ -7,14 +7,21 @@
  * built by a helper: that is where a reviewer (and electronegativity, which
  * reads the source) looks for them. window-security.ts adds the runtime
  * guards (navigation, window.open, permissions, devtools).
+ *
+ * sealpost://enroll links (docs/deploy.md) open the app: macOS says so with
+ * open-url, Windows and Linux start it with the link as an argument (or hand it
+ * to the running instance through second-instance). enroll-link.ts validates it;
+ * the page gets it as an 'enroll-link' event so Connect can prefill.
  */
 import { app, BrowserWindow, powerMonitor } from 'electron';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { ENGINE_EVENT_CHANNEL } from '../../shared/contract-events.js';
 import { TEST_KDF_PARAMS } from '../engine/crypto/pin-kdf.js';
 import { dispatch } from '../engine/dispatch.js';
 import { defaultProfileDir } from '../engine/paths.js';
 import { openService, type Service } from '../engine/service/index.js';
+import { ENROLL_SCHEME, findLinkArgument, PendingEnrollLink } from './enroll-link.js';
 import { forwardEvents, registerIpc } from './ipc.js';
 import { installMenu } from './menu.js';
 import { notifyNewMessages } from './notifications.js';
@@ -27,6 +34,11 @@ if (!app.requestSingleInstanceLock()) app.quit();
 
 let mainWindow: BrowserWindow | null = null;
 let service: Service | null = null;
+const enrollLinks = new PendingEnrollLink();
+
+// Started with `electron .` (development), the OS must start Electron with the app's path.
+if (process.defaultApp && process.argv[1]) app.setAsDefaultProtocolClient(ENROLL_SCHEME, process.execPath, [resolve(process.argv[1])]);
+else app.setAsDefaultProtocolClient(ENROLL_SCHEME);
 
 const iconPath = () => (app.isPackaged ? join(process.resourcesPath, 'icon.png') : join(app.getAppPath(), 'resources', 'icon.png'));
 
@@ -35,6 +47,22 @@ function showWindow(): void {
   if (mainWindow.isMinimized()) mainWindow.restore();
   mainWindow.show();
   mainWindow.focus();
+}
+
+/** Hands a held enrollment link to our page once it shows (the link holds a secret: only to our own page). */
+function deliverEnrollLink(): void {
+  const win = mainWindow;
+  if (!win || win.isDestroyed() || win.webContents.isLoading() || !win.webContents.getURL().startsWith('file://')) return;
+  const event = enrollLinks.take();
+  if (event) win.webContents.send(ENGINE_EVENT_CHANNEL, event);
+}
+
+function openEnrollLink(raw: string): void {
+  const result = enrollLinks.offer(raw);
+  // The reason only: never the link, which carries the enrollment code.
+  if (!result.ok) console.warn(`Sealpost: an enrollment link was refused: ${result.error}`);
+  else deliverEnrollLink();
+  showWindow();
 }
 
 async function createWindow(): Promise<void> {
@@ -103,10 +131,23 @@ async function createWindow(): Promise<void> {
   });
 
   await mainWindow.loadFile(join(import.meta.dirname, '../renderer/index.html'));
+  deliverEnrollLink();
 }
 
 guardAllContents(app);
-app.on('second-instance', showWindow);
+// A link that started the app (Windows, Linux) waits for the window.
+const startLink = findLinkArgument(process.argv);
+if (startLink) openEnrollLink(startLink);
+// macOS: before 'ready' too, for the link that starts the app.
+app.on('open-url', (event, url) => {
+  event.preventDefault();
+  openEnrollLink(url);
+});
+app.on('second-instance', (_event, argv) => {
+  const link = findLinkArgument(argv);
+  if (link) openEnrollLink(link);
+  else showWindow();
+});
 app.on('window-all-closed', () => app.quit());
 app.on('before-quit', () => service?.close());
 void app.whenReady().then(createWindow);
