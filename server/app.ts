@@ -35,6 +35,8 @@ import { recoveryRoutes } from './routes/recovery.js';
 import { totpRoutes } from './routes/totp.js';
 import { streamRoutes } from './routes/stream.js';
 import { userRoutes } from './routes/users.js';
+import { connectedAppRoutes } from './connected/app-routes.js';
+import { approvalRoutes } from './connected/device-routes.js';
 
 const SEND_ROUTE = '/v1/keys/:token/messages';
 
@@ -112,5 +114,7 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
   enrollRoutes(app, ctx);
   totpRoutes(app, ctx);
   streamRoutes(app, ctx);
+  connectedAppRoutes(app, ctx);
+  approvalRoutes(app, ctx);
   return app;
 }

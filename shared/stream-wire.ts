@@ -30,6 +30,8 @@ export const StreamEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('link'), linkId: z.string() }),
   /** A device of this user was revoked; when it is this device, the stream closes with 4403 next. */
   z.object({ type: z.literal('device-revoked'), deviceId: z.string() }),
+  /** A connected app's request for this user's approval arrived or was decided: pull the pending list. */
+  z.object({ type: z.literal('approval'), requestId: z.string() }),
 ]);
 export type StreamEvent = z.infer<typeof StreamEvent>;
 export type StreamEventType = StreamEvent['type'];

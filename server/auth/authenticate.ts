@@ -10,6 +10,8 @@
  *                                every instance)
  *   X-Client-Key: <clientKey>    the app's development key: the app, no user
  *   X-Server-Key: <serverKey>    the app's own server (server-to-server, admin)
+ *   X-Connected-App-Key: <secret> a connected app's back end: the directory only
+ *                                (lookup), for checking a sign-in's signature
  *
  * Route config `auth` says which are accepted. A client key never names a
  * user: routes that act for a user (items, grants, one's own audit log) need a
@@ -20,6 +22,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { isAgentToken, verifyAgentTokenSignature } from '../crypto/delegation.js';
 import { keyedHash } from '../crypto/secrets.js';
+import { connectedAppForSecret, connectedAppHeader } from '../connected/credential.js';
 import { badRequest, forbidden, unauthorized } from '../http/errors.js';
 import type { AppRow } from '../store/types.js';
 
@@ -64,7 +67,7 @@ const WHAT: Record<AuthMode, string> = {
   body: '',
   device: 'send Authorization: Bearer <device JWT> or X-Client-Key',
   user: 'send Authorization: Bearer <device JWT> (a client key does not name a user)',
-  lookup: 'send Authorization: Bearer <device JWT>, X-Client-Key or X-Server-Key',
+  lookup: 'send Authorization: Bearer <device JWT>, X-Client-Key, X-Server-Key or X-Connected-App-Key',
   audit: 'send Authorization: Bearer <device JWT> (your entries) or X-Server-Key (the app\'s)',
   server: 'send X-Server-Key',
 };
@@ -141,6 +144,9 @@ export async function authenticate(ctx: ServerContext, request: FastifyRequest, 
     const app = await appForServerKey(ctx, serverKey);
     return { kind: 'server', appId: app.id };
   }
+  // A connected app reads its organisation's directory (lookup), like a client key.
+  const connectedKey = mode === 'lookup' ? connectedAppHeader(request) : undefined;
+  if (connectedKey !== undefined) return { kind: 'client', appId: (await connectedAppForSecret(ctx, connectedKey)).appId };
   if (accepts.client && clientKey !== undefined) {
     const app = checkApp(await ctx.store.appByClientKeyHash(keyedHash(ctx.pepper, clientKey)), 'client key');
     return { kind: 'client', appId: app.id };

@@ -319,6 +319,51 @@ CREATE TABLE totp_recovery_codes (
 );
 `,
   },
+  {
+    version: 9,
+    name: 'connected apps',
+    // Connected apps (server/connected/): an organisation's other applications,
+    // their back-end secret as an HMAC, and the approval requests they make. A
+    // request holds what the user's device sent back: the key sealed to the
+    // application's transit key and the identity key's signature, never a key in
+    // the clear. Decisions and the one read of a result are conditional updates.
+    sql: `
+CREATE TABLE connected_apps (
+  id TEXT PRIMARY KEY,
+  app_id TEXT NOT NULL REFERENCES apps(id),
+  name TEXT NOT NULL,
+  mode TEXT NOT NULL,
+  key_bits INTEGER NOT NULL,
+  public_key TEXT,
+  secret_hash TEXT NOT NULL UNIQUE,
+  created_at {{bigint}} NOT NULL,
+  removed_at {{bigint}}
+);
+CREATE INDEX connected_apps_app ON connected_apps (app_id);
+CREATE TABLE approval_requests (
+  id TEXT PRIMARY KEY,
+  app_id TEXT NOT NULL REFERENCES apps(id),
+  connected_app_id TEXT NOT NULL REFERENCES connected_apps(id),
+  kind TEXT NOT NULL,
+  user_id TEXT REFERENCES users(id),
+  user_code TEXT,
+  reason TEXT,
+  return_to TEXT,
+  transit_key TEXT,
+  nonce TEXT NOT NULL,
+  ip TEXT NOT NULL,
+  created_at {{bigint}} NOT NULL,
+  expires_at {{bigint}} NOT NULL,
+  state TEXT NOT NULL,
+  decided_at {{bigint}},
+  decided_by TEXT,
+  result TEXT,
+  collected_at {{bigint}}
+);
+CREATE INDEX approval_requests_user ON approval_requests (app_id, user_id, state);
+CREATE UNIQUE INDEX approval_requests_code ON approval_requests (app_id, user_code);
+`,
+  },
 ];
 
 const TOKENS: Record<StoreKind, Record<string, string>> = {

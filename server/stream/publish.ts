@@ -58,3 +58,8 @@ export function publishDelivered(bus: EventBus, appId: string, acked: readonly A
     if (chunk.length > 0) bus.publish({ appId, devices: [deviceId] }, { type: 'delivered', clientIds: chunk });
   }
 }
+
+/** A connected app's request for this user arrived or was decided: the devices' approval cards pull the list. */
+export function publishApproval(bus: EventBus, appId: string, userId: string, requestId: string): void {
+  bus.publish({ appId, users: [userId] }, { type: 'approval', requestId });
+}
