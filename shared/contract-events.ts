@@ -27,6 +27,8 @@ export const EngineEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('contacts') }),
   /** A device-link request arrived or moved on. */
   z.object({ type: z.literal('link') }),
+  /** A connected app's request for approval arrived or was decided (approvals:list has the pending ones). */
+  z.object({ type: z.literal('approvals') }),
   /**
    * A sealpost://enroll link was opened from outside the app (IT's e-mail, a browser, a
    * deployment tool) and passed parseEnrollLink: Connect prefills from it. `code` is a

@@ -11,6 +11,7 @@ import { rotationChannels } from './contract-rotation.js';
 import { totpChannels } from './contract-totp.js';
 import { policyChannels } from './contract-policy.js';
 import { sharingChannels } from './contract-sharing.js';
+import { approvalsChannels } from './contract-approvals.js';
 
 /**
  * The one IPC contract. Every call the UI, the CLI or the browser bridge can
@@ -166,6 +167,7 @@ export const contract = {
   ...rotationChannels,
   ...totpChannels,
   ...policyChannels,
+  ...approvalsChannels,
 } as const;
 
 export type Contract = typeof contract;

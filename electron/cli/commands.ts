@@ -19,6 +19,7 @@ import { totpCommands } from './commands-totp.js';
 import { sharingCommands } from './commands-sharing.js';
 import { rotationCommands } from './commands-rotation.js';
 import { watchCommands } from './commands-watch.js';
+import { approvalCommands } from './commands-approvals.js';
 import { policyCommands } from './commands-policy.js';
 
 export { UsageError } from './usage-error.js';
@@ -499,6 +500,7 @@ export const commands: Record<string, Command> = {
   ...rotationCommands,
   ...totpCommands,
   ...watchCommands,
+  ...approvalCommands,
   ...policyCommands,
 };
 

@@ -40,6 +40,7 @@ import { itemHandlers } from './items.js';
 import { sharingHandlers } from './sharing.js';
 import { deviceHandlers } from './devices.js';
 import { totpHandlers } from './totp.js';
+import { approvalHandlers } from './approvals.js';
 import { openIdentityFile } from '../crypto/identity-file.js';
 import { Linking } from './linking.js';
 import { Messaging } from './messaging.js';
@@ -381,6 +382,21 @@ class Engine {
       ...this.sharing(),
       ...deviceHandlers({ identity: () => this.identity(), connection: () => this.messaging.sync.connection(), record: (a, t, r, d) => this.record(a, t, r, d ?? null) }),
       ...totpHandlers({ identity: () => this.identity(), connection: () => this.messaging.sync.connection(), required: () => this.policy.values.requireTotp === true, record: (a, t, r, d) => this.record(a, t, r, d ?? null) }),
+      ...approvalHandlers({
+        db: this.db,
+        now: this.now,
+        identity: () => this.identity(),
+        registration: () => this.registration(),
+        connection: () => this.messaging.sync.connection(),
+        pinSet: async () => !(await this.pinVault.status()).pinDisabled,
+        isUnlocked: () => this.session.isUnlocked(),
+        unlock: (pin) => this.session.unlock(pin),
+        checkPin: async (pin) => {
+          (await this.pinVault.unlock(pin)).fill(0);
+        },
+        unlocked: () => this.unlocked(),
+        record: (a, t, r, d) => this.record(a, t, r, d ?? null),
+      }),
       // A second desktop of the same user: same seed and RSA key, a new device id and PIN.
       'identity:import': (input) =>
         this.audited('identity.restore', null, async () => {

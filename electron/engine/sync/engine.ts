@@ -108,6 +108,7 @@ export class SyncEngine {
       syncItems: () => void this.runItems(),
       refreshContact: (userId) => void this.d.refreshContact?.(userId).then((changed) => changed && this.d.emit?.({ type: 'contacts' }), () => undefined),
       link: () => this.d.emit?.({ type: 'link' }),
+      approvals: () => this.d.emit?.({ type: 'approvals' }),
       onState: () => this.streamChanged(),
       ...(this.d.backoff && { backoff: this.d.backoff }),
     });

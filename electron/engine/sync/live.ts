@@ -27,6 +27,8 @@ export interface LiveDeps {
   syncItems(): void;
   refreshContact(userId: string): void;
   link(): void;
+  /** A connected app's request arrived or was decided. */
+  approvals?(): void;
   /** The UI-facing state changed. */
   onState(state: StreamState): void;
   backoff?: BackoffPolicy;
@@ -118,6 +120,8 @@ export class LiveStream {
         return this.d.refreshContact(e.userId);
       case 'link':
         return this.d.link();
+      case 'approval':
+        return this.d.approvals?.();
       case 'device-revoked':
         // Ours: the server closes with 4403 next, which stops the stream. Another device: nothing to pull.
         return;

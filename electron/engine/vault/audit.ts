@@ -58,6 +58,10 @@ export const AUDIT_ACTIONS = [
   'totp.enable',
   'totp.confirm',
   'totp.disable',
+  'approval.approve',
+  'approval.deny',
+  'approval.claim',
+  'app.block',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
