@@ -7,7 +7,8 @@
  * (a guess without it is not looked at, nor counted), and after a deposit's
  * signature (a forged deposit cannot spend the user's wrong-code allowance);
  * users without TOTP, and records of users this instance does not know (the
- * escrow service's), need no code.
+ * escrow service's), need no code. A user who lost the authenticator and every
+ * recovery code gets back in through the admin's totp-reset (audited).
  */
 import { randomBytes } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
@@ -17,6 +18,7 @@ import { TotpConfirmResponse, TotpSetupResponse } from '../../../shared/enroll-w
 import { depositStatement, type DepositBody, type DepositFields } from '../../../shared/recovery-wire.js';
 import { ErrorBody } from '../../../shared/wire.js';
 import type { ServerOptions } from '../../../server/index.js';
+import { totpResetCommand } from '../../../server/totp/reset-command.js';
 import { makeIdentity, makeDevice, startKeyService, type Identity, type KeyService, type RegisteredDevice } from '../../helpers/key-service.js';
 import { Authenticator } from './totp-suite.js';
 
@@ -133,6 +135,25 @@ export function defineTotpRecoverySuite(label: string, env: () => TotpRecoverySu
       const code = recoveryCodes[0]!.replace('-', '');
       expect((await release('hana', words, totpHeader(code))).status).toBe(200);
       expectError(await release('hana', words, totpHeader(code)), 403, 'totp_invalid');
+    });
+
+    it('lets the admin turn TOTP off for a user who lost the phone and the recovery codes (audited); then the release needs no code', async () => {
+      const identity = makeIdentity();
+      const jack = await ks.registerDevice('jack', makeDevice(identity));
+      const words = hex32();
+      expect((await put('jack', deposit(identity, 'jack', words))).status).toBe(200);
+      await turnOn(jack);
+      expectError(await release('jack', words), 403, 'totp_required');
+
+      const out: string[] = [];
+      expect(await totpResetCommand(ks.server.store, { app: ks.app.appId, username: 'JACK', json: true }, { stdout: (t) => out.push(t) })).toBe(0);
+      expect(JSON.parse(out.join(''))).toEqual({ username: 'jack', userId: jack.userid, was: 'on' });
+      expect((await release('jack', words)).status).toBe(200);
+      const audit = await ks.server.store.listAudit(ks.app.appId, null, 0, 100_000);
+      expect(audit.some((e) => e.action === 'totp.reset' && e.actor === 'admin' && e.target === `user:${jack.userid}` && e.result === 'ok')).toBe(true);
+
+      await expect(totpResetCommand(ks.server.store, { app: ks.app.appId, username: 'nobody' }, { stdout: () => undefined })).rejects.toThrow(/no user "nobody"/);
+      await expect(totpResetCommand(ks.server.store, { app: ks.app.appId }, { stdout: () => undefined })).rejects.toThrow(/--username is required/);
     });
 
     it('needs no code for a user without TOTP, nor for a record of a user this instance does not know (an escrow)', async () => {
