@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Admin, AdminError, WEAK_KEY_LENGTH } from './admin.js';
 import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_RATE_LIMIT, DEFAULT_STREAM, type ServerOptions } from './config.js';
+import { connectedAppCommand } from './connected/command.js';
 import { enrollCommand } from './enrollment/enroll-command.js';
 import { startServer } from './index.js';
 import { DEFAULT_DB_FILE, openStore, type StoreOptions } from './store/index.js';
@@ -52,6 +53,13 @@ Commands:
   totp-reset --app <id> --username <name> [--json]
                                turn off a user's two-step verification (lost authenticator and
                                recovery codes: check who is asking first); audited (docs/recovery.md)
+  connected-app add --name <n> --mode api|login|always --key-bits 128|192|256
+      [--public-key <app.pem>] [--app <id>] [--json]
+                               register an application that asks users for their personal key or
+                               a sign-in (docs/connected-apps.md); prints its id and secret once
+  connected-app list [--app <id>] [--json]
+  connected-app remove --id <ca_...>
+                               refuse the application's secret from now on
   (every command may also be written "admin <command>")
   help                         this text
 
@@ -122,6 +130,10 @@ const OPTIONS = {
   csv: { type: 'string' },
   out: { type: 'string' },
   'public-url': { type: 'string' },
+  mode: { type: 'string' },
+  'key-bits': { type: 'string' },
+  'public-key': { type: 'string' },
+  id: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
@@ -200,7 +212,7 @@ function need(value: string | undefined, flag: string): string {
   return value;
 }
 
-async function admin(command: string, v: Values, io: CliIo): Promise<number> {
+async function admin(command: string, v: Values, io: CliIo, sub?: string): Promise<number> {
   const options = storeOptions(v, io.env);
   const store = await openStore(options);
   // On PostgreSQL a revocation is announced to the instances (their streams of the device close at once).
@@ -273,6 +285,8 @@ async function admin(command: string, v: Values, io: CliIo): Promise<number> {
       }
       case 'totp-reset':
         return await totpResetCommand(store, { app: v.app, username: v.username, json: v.json }, io);
+      case 'connected-app':
+        return await connectedAppCommand(store, sub, { app: v.app, id: v.id, name: v.name, mode: v.mode, keyBits: v['key-bits'], publicKey: v['public-key'], json: v.json }, io);
       default:
         throw new UsageError(`unknown command "${command}": see --help`);
     }
@@ -297,12 +311,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stdout(HELP);
     return 0;
   }
-  if (rest.length > 0) {
-    io.stderr(`unexpected argument "${rest[0]}": see --help\n`);
+  if (rest.length > (command === 'connected-app' ? 1 : 0)) {
+    io.stderr(`unexpected argument "${rest[rest.length - 1]}": see --help\n`);
     return 2;
   }
   try {
-    if (command !== 'serve') return await admin(command, v, io);
+    if (command !== 'serve') return await admin(command, v, io, rest[0]);
     const server = await startServer(serverOptionsFrom(v, io.env));
     const where = server.store.kind === 'postgres' ? 'PostgreSQL' : `SQLite ${resolve(storeOptions(v, io.env).db ?? DEFAULT_DB_FILE)}`;
     io.stderr(`sealpost key service listening on ${server.url} (${where})\n`);
