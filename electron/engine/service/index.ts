@@ -19,8 +19,6 @@ import { fromBase64, toBase64 } from '../crypto/_bytes.js';
 import { sealIdentityBackup } from '../crypto/backup.js';
 import { safetyNumberForOne, fingerprint as fingerprintOf } from '../crypto/fingerprint.js';
 import { identityFromSeed, sign } from '../crypto/identity.js';
-import { decodeItemContainer, encodeItemContainer } from '../crypto/item-container.js';
-import { openItemWithDek, sealItem, wrapDekFor } from '../crypto/item-crypto.js';
 import type { KdfParams } from '../crypto/pin-kdf.js';
 import { DEFAULT_RSA_BITS, exportPublicKeyPem, generateEncryptionKeyPair, importPublicKey, publicKeyFromPrivate, publicKeySpkiDer, type RsaBits } from '../crypto/rsa.js';
 import { newSeed } from '../crypto/seed.js';
@@ -29,13 +27,11 @@ import { PinVault } from '../session/pin-vault.js';
 import { checkPin } from '../session/policy.js';
 import { DEFAULT_AUTO_LOCK_MS, Session } from '../session/session.js';
 import { AuditLog, type AuditAction, type JsonValue } from '../vault/audit.js';
-import { getContact, getContactByUsername, type Contact } from '../vault/contacts.js';
 import { openVault, type Vault } from '../vault/db.js';
-import { getItem, putItem } from '../vault/items.js';
-import { listItemKeys, putItemKey } from '../vault/item-keys.js';
 import { getSetting, setSetting } from '../vault/settings.js';
 import { FileCrypto } from './file-crypto.js';
 import { EngineEvents, type EngineEventListener } from './events.js';
+import { IdentosItems } from './identos-items.js';
 import { itemHandlers } from './items.js';
 import { sharingHandlers } from './sharing.js';
 import { deviceHandlers } from './devices.js';
@@ -51,7 +47,6 @@ import type { BackoffPolicy } from '../sync/backoff.js';
 import { decodeSecrets, profileName, readPublicIdentity, writePublicIdentity, encodeSecrets, type PublicIdentity } from './profile.js';
 import { failureOf, ok, ServiceError } from './results.js';
 import { KeyRing, type UnlockedKeys } from './unlocked-keys.js';
-import { unwrapOwnDek } from './own-keys.js';
 import { loadPolicy, type LoadedPolicy } from '../policy/load.js';
 import { withPolicy } from '../policy/enforce.js';
 import { cappedAutoLock, previewsAllowed, rsaBitsFor } from '../policy/rules.js';
@@ -127,6 +122,12 @@ class Engine {
   private readonly audit: AuditLog;
   private readonly actor: string;
   private readonly events = new EngineEvents();
+  private readonly identos = new IdentosItems({
+    db: () => this.db,
+    now: () => this.now(),
+    identity: () => this.identity(),
+    unlocked: () => this.unlocked(),
+  });
 
   constructor(
     private readonly vault: Vault,
@@ -356,9 +357,9 @@ class Engine {
           this.session.lock('manual');
           return changed;
         }),
-      'vault:encrypt': (input) => this.audited('encrypt', input.identifier ?? null, () => this.encrypt(input.data, input.identifier)),
-      'vault:decrypt': (input) => this.audited('decrypt', null, () => this.decrypt(input.data)),
-      'vault:grantAccess': (input) => this.audited('grant', input.identifier, () => this.grantAccess(input.identifier, input.userIds)),
+      'vault:encrypt': (input) => this.audited('encrypt', input.identifier ?? null, () => this.identos.encrypt(input.data, input.identifier)),
+      'vault:decrypt': (input) => this.audited('decrypt', null, () => this.identos.decrypt(input.data)),
+      'vault:grantAccess': (input) => this.audited('grant', input.identifier, () => this.identos.grantAccess(input.identifier, input.userIds)),
       'keys:exportPublic': () =>
         this.audited('identity.export', null, () => {
           const id = this.identity();
@@ -565,72 +566,5 @@ class Engine {
     };
     const signature = sign(new TextEncoder().encode(canonicalJson(fields)), keys.identity.secretKey);
     return { ...fields, signature: Buffer.from(signature).toString('base64url') };
-  }
-
-  /** Our wrapped copy of an item's data key, unwrapped. @throws NotFound */
-  private ownDek(identifier: string, keys: UnlockedKeys): Uint8Array {
-    const dek = unwrapOwnDek(listItemKeys(this.db, identifier), keys);
-    if (!dek) throw new ServiceError(ResultCode.NotFound, `No key for item ${identifier} on this device.`);
-    return dek;
-  }
-
-  /**
-   * IDENTOS encrypt(data, identifier?): seals `data` as a vault item. A new
-   * identifier gets a fresh data key wrapped for us; an existing one gets its next
-   * version under the same data key, so grants stay valid.
-   */
-  private encrypt(dataBase64: string, identifier?: string): [string, string] {
-    const keys = this.unlocked();
-    const data = fromBase64(dataBase64, 'data');
-    const id = identifier ?? `item-${randomBytes(12).toString('hex')}`;
-    const current = getItem(this.db, id);
-    const dek = current ? this.ownDek(id, keys) : undefined;
-    const version = current ? current.version + 1 : 1;
-    const sealed = sealItem({ identifier: id, version, data, ...(dek ? { dek } : { recipients: [this.identity().rsaPublicPem] }) });
-    try {
-      this.db.transaction(() => {
-        putItem(this.db, { identifier: id, version, ciphertext: sealed.ciphertext, owner: current?.owner ?? this.identity().did }, { expectedVersion: current?.version ?? null, now: this.now() });
-        for (const w of sealed.wrappedKeys) putItemKey(this.db, id, { grantee: this.identity().did, keyId: w.keyId, wrapped: w.wrapped }, this.now());
-      })();
-    } finally {
-      sealed.dek.fill(0);
-      dek?.fill(0);
-      data.fill(0);
-    }
-    return [toBase64(encodeItemContainer({ identifier: id, version, ciphertext: sealed.ciphertext })), id];
-  }
-
-  /** IDENTOS decrypt(ciphertext) -> [plaintext, identifier], with the key this device holds for the item. */
-  private decrypt(containerBase64: string): [string, string] {
-    const keys = this.unlocked();
-    const container = decodeItemContainer(fromBase64(containerBase64, 'ciphertext'));
-    const dek = this.ownDek(container.identifier, keys);
-    try {
-      const plaintext = openItemWithDek({ identifier: container.identifier, version: container.version, ciphertext: container.ciphertext, dek });
-      const out = toBase64(plaintext);
-      plaintext.fill(0);
-      return [out, container.identifier];
-    } finally {
-      dek.fill(0);
-    }
-  }
-
-  /** IDENTOS grantAccess(identifier, userIds): wraps the item's data key for each contact. */
-  private grantAccess(identifier: string, userIds: string[]): { granted: string[] } {
-    const keys = this.unlocked();
-    if (!getItem(this.db, identifier)) throw new ServiceError(ResultCode.NotFound, `No item ${identifier}.`);
-    const contacts = userIds.map((u) => [u, getContact(this.db, u) ?? getContactByUsername(this.db, u)] as const);
-    const missing = contacts.filter(([, c]) => !c).map(([u]) => u);
-    if (missing.length) throw new ServiceError(ResultCode.NotFound, `Not in your contacts: ${missing.join(', ')}.`, { missing });
-    const dek = this.ownDek(identifier, keys);
-    try {
-      const wrapped = contacts.map(([, c]) => [c as Contact, wrapDekFor(dek, (c as Contact).encryptionKey)] as const);
-      this.db.transaction(() => {
-        for (const [c, w] of wrapped) putItemKey(this.db, identifier, { grantee: c.userId, keyId: w.keyId, wrapped: w.wrapped }, this.now());
-      })();
-      return { granted: wrapped.map(([c]) => c.userId) };
-    } finally {
-      dek.fill(0);
-    }
   }
 }

@@ -520,7 +520,7 @@ export class Messaging {
             clientId = m.clientId;
           }
           const requeued = retryNow(c.db, c.now(), clientId);
-          if (this.sync.started) void this.sync.sync().catch(() => undefined);
+          if (this.sync.started) this.sync.kick();
           return { requeued };
         }),
       'sync:now': () => run(() => this.syncNow()),
