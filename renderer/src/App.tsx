@@ -8,6 +8,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Output } from '../../shared/contract';
 import { sealpost } from './bridge';
+import { ApprovalCard } from './components/ApprovalCard';
 import { ErrorBanner } from './components/ErrorBanner';
 import { SyncBar, type SyncStatus } from './components/SyncBar';
 import { call } from './lib/call';
@@ -134,6 +135,7 @@ export function App() {
         </nav>
       )}
       {unlocked && sync?.registered && <SyncBar status={sync} onSynced={() => void refresh()} />}
+      {unlocked && sync?.registered && <ApprovalCard />}
       {error && <ErrorBanner error={error} />}
       <main id="content" tabIndex={-1}>
         {!status && !error && <p aria-busy="true">Starting…</p>}

@@ -1,0 +1,133 @@
+/**
+ * Sign in with Sealpost, end to end in real Chromium (issue 17): the key service,
+ * the example application (examples/connected-app, in this process) and a
+ * browser-mode desktop whose engine runs its sync and live stream as the app does.
+ * The user asks the example application to sign them in, the approval card shows
+ * on the desktop at once, they approve with their PIN, and the application signs
+ * them in; they ask for their key and encrypt a note with it; a second sign-in
+ * brings the same key; a denied request stays denied; an expired one cannot be
+ * approved.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dispatch } from '../../electron/engine/dispatch.js';
+import { ConnectedAdmin } from '../../server/connected/admin.js';
+import type { RunningServer } from '../../server/index.js';
+import { RelyingParty } from '../../examples/connected-app/relying-party.js';
+import { startExampleApp, type ExampleApp } from '../../examples/connected-app/server.js';
+import { launchChromium } from '../helpers/chromium.js';
+import { screenshot, startApp, startE2eKeyService, type RunningApp } from './harness.js';
+
+const PIN = '1357';
+/** Far above a busy machine's delivery time; the card's own timer fallback is 10 s. */
+const LIVE_MS = 30_000;
+
+describe('connected app: sign in by approving on the desktop', () => {
+  let dir: string;
+  let ks: RunningServer;
+  let desktop: RunningApp;
+  let example: ExampleApp;
+  let rp: RelyingParty;
+  let browser: Browser;
+  let d: Page;
+  let w: Page;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sealpost-e2e-connected-'));
+    ks = await startE2eKeyService(join(dir, 'keyservice.db'));
+    const app = await ks.admin.createApp({ name: 'e2e connected' });
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const ca = await (await ConnectedAdmin.open(ks.store)).add({ appId: app.appId, name: 'Acme Notes', mode: 'always', keyBits: 256, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() });
+    const options = { keyService: ks.url, appId: ca.id, secret: ca.secret, privateKeyPem };
+    example = await startExampleApp(options);
+    rp = new RelyingParty(options);
+
+    desktop = await startApp('alice-connected', { live: true });
+    const call = async (channel: Parameters<typeof dispatch>[1], input: unknown) => {
+      const r = await dispatch(desktop.service.handlers, channel, input);
+      if (r.code !== 0) throw new Error(`${channel}: ${r.message}`);
+    };
+    await call('identity:create', { pin: PIN, rsaBits: 2048 });
+    await call('device:register', { server: ks.url, appId: app.appId, serverKey: app.serverKey, username: 'alice' });
+
+    browser = await launchChromium();
+    d = await desktop.open(browser);
+    w = await (await browser.newContext()).newPage();
+    w.setDefaultTimeout(15_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await desktop?.close();
+    await example?.close();
+    await ks?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The approval card for the request the example application just made. */
+  const card = () => d.getByTestId('approval-card');
+
+  async function approveOnDesktop() {
+    await card().first().waitFor({ timeout: LIVE_MS });
+    await card().first().getByLabel('PIN (if you use one)').fill(PIN);
+    await card().first().getByRole('button', { name: 'Approve' }).click();
+    await card().first().waitFor({ state: 'detached' });
+  }
+
+  it('signs in to the example application by approving on the desktop', async () => {
+    await d.getByTestId('approvals').waitFor();
+    await w.goto(example.url);
+    await w.getByLabel('Your Sealpost user name').fill('alice');
+    await w.getByRole('button', { name: 'Sign in with Sealpost' }).click();
+    await w.getByText('Open Sealpost on your desktop and approve the request.').waitFor();
+    await card().first().waitFor({ timeout: LIVE_MS });
+    await expect(card().first().textContent()).resolves.toMatch(/Acme Notes asks to sign you in, with your personal encryption key/);
+    expect(await card().first().getByTestId('transit-fingerprint').textContent()).toBe(rp.transitKeyId);
+    await screenshot(d, 'connected-app-approval-card');
+    await approveOnDesktop();
+    await w.getByText('Signed in as alice').waitFor({ timeout: LIVE_MS });
+    await screenshot(w, 'connected-app-signed-in');
+  });
+
+  it('encrypts a note with the personal key, and a second sign-in brings the same key', async () => {
+    const first = await w.locator('#key-fingerprint').textContent();
+    expect(first).toMatch(/^[0-9a-f]{64}$/);
+    await w.getByLabel('Note').fill('The quarterly numbers');
+    await w.getByRole('button', { name: 'Encrypt with my key' }).click();
+    await expect(w.locator('#reopened').textContent()).resolves.toBe('The quarterly numbers');
+    expect((await w.locator('#ciphertext').textContent())!.length).toBeGreaterThan(40);
+
+    await w.getByRole('button', { name: 'Sign out' }).click();
+    await w.getByLabel('Your Sealpost user name').fill('alice');
+    await w.getByRole('button', { name: 'Sign in with Sealpost' }).click();
+    await approveOnDesktop();
+    await w.getByText('Signed in as alice').waitFor({ timeout: LIVE_MS });
+    expect(await w.locator('#key-fingerprint').textContent()).toBe(first);
+  });
+
+  it('a denied request stays denied', async () => {
+    await w.getByRole('button', { name: 'Sign out' }).click();
+    await w.getByLabel('Your Sealpost user name').fill('alice');
+    await w.getByRole('button', { name: 'Sign in with Sealpost' }).click();
+    await card().first().waitFor({ timeout: LIVE_MS });
+    await card().first().getByRole('button', { name: 'Deny' }).click();
+    await w.getByText('The request was denied on the desktop.').waitFor({ timeout: LIVE_MS });
+    await card().first().waitFor({ state: 'detached' });
+  });
+
+  it('an expired request cannot be approved', async () => {
+    const created = await rp.requestKey('alice', 'Too late');
+    await card().first().waitFor({ timeout: LIVE_MS });
+    // The two minutes pass (moved in the database instead of waiting).
+    await ks.store.sql().run('UPDATE approval_requests SET expires_at = $2 WHERE id = $1', [created.id, Date.now() - 1000]);
+    await card().first().getByLabel('PIN (if you use one)').fill(PIN);
+    await card().first().getByRole('button', { name: 'Approve' }).click();
+    await d.getByTestId('approval-error').filter({ hasText: 'expired' }).waitFor();
+    expect((await rp.read(created.id)).state).toBe('expired');
+  });
+});
