@@ -21,12 +21,16 @@ export interface FuseTools {
   flipFuses: (pathToElectron: string, config: FuseV1Config) => Promise<number>;
   readFuses: (pathToElectron: string) => Promise<Record<string, unknown>>;
   exists: (file: string) => boolean;
+  /** One line in electron-builder's output saying what was flipped where. */
+  log: (line: string) => void;
 }
 
-const realTools: FuseTools = {
+/** @electron/fuses on the real files. */
+export const defaultFuseTools: FuseTools = {
   flipFuses,
   readFuses: async (file) => (await getCurrentFuseWire(file)) as unknown as Record<string, unknown>,
   exists: existsSync,
+  log: (line) => console.log(line),
 };
 
 /** Fuses whose state in the binary differs from SEALPOST_FUSES, as "Name (found x)". */
@@ -42,7 +46,7 @@ export function fuseMismatches(wire: Record<string, unknown>): string[] {
 }
 
 /** The hook, with the file tools it uses (tests pass their own for what needs macOS). */
-export function createAfterPack(tools: FuseTools = realTools): (context: unknown) => Promise<void> {
+export function createAfterPack(tools: FuseTools = defaultFuseTools): (context: unknown) => Promise<void> {
   return async (context) => {
     const app = parsePackedApp(context);
     const asar = asarPath(app);
@@ -58,7 +62,7 @@ export function createAfterPack(tools: FuseTools = realTools): (context: unknown
     const wrong = fuseMismatches(await tools.readFuses(binary));
     if (wrong.length > 0) throw new Error(`afterPack: fuses not as configured in ${binary}: ${wrong.join(', ')}`);
     const summary = Object.entries(SEALPOST_FUSES).map(([name, on]) => `${name}=${on ? 'on' : 'off'}`).join(' ');
-    console.log(`  • fuses flipped and read back  ${binary}: ${summary}`);
+    tools.log(`  • fuses flipped and read back  ${binary}: ${summary}`);
   };
 }
 
