@@ -25,6 +25,7 @@ import { ENROLL_SCHEME, findLinkArgument, PendingEnrollLink } from './enroll-lin
 import { forwardEvents, registerIpc } from './ipc.js';
 import { installMenu } from './menu.js';
 import { notifyNewMessages } from './notifications.js';
+import { notifyApprovals } from './approval-notifications.js';
 import { createTray } from './tray.js';
 import { guardAllContents, hardenWindow } from './window-security.js';
 
@@ -128,6 +129,15 @@ async function createWindow(): Promise<void> {
     isFocused: () => mainWindow?.isFocused() ?? false,
     onClick: showWindow,
     preview: () => service?.messaging.notificationPreview() ?? null,
+  });
+  notifyApprovals({
+    subscribe: onEvent,
+    isFocused: () => mainWindow?.isFocused() ?? false,
+    onClick: showWindow,
+    pending: async () => {
+      const r = await service!.handlers['approvals:list']({});
+      return r.code === 0 ? r.value.requests : null;
+    },
   });
 
   await mainWindow.loadFile(join(import.meta.dirname, '../renderer/index.html'));
