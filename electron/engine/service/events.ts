@@ -12,6 +12,8 @@
  * - `items`: the vault items' sync changed something (a grant, revoke or edit pulled).
  * - `contacts`: a contact's keys were refreshed after a key-change event.
  * - `link`: a device-link request for this user arrived or moved on.
+ * - `approvals`: a connected app's request for this user arrived or was decided
+ *   (the stream's `approval` event); approvals:list has the pending ones.
  * - `lock` {unlocked}: the keys were locked (user, idle timer, OS, wipe) or unlocked.
  *
  * Listeners run synchronously in the engine's process; one that throws is
