@@ -42,14 +42,17 @@ const Username = z.string().min(1).max(128);
 const Reason = z.string().trim().min(1).max(300);
 /** A PEM public key (RSA 2048-4096; the server checks the rest). */
 const Pem = z.string().min(100).max(4000);
+/** How long the request waits for a decision, in seconds (default 120). */
+const ExpiresIn = z.number().int().min(30).max(600);
 
-export const CreateKeyRequestBody = z.strictObject({ username: Username, reason: Reason, publicKey: Pem.optional() });
+export const CreateKeyRequestBody = z.strictObject({ username: Username, reason: Reason, publicKey: Pem.optional(), expiresIn: ExpiresIn.optional() });
 export const CreateSignInBody = z.strictObject({
   /** Omitted or null: the user is identified by the user code the answer carries. */
   username: Username.nullable().optional(),
   returnTo: z.string().url().max(500),
   reason: Reason.optional(),
   publicKey: Pem.optional(),
+  expiresIn: ExpiresIn.optional(),
 });
 export const CreatedRequestResponse = z.object({
   id: ApprovalId,

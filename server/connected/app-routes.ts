@@ -1,11 +1,11 @@
 /**
  * Routes for a connected application's back end (docs/api.md "Connected apps"),
  * authenticated with its secret in X-Connected-App-Key, server to server:
- *   POST /v1/connected/requests       {username, reason, publicKey?}: ask for the user's personal key
- *   POST /v1/connected/sign-in        {username?, returnTo, reason?, publicKey?}: ask for a sign-in
+ *   POST /v1/connected/requests       {username, reason, publicKey?, expiresIn?}: ask for the user's personal key
+ *   POST /v1/connected/sign-in        {username?, returnTo, reason?, publicKey?, expiresIn?}: ask for a sign-in
  *                                     (with the key too when the app's mode is login or always)
  *   GET  /v1/connected/requests/{id}  pending | approved | denied | expired; the result once
- * A request lives 2 minutes, is decided once, and its result is handed out
+ * A request lives 2 minutes (or expiresIn seconds, 30 to 600), is decided once, and its result is handed out
  * once. Requests are rate-limited per application and per user. The user's
  * devices hear of a new request on the push stream ({type:'approval'}).
  * @module
@@ -25,7 +25,7 @@ import { connectedCaller } from './credential.js';
 import { ConnectedStore, type ApprovalRow, type ConnectedAppRow } from './store.js';
 import { stateOf } from './view.js';
 
-/** How long a request waits for the user's decision. */
+/** How long a request waits for the user's decision unless it says (expiresIn, 30 to 600 s). */
 export const REQUEST_TTL_MS = 2 * 60_000;
 /** Requests per rate-limit window: per application, and per user across applications. */
 export const REQUESTS_PER_APP = 600;
@@ -59,7 +59,7 @@ export function connectedAppRoutes(app: FastifyInstance, ctx: ServerContext): vo
     await ctx.rateLimiter.hit([[`ca:app:${ca.id}`, REQUESTS_PER_APP], ...(userId ? [[`ca:user:${ca.appId}:${userId}`, REQUESTS_PER_USER] as [string, number]] : [])]);
   }
 
-  async function create(ca: ConnectedAppRow, kind: ApprovalKind, input: { username: string | null; reason: string | null; returnTo: string | null; publicKey?: string | undefined }, ip: string) {
+  async function create(ca: ConnectedAppRow, kind: ApprovalKind, input: { username: string | null; reason: string | null; returnTo: string | null; publicKey?: string | undefined; expiresIn?: number | undefined }, ip: string) {
     let userId: string | null = null;
     if (input.username !== null) {
       const user = await ctx.store.userByName(ca.appId, usernameKey(input.username.normalize('NFC')));
@@ -84,7 +84,7 @@ export function connectedAppRoutes(app: FastifyInstance, ctx: ServerContext): vo
         nonce: randomBytes(16).toString('base64url'),
         ip,
         createdAt: now,
-        expiresAt: now + REQUEST_TTL_MS,
+        expiresAt: now + (input.expiresIn !== undefined ? input.expiresIn * 1000 : REQUEST_TTL_MS),
         state: 'pending',
         decidedAt: null,
         decidedBy: null,
@@ -104,7 +104,7 @@ export function connectedAppRoutes(app: FastifyInstance, ctx: ServerContext): vo
     request.auditTarget = `connected-app:${ca.id}`;
     if (ca.mode === 'login') throw forbidden('this app receives keys only with a sign-in (mode login): ask an admin for mode api or always', 'mode_not_allowed');
     const body = request.body as z.output<typeof CreateKeyRequestBody>;
-    const created = await create(ca, 'key', { username: body.username, reason: body.reason, returnTo: null, publicKey: body.publicKey }, request.ip);
+    const created = await create(ca, 'key', { username: body.username, reason: body.reason, returnTo: null, publicKey: body.publicKey, expiresIn: body.expiresIn }, request.ip);
     request.auditTarget = `connected-app:${ca.id}/request:${created.id}`;
     return created;
   });
@@ -114,7 +114,7 @@ export function connectedAppRoutes(app: FastifyInstance, ctx: ServerContext): vo
     request.auditTarget = `connected-app:${ca.id}`;
     const body = request.body as z.output<typeof CreateSignInBody>;
     const kind: ApprovalKind = ca.mode === 'api' ? 'sign-in' : 'sign-in+key';
-    const created = await create(ca, kind, { username: body.username ?? null, reason: body.reason ?? null, returnTo: body.returnTo, publicKey: body.publicKey }, request.ip);
+    const created = await create(ca, kind, { username: body.username ?? null, reason: body.reason ?? null, returnTo: body.returnTo, publicKey: body.publicKey, expiresIn: body.expiresIn }, request.ip);
     request.auditTarget = `connected-app:${ca.id}/request:${created.id}`;
     return created;
   });

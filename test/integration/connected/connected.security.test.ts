@@ -174,6 +174,17 @@ describe('connected apps: security', () => {
     expect(r2.json.code).toBe('sealed_key_required');
   });
 
+  it('a request lives 2 minutes unless it asks for 30 to 600 seconds', async () => {
+    const before = Date.now();
+    const plain = await ks.request<{ expiresAt: string }>('POST', '/v1/connected/requests', { ...asApp(crm), body: { username: 'dave', reason: 'x' } });
+    expect(Date.parse(plain.json.expiresAt) - before).toBeGreaterThanOrEqual(120_000 - 1000);
+    const short = await ks.request<{ expiresAt: string }>('POST', '/v1/connected/requests', { ...asApp(crm), body: { username: 'dave', reason: 'x', expiresIn: 30 } });
+    expect(Date.parse(short.json.expiresAt) - before).toBeLessThanOrEqual(31_000 + (Date.now() - before));
+    const tooShort = await ks.request('POST', '/v1/connected/requests', { ...asApp(crm), body: { username: 'dave', reason: 'x', expiresIn: 5 } });
+    expect(tooShort.status).toBe(400);
+    expect(tooShort.text).toMatch(/expiresIn/);
+  });
+
   it('requests are rate-limited per user', async () => {
     const fred = await ks.registerDevice('fred');
     let status = 0;
