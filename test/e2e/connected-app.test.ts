@@ -5,8 +5,9 @@
  * The user asks the example application to sign them in, the approval card shows
  * on the desktop at once, they approve with their PIN, and the application signs
  * them in; they ask for their key and encrypt a note with it; a second sign-in
- * brings the same key; a denied request stays denied; an expired one cannot be
- * approved.
+ * brings the same key, and so does an approval on a second desktop of the same
+ * user (its identity restored from the identity file); a denied request stays
+ * denied; an expired one cannot be approved.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -30,6 +31,8 @@ describe('connected app: sign in by approving on the desktop', () => {
   let dir: string;
   let ks: RunningServer;
   let desktop: RunningApp;
+  let second: RunningApp | undefined;
+  let registration: { appId: string; serverKey: string };
   let example: ExampleApp;
   let rp: RelyingParty;
   let browser: Browser;
@@ -54,6 +57,7 @@ describe('connected app: sign in by approving on the desktop', () => {
     };
     await call('identity:create', { pin: PIN, rsaBits: 2048 });
     await call('device:register', { server: ks.url, appId: app.appId, serverKey: app.serverKey, username: 'alice' });
+    registration = { appId: app.appId, serverKey: app.serverKey };
 
     browser = await launchChromium();
     d = await desktop.open(browser);
@@ -63,6 +67,7 @@ describe('connected app: sign in by approving on the desktop', () => {
 
   afterAll(async () => {
     await browser?.close();
+    await second?.close();
     await desktop?.close();
     await example?.close();
     await ks?.close();
@@ -108,6 +113,36 @@ describe('connected app: sign in by approving on the desktop', () => {
     await approveOnDesktop();
     await w.getByText('Signed in as alice').waitFor({ timeout: LIVE_MS });
     expect(await w.locator('#key-fingerprint').textContent()).toBe(first);
+  });
+
+  it("a second desktop of the same user approves, and the application gets the same key", async () => {
+    const first = await w.locator('#key-fingerprint').textContent();
+    const exported = await dispatch(desktop.service.handlers, 'identity:export', { passphrase: 'correct horse battery staple' });
+    if (exported.code !== 0) throw new Error(exported.message);
+    second = await startApp('alice2-connected', { live: true });
+    for (const [channel, input] of [
+      ['identity:import', { file: (exported.value as { file: string }).file, passphrase: 'correct horse battery staple', pin: '2468' }],
+      ['device:register', { server: ks.url, ...registration, username: 'alice' }],
+    ] as const) {
+      const r = await dispatch(second.service.handlers, channel, input);
+      if (r.code !== 0) throw new Error(`${channel}: ${r.message}`);
+    }
+    const d2 = await second.open(browser);
+    await d2.getByTestId('approvals').waitFor();
+
+    await w.getByRole('button', { name: 'Sign out' }).click();
+    await w.getByLabel('Your Sealpost user name').fill('alice');
+    await w.getByRole('button', { name: 'Sign in with Sealpost' }).click();
+    const card2 = d2.getByTestId('approval-card').first();
+    await card2.waitFor({ timeout: LIVE_MS });
+    await card2.getByLabel('PIN (if you use one)').fill('2468');
+    await card2.getByRole('button', { name: 'Approve' }).click();
+    await w.getByText('Signed in as alice').waitFor({ timeout: LIVE_MS });
+    expect(await w.locator('#key-fingerprint').textContent()).toBe(first);
+    // The first desktop's card goes too: the request was decided (the approval event).
+    await card().first().waitFor({ state: 'detached', timeout: LIVE_MS });
+    await second.close();
+    second = undefined;
   });
 
   it('a denied request stays denied', async () => {
