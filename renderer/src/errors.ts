@@ -20,7 +20,11 @@ const HUMAN: Record<string, string> = {
 };
 
 export interface UiError {
+  /** What happened, in a sentence. */
   text: string;
+  /** What to check or do about it, when that is known. */
+  hint?: string;
+  /** The result code's name and number, and the engine's message. */
   details: string;
 }
 
