@@ -67,7 +67,7 @@ describe('attachments between two desktops', () => {
 
   it('alice attaches two files while the key service is stopped: staged with progress, then sealed and queued; no staged plaintext stays', async () => {
     await t.stopKeyService();
-    await ui.goTo(a, 'Inbox');
+    await ui.goTo(a, 'Chats');
     await a.getByRole('button', { name: 'New message' }).click();
     await a.getByLabel('To (user names, separated by commas)').fill('bob');
     await a.getByLabel('Subject').fill('Quarterly report');
@@ -122,7 +122,7 @@ describe('attachments between two desktops', () => {
   });
 
   it('notifications show message text only after bob opts in', async () => {
-    await ui.goTo(b, 'Inbox');
+    await ui.goTo(b, 'Chats');
     await ui.syncNow(b);
     await b.getByRole('list', { name: 'Messages' }).getByRole('button', { name: /alice/ }).waitFor();
     // Off by default: the notification says how many, nothing else.
@@ -146,7 +146,7 @@ describe('attachments between two desktops', () => {
   });
 
   it('bob receives it from a verified sender and saves both attachments byte for byte', async () => {
-    await ui.goTo(b, 'Inbox');
+    await ui.goTo(b, 'Chats');
     const item = b.getByRole('list', { name: 'Messages' }).getByRole('button', { name: /alice/ });
     expect(await item.textContent()).toContain('Verified sender');
     expect(await item.textContent()).toContain('📎 2');

@@ -51,7 +51,7 @@ describe('two desktops through one key service', () => {
 
   it('a message written while the key service is down waits in the outbox, then goes out', async () => {
     await t.stopKeyService();
-    await ui.goTo(a, 'Inbox');
+    await ui.goTo(a, 'Chats');
     await a.getByRole('button', { name: 'New message' }).click();
     await a.getByLabel('To (user names, separated by commas)').fill('bob');
     await a.getByLabel('Subject').fill('Dinner');
@@ -77,7 +77,7 @@ describe('two desktops through one key service', () => {
   });
 
   it('bob receives it from a verified sender and replies; alice gets the reply', async () => {
-    await ui.goTo(b, 'Inbox');
+    await ui.goTo(b, 'Chats');
     await ui.syncNow(b);
     const item = b.getByRole('list', { name: 'Messages' }).getByRole('button', { name: /alice/ });
     await item.waitFor();
@@ -103,7 +103,7 @@ describe('two desktops through one key service', () => {
   it('alice shares a vault item with bob; bob opens it and sees who shared it; after the revoke bob cannot get the new version', async () => {
     await ui.goTo(a, 'Vault');
     await ui.newNote(a, 'Door code', '4711#');
-    await a.getByRole('button', { name: 'Sharing' }).click();
+    await a.getByRole('tab', { name: 'Sharing' }).click();
     await a.getByLabel('Share with (a user name)').fill('bob');
     await a.getByLabel('Role').selectOption('read');
     await a.getByRole('button', { name: 'Share', exact: true }).click();
@@ -144,7 +144,7 @@ describe('two desktops through one key service', () => {
   });
 
   it("alice's audit view shows registration, verification, the message and the sharing", async () => {
-    await ui.goTo(a, 'Audit log');
+    await ui.goTo(a, 'Audit');
     const table = a.getByRole('table', { name: 'Audit entries' });
     for (const action of ['device.register', 'contact.verify', 'message.send', 'grant', 'revoke']) {
       await table.getByRole('cell', { name: action, exact: true }).first().waitFor();

@@ -5,6 +5,8 @@
  *
  *   <Dialog open={open} title="New conversation" onClose={() => setOpen(false)}
  *           footer={<button onClick={start}>Start</button>}>…</Dialog>
+ *
+ * Mark the element that should get focus with `data-autofocus` (not autoFocus).
  */
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 import { X } from 'lucide-react';
@@ -38,8 +40,9 @@ export function Dialog({ open, title, onClose, children, footer, wide = false, d
     if (open && !dialog.open) {
       returnTo.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
       dialog.showModal();
-      // autoFocus inside the dialog wins; otherwise the first field or button after the close button.
-      const wanted = dialog.querySelector<HTMLElement>('[autofocus], [data-autofocus]') ?? dialog.querySelector<HTMLElement>('.dialog-body input, .dialog-body textarea, .dialog-body select, .dialog-body button');
+      // An element marked data-autofocus wins (React's autoFocus fires before showModal, too early);
+      // else the first field; else the browser's choice (the first focusable element).
+      const wanted = dialog.querySelector<HTMLElement>('[data-autofocus]') ?? dialog.querySelector<HTMLElement>('.dialog-body input, .dialog-body textarea, .dialog-body select');
       wanted?.focus();
     } else if (!open && dialog.open) {
       dialog.close();
