@@ -20,8 +20,8 @@ import { keysKeptIn, type Status } from './lib/status';
 import { useWebNotifications } from './lib/web-notifications';
 import type { UiError } from './errors';
 import { Audit } from './screens/Audit';
-import { Contacts } from './screens/Contacts';
-import { Inbox } from './screens/Inbox';
+import { Chats } from './screens/chats/Chats';
+import { Contacts } from './screens/contacts/Contacts';
 import { FirstRun } from './screens/FirstRun';
 import { Settings } from './screens/Settings';
 import { Unlock } from './screens/Unlock';
@@ -46,11 +46,10 @@ export function App() {
   /** Why the last lock happened, when the UI did not ask for it. */
   const [lockNote, setLockNote] = useState<string | null>(null);
   const [sync, setSync] = useState<SyncStatus | null>(null);
-  /** Bumped when sync brought something new, so open lists reload. */
-  const [syncTick, setSyncTick] = useState(0);
   /** Bumped by Ctrl/Cmd+N: the Chats screen opens its new-conversation dialog when it changes. */
   const [newConversationRequest, setNewConversationRequest] = useState(0);
-  const lastSyncKey = useRef('');
+  /** A conversation to open in Chats (from a contact's "Message" button); `n` makes a repeat count. */
+  const [openRequest, setOpenRequest] = useState<{ peer: string; name: string; n: number } | null>(null);
   const wasUnlocked = useRef(false);
   const manualLock = useRef(false);
 
@@ -75,11 +74,6 @@ export function App() {
       if (st.ok) {
         setSync(st.value);
         if (justUnlocked && st.value.unread > 0) setScreen('chats');
-        const key = `${st.value.lastSyncAt}/${st.value.unread}/${st.value.pending}/${st.value.failed}`;
-        if (key !== lastSyncKey.current) {
-          lastSyncKey.current = key;
-          setSyncTick((t) => t + 1);
-        }
       }
     }
   }, []);
@@ -100,10 +94,20 @@ export function App() {
 
   const unlocked = !!status && status.hasIdentity && status.unlocked && !onboarding;
 
+  // Ctrl/Cmd+N from another screen: Chats mounts first (it ignores the request count it mounts with), then the request.
+  const newAfterSwitch = useRef(false);
+  useEffect(() => {
+    if (screen !== 'chats' || !newAfterSwitch.current) return;
+    newAfterSwitch.current = false;
+    setNewConversationRequest((n) => n + 1);
+  }, [screen]);
   useShortcuts(unlocked, {
     newMessage: () => {
-      setScreen('chats');
-      setNewConversationRequest((n) => n + 1);
+      if (screen === 'chats') setNewConversationRequest((n) => n + 1);
+      else {
+        newAfterSwitch.current = true;
+        setScreen('chats');
+      }
     },
     lock: () => void lock(),
   });
@@ -173,9 +177,16 @@ export function App() {
             <ErrorBanner error={(error ?? syncError)!} />
           </div>
         )}
-        <main id="content" tabIndex={-1} data-new-conversation={newConversationRequest}>
-          {screen === 'chats' && <Inbox refreshKey={syncTick} onChange={() => void refresh()} />}
-          {screen === 'contacts' && <Contacts />}
+        <main id="content" tabIndex={-1}>
+          {screen === 'chats' && <Chats newConversationRequest={newConversationRequest} openRequest={openRequest} onChange={() => void refresh()} />}
+          {screen === 'contacts' && (
+            <Contacts
+              onMessage={({ peer, name }) => {
+                setOpenRequest((r) => ({ peer, name, n: (r?.n ?? 0) + 1 }));
+                setScreen('chats');
+              }}
+            />
+          )}
           {screen === 'vault' && <Vault />}
           {screen === 'audit' && <Audit />}
           {screen === 'settings' && status && <Settings status={status} onChange={refresh} />}
