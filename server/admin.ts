@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { AuditLog, type VerifyResult } from './audit.js';
 import { keyedHash, randomToken } from './crypto/secrets.js';
 import type { AppSummary, DeviceRow, Store } from './store/types.js';
+import type { EventBus } from './stream/bus.js';
 
 export interface CreatedApp {
   appId: string;
@@ -38,13 +39,15 @@ export async function loadPepper(store: Store): Promise<Buffer> {
 }
 
 export class Admin {
+  /** `events`: where revoke-device announces the revocation, so the device's push streams close on every instance at once. */
   constructor(
     private readonly store: Store,
     private readonly pepper: Buffer,
+    private readonly events?: EventBus,
   ) {}
 
-  static async open(store: Store): Promise<Admin> {
-    return new Admin(store, await loadPepper(store));
+  static async open(store: Store, events?: EventBus): Promise<Admin> {
+    return new Admin(store, await loadPepper(store), events);
   }
 
   /** @throws {AdminError} bad name, id or key, or an app with that id or key exists */
@@ -92,8 +95,11 @@ export class Admin {
 
   /** @throws {AdminError} no such device */
   async revokeDevice(appId: string, deviceId: string): Promise<void> {
-    if (!(await this.store.deviceAuth(appId, deviceId))) throw new AdminError(`no device ${deviceId} in app ${appId}`);
+    const device = await this.store.deviceAuth(appId, deviceId);
+    if (!device) throw new AdminError(`no device ${deviceId} in app ${appId}`);
     await this.store.revokeDevice(appId, deviceId, Date.now());
+    // Without a bus (the CLI on SQLite, another process) the streams' periodic re-check closes them instead.
+    this.events?.publish({ appId, users: [device.userId] }, { type: 'device-revoked', deviceId });
   }
 
   verifyAudit(chain: string): Promise<VerifyResult> {

@@ -1,7 +1,8 @@
 /**
  * The Fastify application: plugins, hooks and routes, in the order requests
  * meet them:
- *   onRequest       CORS; format + version (respond.ts); credentials and rate
+ *   onRequest       WebSocket upgrade marker (@fastify/websocket, routes/stream.ts);
+ *                   CORS; format + version (respond.ts); credentials and rate
  *                   limits (auth/authenticate.ts) — before any body is read
  *   parsing         JSON / XML / form (body-parsers.ts), multipart (sends only)
  *   preValidation   multipart parts -> fields + files (messages.ts)
@@ -11,13 +12,14 @@
  */
 import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerAuth } from './auth/authenticate.js';
 import type { ServerContext } from './context.js';
 import { registerBodyParsers } from './http/body-parsers.js';
 import { ApiError } from './http/errors.js';
 import { REDACT_PATHS, logSerializers } from './http/redact.js';
-import { frameworkErrors, registerResponder } from './http/respond.js';
+import { clientErrorHandler, frameworkErrors, registerResponder } from './http/respond.js';
 import { auditRoutes } from './routes/audit.js';
 import { deviceRoutes } from './routes/devices.js';
 import { keyChangeRoutes } from './routes/key-changes.js';
@@ -28,7 +30,10 @@ import { itemRoutes } from './routes/items.js';
 import { keyRoutes } from './routes/keys.js';
 import { linkRoutes } from './routes/link.js';
 import { messageRoutes } from './routes/messages.js';
+import { enrollRoutes } from './routes/enroll.js';
 import { recoveryRoutes } from './routes/recovery.js';
+import { totpRoutes } from './routes/totp.js';
+import { streamRoutes } from './routes/stream.js';
 import { userRoutes } from './routes/users.js';
 
 const SEND_ROUTE = '/v1/keys/:token/messages';
@@ -47,15 +52,28 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
     connectionTimeout: 120_000,
     requestTimeout: 120_000,
     frameworkErrors,
+    clientErrorHandler,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
   });
 
+  // First, so its onRequest hook (which marks upgrade requests, and closes their socket after a refusal) runs before any hook that can refuse.
+  await app.register(websocket, {
+    options: { maxPayload: 4096, clientTracking: false },
+    // Streams close with 1001 (and the server waits briefly for the clients' answers) before the listener stops.
+    preClose: (done) => {
+      ctx.streams.shutdown().then(() => done(), done);
+    },
+    errorHandler: (error, socket, request) => {
+      request.log.debug({ err: error }, 'stream socket error');
+      socket.terminate();
+    },
+  });
   registerResponder(app);
   registerBodyParsers(app);
   await app.register(cors, {
     origin: o.corsOrigin,
     methods: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS'],
-    allowedHeaders: ['Content-Type', 'Accept', 'Authorization', 'X-Client-Key', 'X-Server-Key', 'X-Passphrase', 'X-Private-Key-Hash'],
+    allowedHeaders: ['Content-Type', 'Accept', 'Authorization', 'X-Client-Key', 'X-Server-Key', 'X-Passphrase', 'X-Private-Key-Hash', 'X-Sealpost-Totp'],
     exposedHeaders: ['Retry-After', 'WWW-Authenticate'],
     maxAge: 600,
   });
@@ -91,5 +109,8 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
   auditRoutes(app, ctx);
   recoveryRoutes(app, ctx);
   linkRoutes(app, ctx);
+  enrollRoutes(app, ctx);
+  totpRoutes(app, ctx);
+  streamRoutes(app, ctx);
   return app;
 }

@@ -8,9 +8,11 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Admin, AdminError, WEAK_KEY_LENGTH } from './admin.js';
-import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_RATE_LIMIT, type ServerOptions } from './config.js';
+import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_RATE_LIMIT, DEFAULT_STREAM, type ServerOptions } from './config.js';
+import { enrollCommand } from './enrollment/enroll-command.js';
 import { startServer } from './index.js';
 import { DEFAULT_DB_FILE, openStore, type StoreOptions } from './store/index.js';
+import { PgEventBus } from './stream/pg-bus.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -38,6 +40,15 @@ Commands:
                                refuse the device's JWTs from now on (every instance, at once)
   verify-audit --app <id> [--json]
                                recompute the app's audit hash chain ("-" = unauthenticated requests)
+  enroll --app <id> --username <name> [--ttl 7d] [--json]
+                               a one-time enrollment code and its sealpost://enroll link, so a
+                               desktop registers without the server key (docs/deploy.md)
+  enroll --app <id> --csv <users.csv> [--ttl 7d] [--out <codes.csv>] [--json]
+                               one code per CSV line "username[,ttl]"; prints (or writes, mode 0600)
+                               "username,code,link,expiresAt"
+      [--public-url <url>]     SEALPOST_PUBLIC_URL: the service's address in the links
+                               (default http://<host>:<port>)
+  (every command may also be written "admin <command>")
   help                         this text
 
 Options (flag / environment variable; flags win):
@@ -59,6 +70,10 @@ Options (flag / environment variable; flags win):
   --rate-ip <n>       SEALPOST_RATE_IP     requests per client address per window (default ${DEFAULT_RATE_LIMIT.perIp})
   --rate-device <n>   SEALPOST_RATE_DEVICE requests per device / client key+address / server key per window (default ${DEFAULT_RATE_LIMIT.perDevice})
   --rate-secret <n>   SEALPOST_RATE_SECRET wrong passphrases/privatekeyhashes per key per window (default ${DEFAULT_RATE_LIMIT.secretFailures})
+  --stream-per-device <n> SEALPOST_STREAM_PER_DEVICE open push streams per device (default ${DEFAULT_STREAM.perDevice})
+  --stream-per-ip <n> SEALPOST_STREAM_PER_IP open push streams per client address (default ${DEFAULT_STREAM.perIp})
+  --stream-heartbeat <s> SEALPOST_STREAM_HEARTBEAT push stream ping interval in seconds (default ${DEFAULT_STREAM.heartbeatSeconds});
+                                           keep it below a reverse proxy's read timeout
   --trust-proxy <v>   SEALPOST_TRUST_PROXY trust X-Forwarded-For: true, a hop count, or proxy addresses
                                            (needed behind a load balancer for per-IP limits)
   --cors-origin <o>   SEALPOST_CORS_ORIGIN allowed CORS origin(s), comma-separated (default *)
@@ -86,6 +101,9 @@ const OPTIONS = {
   'rate-ip': { type: 'string' },
   'rate-device': { type: 'string' },
   'rate-secret': { type: 'string' },
+  'stream-per-device': { type: 'string' },
+  'stream-per-ip': { type: 'string' },
+  'stream-heartbeat': { type: 'string' },
   'trust-proxy': { type: 'string' },
   'cors-origin': { type: 'string' },
   'log-level': { type: 'string' },
@@ -95,6 +113,11 @@ const OPTIONS = {
   'client-key': { type: 'string' },
   app: { type: 'string' },
   device: { type: 'string' },
+  username: { type: 'string' },
+  ttl: { type: 'string' },
+  csv: { type: 'string' },
+  out: { type: 'string' },
+  'public-url': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
@@ -147,6 +170,11 @@ export function serverOptionsFrom(v: Values, env: NodeJS.ProcessEnv): ServerOpti
       perDevice: intOption(v['rate-device'] ?? env.SEALPOST_RATE_DEVICE, '--rate-device'),
       secretFailures: intOption(v['rate-secret'] ?? env.SEALPOST_RATE_SECRET, '--rate-secret'),
     },
+    stream: {
+      perDevice: intOption(v['stream-per-device'] ?? env.SEALPOST_STREAM_PER_DEVICE, '--stream-per-device'),
+      perIp: intOption(v['stream-per-ip'] ?? env.SEALPOST_STREAM_PER_IP, '--stream-per-ip'),
+      heartbeatSeconds: intOption(v['stream-heartbeat'] ?? env.SEALPOST_STREAM_HEARTBEAT, '--stream-heartbeat'),
+    },
     trustProxy: trustProxy(v['trust-proxy'] ?? env.SEALPOST_TRUST_PROXY),
     corsOrigin: cors ? (cors === '*' ? '*' : cors.split(',').map((s) => s.trim())) : '*',
     logger: { level: level as (typeof LOG_LEVELS)[number] },
@@ -169,9 +197,12 @@ function need(value: string | undefined, flag: string): string {
 }
 
 async function admin(command: string, v: Values, io: CliIo): Promise<number> {
-  const store = await openStore(storeOptions(v, io.env));
+  const options = storeOptions(v, io.env);
+  const store = await openStore(options);
+  // On PostgreSQL a revocation is announced to the instances (their streams of the device close at once).
+  const events = command === 'revoke-device' && options.databaseUrl ? new PgEventBus({ url: options.databaseUrl, listen: false }) : undefined;
   try {
-    const adm = await Admin.open(store);
+    const adm = await Admin.open(store, events);
     switch (command) {
       case 'create-app': {
         const created = await adm.createApp({
@@ -232,10 +263,15 @@ async function admin(command: string, v: Values, io: CliIo): Promise<number> {
         else io.stdout(result.ok ? `audit chain intact: ${result.count} entries\n` : `audit chain BROKEN at entry ${result.firstBadSeq} (${result.count} good entries before it)\n`);
         return result.ok ? 0 : 3;
       }
+      case 'enroll': {
+        const publicUrl = v['public-url'] ?? io.env.SEALPOST_PUBLIC_URL ?? `http://${v.host ?? io.env.HOST ?? DEFAULT_HOST}:${v.port ?? io.env.PORT ?? DEFAULT_PORT}`;
+        return await enrollCommand(store, { app: v.app, username: v.username, ttl: v.ttl, csv: v.csv, out: v.out, json: v.json, publicUrl }, io);
+      }
       default:
         throw new UsageError(`unknown command "${command}": see --help`);
     }
   } finally {
+    await events?.close();
     await store.close();
   }
 }
@@ -250,7 +286,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
   const v = parsed.values as Values;
-  const [command = 'serve', ...rest] = parsed.positionals;
+  const [command = 'serve', ...rest] = parsed.positionals[0] === 'admin' ? parsed.positionals.slice(1) : parsed.positionals;
   if (v.help || command === 'help') {
     io.stdout(HELP);
     return 0;

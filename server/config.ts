@@ -18,6 +18,20 @@ export interface RateLimitOptions {
   secretFailures: number;
 }
 
+/** The push stream (GET /v1/stream, docs/api.md "Push stream"). Limits are per instance. */
+export interface StreamOptions {
+  /** Open streams per device (default 5); a new one over the limit closes that device's oldest with 4429. */
+  perDevice: number;
+  /** Open streams per client address (default 50); over it the upgrade is refused with 429. */
+  perIp: number;
+  /** Ping interval; a stream that did not answer the previous ping is dropped (default 30 s). */
+  heartbeatSeconds: number;
+  /** Bytes a stream may have queued unsent before it is closed with 4408 (default 256 KiB). */
+  sendBufferBytes: number;
+  /** How often open streams are checked against the database: device revoked (4403), app revoked or credential expired (4401) (default 60 s). */
+  recheckSeconds: number;
+}
+
 export interface LogOptions {
   level?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Where log lines go (default stdout). */
@@ -53,6 +67,8 @@ export interface ServerOptions extends StoreOptions {
   corsOrigin?: string | string[] | boolean;
   /** Request log (default off for startServer(), info for the CLI). */
   logger?: boolean | LogOptions;
+  /** Push stream limits and timers (benchmarks raise `perDevice` / `perIp` to hold many idle streams). */
+  stream?: Partial<StreamOptions>;
 }
 
 export interface ResolvedOptions {
@@ -69,11 +85,13 @@ export interface ResolvedOptions {
   trustProxy: boolean | string | number;
   corsOrigin: string | string[] | boolean;
   logger: false | LogOptions;
+  stream: StreamOptions;
 }
 
 export const DEFAULT_PORT = 8787;
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_RATE_LIMIT: RateLimitOptions = { windowSeconds: 60, perIp: 1200, perDevice: 600, secretFailures: 10 };
+export const DEFAULT_STREAM: StreamOptions = { perDevice: 5, perIp: 50, heartbeatSeconds: 30, sendBufferBytes: 256 * 1024, recheckSeconds: 60 };
 
 function positiveInt(value: number | undefined, fallback: number, name: string, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
@@ -111,6 +129,13 @@ export function resolveOptions(o: ServerOptions): ResolvedOptions {
     trustProxy: o.trustProxy ?? false,
     corsOrigin: o.corsOrigin ?? '*',
     logger: o.logger === true ? { level: 'info' } : o.logger || false,
+    stream: {
+      perDevice: positiveInt(o.stream?.perDevice, DEFAULT_STREAM.perDevice, 'stream.perDevice', 1_000_000),
+      perIp: positiveInt(o.stream?.perIp, DEFAULT_STREAM.perIp, 'stream.perIp', 1_000_000),
+      heartbeatSeconds: positiveInt(o.stream?.heartbeatSeconds, DEFAULT_STREAM.heartbeatSeconds, 'stream.heartbeatSeconds', 3600),
+      sendBufferBytes: positiveInt(o.stream?.sendBufferBytes, DEFAULT_STREAM.sendBufferBytes, 'stream.sendBufferBytes', 64 * 1024 * 1024),
+      recheckSeconds: positiveInt(o.stream?.recheckSeconds, DEFAULT_STREAM.recheckSeconds, 'stream.recheckSeconds', 86_400),
+    },
   };
 }
 

@@ -4,6 +4,8 @@ import type { ResolvedOptions } from './config.js';
 import type { VerifiedSecretCache } from './crypto/secrets.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Store } from './store/types.js';
+import type { EventBus } from './stream/bus.js';
+import type { StreamRegistry } from './stream/registry.js';
 
 /** Everything a route needs, built once per server instance (index.ts). */
 export interface ServerContext {
@@ -20,4 +22,8 @@ export interface ServerContext {
   verified: VerifiedSecretCache;
   rateLimiter: RateLimiter;
   audit: AuditLog;
+  /** Push-stream events: routes publish after their write succeeded (stream/publish.ts). */
+  events: EventBus;
+  /** This instance's open push streams (stream/registry.ts). */
+  streams: StreamRegistry;
 }

@@ -22,8 +22,15 @@ import { BoundedMap } from './lru.js';
 import { RateLimiter } from './rate-limit.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
+import { LocalEventBus, type EventBus } from './stream/bus.js';
+import type { StreamRegistry } from './stream/registry.js';
+import { createStreamRegistry, openEventBus, type ErrorReport } from './stream/setup.js';
 
-export type { ServerOptions, RateLimitOptions, LogOptions } from './config.js';
+export type { ServerOptions, RateLimitOptions, LogOptions, StreamOptions } from './config.js';
+export { DEFAULT_STREAM } from './config.js';
+export type { EventBus, Audience } from './stream/bus.js';
+export type { StreamRegistry } from './stream/registry.js';
+export { inboxTag } from './stream/publish.js';
 export type { CreatedApp, CreateAppInput } from './admin.js';
 export type { Store, StoreKind } from './store/types.js';
 export { Admin, AdminError } from './admin.js';
@@ -39,12 +46,19 @@ export interface RunningServer {
   admin: Admin;
   /** The Fastify instance (for inject() in tests). */
   app: FastifyInstance;
+  /** Push-stream events (in-process for SQLite, LISTEN/NOTIFY for PostgreSQL). */
+  events: EventBus;
+  /** This instance's open push streams: `streams.size` counts them. */
+  streams: StreamRegistry;
   /** Stops listening, finishes in-flight requests, closes the store (unless it was passed in). */
   close(): Promise<void>;
 }
 
-/** Builds the per-instance context: secrets from options or the database. */
-export async function createContext(store: Store, options: ResolvedOptions, jwtSecret?: string): Promise<ServerContext> {
+/**
+ * Builds the per-instance context: secrets from options or the database.
+ * `events` defaults to an in-process bus; `report` receives the push stream's background errors.
+ */
+export async function createContext(store: Store, options: ResolvedOptions, jwtSecret?: string, events: EventBus = new LocalEventBus(), report: ErrorReport = () => undefined): Promise<ServerContext> {
   const pepper = await loadPepper(store);
   const jwt = jwtSecret
     ? Buffer.from(jwtSecret, 'utf8')
@@ -67,6 +81,8 @@ export async function createContext(store: Store, options: ResolvedOptions, jwtS
     verified: new VerifiedSecretCache(),
     rateLimiter: new RateLimiter(store, options.rateLimit),
     audit: new AuditLog(store),
+    events,
+    streams: createStreamRegistry(store, options.stream, events, report),
   };
 }
 
@@ -78,25 +94,37 @@ export async function createContext(store: Store, options: ResolvedOptions, jwtS
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const resolved = resolveOptions(options);
   const store = options.store ?? (await openStore(options));
+  let events: EventBus | null = null;
   try {
-    const ctx = await createContext(store, resolved, options.jwtSecret);
+    // Background errors of the stream (a dropped LISTEN connection, a failed NOTIFY) go to the request log once it exists.
+    let log: FastifyInstance['log'] | null = null;
+    const report: ErrorReport = (err, what) => log?.warn({ err }, what);
+    events = await openEventBus(store, options.databaseUrl, report);
+    const ctx = await createContext(store, resolved, options.jwtSecret, events, report);
     const app = await buildApp(ctx);
+    log = app.log;
     await app.listen({ host: resolved.host, port: resolved.port });
     const { port } = app.server.address() as AddressInfo;
     const hostForUrl = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
+    const bus = events;
     return {
       url: `http://${hostForUrl}:${port}`,
       host: resolved.host,
       port,
       store,
-      admin: new Admin(store, ctx.pepper),
+      admin: new Admin(store, ctx.pepper, bus),
       app,
+      events: bus,
+      streams: ctx.streams,
       close: async () => {
+        // Streams close with 1001 in the app's preClose hook (app.ts), before the listener stops.
         await app.close();
+        await bus.close();
         if (!options.store) await store.close();
       },
     };
   } catch (error) {
+    await events?.close().catch(() => undefined);
     if (!options.store) await store.close().catch(() => undefined);
     throw error;
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { call, Fingerprint, Username } from './contract-fields.js';
+import { StreamState } from './contract-events.js';
 
 /**
  * The messaging and sync part of the IPC contract (electron/engine/sync,
@@ -159,6 +160,8 @@ export const SyncStatusValue = z.object({
   pending: z.number().int(),
   failed: z.number().int(),
   unread: z.number().int(),
+  /** How new messages are learnt of: 'live' (push stream), 'connecting', 'polling' (the timer: stream refused or unavailable), 'off' (scheduler stopped, locked, unregistered). */
+  stream: StreamState,
 });
 
 /** A key the identity rotated to (by changes its identity key signed) that this device does not hold. */
@@ -166,17 +169,27 @@ export const NewerKeyValue = z.object({ fingerprint: Fingerprint, changedAt: z.s
 export type NewerKey = z.infer<typeof NewerKeyValue>;
 
 export const messagingChannels = {
-  /** Registers this device with the app's key service (user/register, gen-jwt, inbox upload). Needs the keys unlocked. */
+  /**
+   * Registers this device with the app's key service: with a one-time
+   * `enrollmentCode` from the organisation's admin (POST /v1/enroll; the desktop
+   * never holds the server key), or with the app's `serverKey` (user/register,
+   * gen-jwt: the organisation's own back end, development). Then the inbox upload
+   * and the device-key delegation. `totp`: the account's current code when its
+   * two-step verification is on. Needs the keys unlocked.
+   */
   'device:register': call(
     z
       .object({
         server: z.string().url().max(500),
         appId: z.string().min(3).max(64),
-        serverKey: z.string().min(8).max(256),
+        serverKey: z.string().min(8).max(256).optional(),
+        enrollmentCode: z.string().min(16).max(64).optional(),
+        totp: z.string().min(6).max(32).optional(),
         clientKey: z.string().min(8).max(256).optional(),
         username: Username,
       })
-      .strict(),
+      .strict()
+      .refine((v) => (v.serverKey === undefined) !== (v.enrollmentCode === undefined), 'give either an enrollmentCode or a serverKey'),
     z.object({
       userId: z.string(),
       username: z.string(),

@@ -8,6 +8,7 @@ import { linkingChannels } from './contract-linking.js';
 import { messagingChannels } from './contract-messaging.js';
 import { recoveryChannels } from './contract-recovery.js';
 import { rotationChannels } from './contract-rotation.js';
+import { totpChannels } from './contract-totp.js';
 import { sharingChannels } from './contract-sharing.js';
 
 /**
@@ -162,6 +163,7 @@ export const contract = {
   ...devicesChannels,
   ...linkingChannels,
   ...rotationChannels,
+  ...totpChannels,
 } as const;
 
 export type Contract = typeof contract;

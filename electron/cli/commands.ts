@@ -13,10 +13,12 @@ import type { CliContext } from './main.js';
 import { readPin } from './prompt.js';
 import { deviceCommands } from './commands-devices.js';
 import { linkingCommands } from './commands-linking.js';
-import { newerKeyWarning } from './newer-key-warning.js';
 import { recoveryCommands } from './commands-recovery.js';
+import { registerCommands } from './commands-register.js';
+import { totpCommands } from './commands-totp.js';
 import { sharingCommands } from './commands-sharing.js';
 import { rotationCommands } from './commands-rotation.js';
+import { watchCommands } from './commands-watch.js';
 
 export { UsageError } from './usage-error.js';
 import { UsageError } from './usage-error.js';
@@ -324,37 +326,6 @@ const SENDER_LABEL: Record<string, string> = {
   rejected: 'REJECTED',
 };
 
-const register: Command = {
-  synopsis: 'register --server URL --app-id ID --server-key KEY [--client-key KEY] --username NAME',
-  summary: 'register this device with the app\'s key service (keys go to the keychain)',
-  async run(ctx) {
-    const { values } = parse(
-      ctx,
-      { server: { type: 'string' }, 'app-id': { type: 'string' }, 'server-key': { type: 'string' }, 'client-key': { type: 'string' }, username: { type: 'string' } },
-      0,
-    );
-    const serverKey = values['server-key'] ?? process.env.SEALPOST_SERVER_KEY;
-    if (!values.server || !values['app-id'] || !serverKey || !values.username) {
-      throw new UsageError('register needs --server, --app-id, --server-key (or SEALPOST_SERVER_KEY) and --username');
-    }
-    const unlocked = await unlock(ctx);
-    if (unlocked.code !== 0) return unlocked;
-    const result = await ctx.call('device:register', {
-      server: values.server,
-      appId: values['app-id'],
-      serverKey,
-      ...(values['client-key'] !== undefined && { clientKey: values['client-key'] }),
-      username: values.username,
-    });
-    if (result.code === 0 && !ctx.json) {
-      ctx.out(`Registered as ${result.value.username} (${result.value.userId}) with ${result.value.server}.`);
-      const warning = newerKeyWarning(result.value.newerKey);
-      if (warning) process.stderr.write(warning);
-    }
-    return result;
-  },
-};
-
 const contacts: Command = {
   synopsis: 'contacts [add NAME | verify NAME FINGERPRINT | ack NAME]',
   summary: 'list contacts; look one up in the directory; mark a safety number compared; acknowledge a key change',
@@ -389,7 +360,7 @@ const contacts: Command = {
 
 const send: Command = {
   synopsis: 'send --to USER [--to USER...] [--subject S] [--text T] [--file F...]',
-  summary: 'seal a message (and files) into the outbox, online or not; sync sends it',
+  summary: 'seal a message (and files) into the outbox and send it at once; queued when the key service is not reachable',
   async run(ctx) {
     const { values } = parse(ctx, { to: { type: 'string', multiple: true }, subject: { type: 'string' }, text: { type: 'string' }, file: { type: 'string', multiple: true } }, 0);
     if (!values.to?.length) throw new UsageError('send needs at least one --to USER');
@@ -410,8 +381,16 @@ const send: Command = {
         onProgress,
       })
       .then(ok, (e: unknown) => ((e as NodeJS.ErrnoException)?.code ? fsFailure(e, 'a --file') : failureOf(isSyncError(e) ? syncFailure(e) : e)));
-    if (result.code === 0 && !ctx.json) ctx.out(`Queued ${result.value.messageIds.length} message(s): ${result.value.messageIds.join(', ')}. Run "sealpost sync" to send.`);
-    return result;
+    if (result.code !== 0) return result;
+    // Sent at once when the key service answers; otherwise it waits in the outbox.
+    const flushed = await ctx.service.messaging.sync.flush().then(
+      (r) => (r.failed > 0 ? `${r.failed} could not be sent: see "sealpost inbox"` : null),
+      (e: unknown) => (e instanceof Error ? e.message : 'the key service could not be reached'),
+    );
+    const sent = flushed === null;
+    const ids = result.value.messageIds.join(', ');
+    if (!ctx.json) ctx.out(sent ? `Sent ${result.value.messageIds.length} message(s): ${ids}.` : `Queued ${result.value.messageIds.length} message(s): ${ids}${flushed ? ` (${flushed})` : ''}. "sealpost sync" or a running app sends them.`);
+    return ok({ ...result.value, sent });
   },
 };
 
@@ -506,7 +485,7 @@ export const commands: Record<string, Command> = {
   'device-package': devicePackage,
   'change-pin': changePin,
   audit,
-  register,
+  ...registerCommands,
   contacts,
   send,
   sync,
@@ -517,6 +496,8 @@ export const commands: Record<string, Command> = {
   ...sharingCommands,
   ...deviceCommands,
   ...rotationCommands,
+  ...totpCommands,
+  ...watchCommands,
 };
 
 export function usage(): string {

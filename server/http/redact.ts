@@ -35,7 +35,7 @@ export function redactUrl(url: string): string {
   return `${safePath}?${params.join('&')}`;
 }
 
-export const SECRET_HEADERS = ['authorization', 'x-client-key', 'x-server-key', 'x-passphrase', 'x-private-key-hash', 'cookie'];
+export const SECRET_HEADERS = ['authorization', 'x-client-key', 'x-server-key', 'x-passphrase', 'x-private-key-hash', 'x-sealpost-totp', 'cookie'];
 
 export const REDACT_PATHS = [
   ...SECRET_HEADERS.map((h) => `req.headers["${h}"]`),

@@ -6,6 +6,8 @@
  *   - Every error is `{code, message, ...}` (XML: <error><code/><message/></error>).
  *   - Request validation with zod schemas given as route `schema`s.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodType } from 'zod';
 import { SUPPORTED_VERSIONS } from '../../shared/wire.js';
@@ -128,6 +130,22 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
   else void reply.status(status).send(body);
 }
 
+/**
+ * Fastify's clientErrorHandler: HTTP that Node's parser refuses before any
+ * route is found (a Content-Length twice, a bad chunk size, a header over
+ * 16 KiB) gets our error shape in JSON (no request, so no format to honour).
+ */
+export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'headers_too_large', 'the request headers are larger than this server accepts']
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'request_timeout', 'the request was not completed in time']
+    : [400, 'bad_request', 'the request is not well-formed HTTP'];
+  const body = JSON.stringify({ code, message });
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+  socket.destroy();
+}
+
 export function registerResponder(app: FastifyInstance): void {
   // First of all registrations, so every route's schemas are recorded (route-table.ts).
   recordRoutes(app);
@@ -149,6 +167,24 @@ export function registerResponder(app: FastifyInstance): void {
   app.addHook('preSerialization', (request, reply, payload, done) => {
     if (request.format === 'xml') reply.type('application/xml; charset=utf-8');
     done(null, payload);
+  });
+
+  // A plugin that answers by itself (CORS refuses a non-preflight OPTIONS with
+  // a text/plain 400) bypasses the error handler: put its refusal in our shape.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (reply.statusCode < 400 || !/^text\/plain/.test(String(reply.getHeader('content-type') ?? ''))) {
+      done(null, payload);
+      return;
+    }
+    const text = typeof payload === 'string' ? payload.replace(/[^\x20-\x7e]/g, '').slice(0, 200) : '';
+    const body = { code: reply.statusCode === 404 ? 'not_found' : 'bad_request', message: text || 'the request was refused' };
+    if (request.format === 'xml') {
+      reply.type('application/xml; charset=utf-8');
+      done(null, toXml('error', body));
+    } else {
+      reply.type('application/json; charset=utf-8');
+      done(null, JSON.stringify(body));
+    }
   });
 
   app.setErrorHandler((error, request, reply) => {

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { DeviceIdParam } from '../../shared/devices-wire.js';
 import { CommonQuery } from '../../shared/wire.js';
 import type { ServerContext } from '../context.js';
+import { requireTotp } from '../totp/require.js';
 import { notFound, unauthorized } from '../http/errors.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -48,9 +49,15 @@ export function deviceRoutes(app: FastifyInstance, ctx: ServerContext): void {
       // Another user's device answers exactly like an unknown one: no probing for device ids.
       const device = (await ctx.store.devicesOfUser(caller.appId, caller.userId)).find((d) => d.deviceId === deviceId);
       if (!device) throw notFound('no such device of yours', 'unknown_device');
+      // With two-step verification on, revoking needs a current code (X-Sealpost-Totp).
+      await requireTotp(ctx, request, caller.appId, caller.userId);
       const now = Date.now();
       // Revoking twice is harmless: the answer names the first revocation's time.
-      if (device.revokedAt === null) await ctx.store.revokeDevice(caller.appId, deviceId, now);
+      if (device.revokedAt === null) {
+        await ctx.store.revokeDevice(caller.appId, deviceId, now);
+        // The user's devices hear it; the revoked device's streams then close with 4403 on every instance.
+        ctx.events.publish({ appId: caller.appId, users: [caller.userId] }, { type: 'device-revoked', deviceId });
+      }
       return { deviceId, revokedAt: new Date(device.revokedAt ?? now).toISOString() };
     },
   );

@@ -52,6 +52,8 @@ export function grantRoutes(app: FastifyInstance, ctx: ServerContext): void {
         identifier,
         grants.map((g) => ({ identifier, userId: g.userid, role: g.role, wrappedKey: Buffer.from(g.wrappedKey, 'base64'), grantedAt: now })),
       );
+      // The grantees (new access or a new role) and the owner's other devices sync the item's grants now.
+      ctx.events.publish({ appId: who.appId, users: [...ids, who.userId] }, { type: 'grant', item: identifier });
       return { identifier, grants: (await ctx.store.listGrants(who.appId, identifier)).map(grantOut) };
     },
   );
@@ -74,6 +76,7 @@ export function grantRoutes(app: FastifyInstance, ctx: ServerContext): void {
       if (!item || role === null) throw notFound('no such item for you', 'unknown_item');
       if (role !== 'owner' && ids.some((id) => id !== who.userId)) throw forbidden('only the owner removes other users\' grants', 'owner_only');
       const removed = await ctx.store.deleteGrants(who.appId, identifier, [...new Set(ids)]);
+      if (removed > 0) ctx.events.publish({ appId: who.appId, users: [...new Set([...ids, item.ownerId])] }, { type: 'revoke', item: identifier });
       const remaining = role === 'owner' ? await ctx.store.listGrants(who.appId, identifier) : [];
       return { identifier, removed, grants: remaining.map(grantOut) };
     },

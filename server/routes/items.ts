@@ -50,6 +50,12 @@ export async function refuseNoRole(ctx: ServerContext, who: UserCaller, identifi
   throw stranger();
 }
 
+/** After a write to an item: its owner and every grantee sync it (one read of the grants, off the send path). */
+async function publishItemChange(ctx: ServerContext, item: ItemRow): Promise<void> {
+  const grantees = (await ctx.store.listGrants(item.appId, item.identifier)).map((g) => g.userId);
+  ctx.events.publish({ appId: item.appId, users: [item.ownerId, ...grantees] }, { type: 'item', item: item.identifier });
+}
+
 function itemOut(item: ItemRow, role: Role, wrappedKey: Buffer | null, meta = false) {
   return {
     identifier: item.identifier,
@@ -81,6 +87,7 @@ export function itemRoutes(app: FastifyInstance, ctx: ServerContext): void {
         if (body.version !== 0) throw conflict('the item does not exist: create it with version 0', 'version_conflict', { currentVersion: 0 });
         const created = await ctx.store.createItem({ appId: who.appId, identifier, ownerId: who.userId, version: 1, data, ownerWrappedKey: wrappedKey, createdAt: now, updatedAt: now });
         if (!created) throw conflict('the item was created concurrently: fetch it and retry', 'version_conflict', { currentVersion: (await ctx.store.getItem(who.appId, identifier))?.version ?? 0 });
+        ctx.events.publish({ appId: who.appId, users: [who.userId] }, { type: 'item', item: identifier });
         return { identifier, version: 1 };
       }
       if (role === null) return refuseNoRole(ctx, who, identifier, () => forbidden('this identifier belongs to another user', 'forbidden'));
@@ -93,6 +100,7 @@ export function itemRoutes(app: FastifyInstance, ctx: ServerContext): void {
           currentVersion: current?.version ?? 0,
         });
       }
+      await publishItemChange(ctx, item);
       return { identifier, version };
     },
   );
@@ -121,7 +129,10 @@ export function itemRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const { item, role } = await access(ctx, who, identifier);
       if (!item || role === null) throw notFound('no such item for you', 'unknown_item');
       if (role !== 'owner') throw forbidden('only the owner deletes an item', 'owner_only');
+      const grantees = (await ctx.store.listGrants(who.appId, identifier)).map((g) => g.userId);
       await ctx.store.deleteItem(who.appId, identifier);
+      ctx.events.publish({ appId: who.appId, users: [who.userId] }, { type: 'item', item: identifier });
+      if (grantees.length > 0) ctx.events.publish({ appId: who.appId, users: grantees }, { type: 'revoke', item: identifier });
       return { deleted: true };
     },
   );

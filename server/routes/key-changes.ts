@@ -104,6 +104,8 @@ export function keyChangeRoutes(app: FastifyInstance, ctx: ServerContext): void 
         createdAt: Date.now(),
       });
       if (!stored) throw conflict('keyChange: another change of this key was stored first', 'stale_key_change');
+      // Every device of the app: the server does not know who has this user as a contact.
+      ctx.events.publish({ appId: caller.appId, everyone: true }, { type: 'key-change', userId: user.id });
       return { did: change.did, fingerprint: change.newFingerprint, changes: changes.length + 1 };
     },
   );

@@ -25,6 +25,7 @@ import { ClaimLinkBody, CreateLinkBody, LinkId, RevealLinkBody, SealLinkBody, ty
 import { CommonQuery } from '../../shared/wire.js';
 import type { Caller } from '../auth/authenticate.js';
 import type { ServerContext } from '../context.js';
+import { requireTotp } from '../totp/require.js';
 import { badRequest, conflict, forbidden, notFound, unauthorized } from '../http/errors.js';
 import type { LinkSessionRow } from '../store/types.js';
 import { usernameKey } from './users.js';
@@ -73,6 +74,16 @@ async function sameUser(ctx: ServerContext, caller: Extract<Caller, { kind: 'dev
   return user !== undefined && usernameKey(user.username) === row.usernameKey;
 }
 
+/**
+ * Tells the session user's devices that the session changed (a new request to
+ * approve, or one that moved on): their link screens pull it now. The new
+ * device has no stream (it is not registered yet) and keeps polling.
+ */
+async function announce(ctx: ServerContext, row: LinkSessionRow, userId?: string): Promise<void> {
+  const id = userId ?? (await ctx.store.userByName(row.appId, row.usernameKey))?.id;
+  if (id) ctx.events.publish({ appId: row.appId, users: [id] }, { type: 'link', linkId: row.linkId });
+}
+
 export function linkRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/v1/link', { config: { auth: 'device', audit: 'link.create' }, schema: { body: CreateLinkBody, querystring: query } }, async (request) => {
     const appId = appOf(request.caller);
@@ -98,6 +109,7 @@ export function linkRoutes(app: FastifyInstance, ctx: ServerContext): void {
       };
       if (await ctx.store.createLinkSession(row, now)) {
         request.auditTarget = `link:${row.linkId}`;
+        await announce(ctx, row, user.id);
         return { linkId: row.linkId, code: row.code, expiresAt: new Date(row.expiresAt).toISOString() };
       }
     }
@@ -113,6 +125,8 @@ export function linkRoutes(app: FastifyInstance, ctx: ServerContext): void {
         [`link:d:${caller.appId}:${caller.deviceId}`, CLAIMS_PER_DEVICE],
       ]);
     }
+    // Approving a device link for a user with two-step verification on needs a current code (X-Sealpost-Totp).
+    await requireTotp(ctx, request, caller.appId, caller.userId);
     const body = request.body as { code: string; publicKey: string };
     const code = body.code.replace(/[- ]/g, '');
     const now = Date.now();
@@ -122,6 +136,7 @@ export function linkRoutes(app: FastifyInstance, ctx: ServerContext): void {
     if (!(await ctx.store.claimLinkSession(caller.appId, row.linkId, caller.deviceId, Buffer.from(body.publicKey, 'base64url'), now))) {
       throw conflict('this link request was claimed already: start again on the new device', 'link_claimed');
     }
+    await announce(ctx, row, caller.userId);
     return { linkId: row.linkId, commitment: b64url(row.commitment), expiresAt: new Date(row.expiresAt).toISOString() };
   });
 
@@ -144,6 +159,7 @@ export function linkRoutes(app: FastifyInstance, ctx: ServerContext): void {
       if (!committed.equals(row.commitment)) throw badRequest('this key does not match the commitment the session was created with', 'commitment_mismatch');
       if (!row.claimKey) throw conflict('no device has claimed this link request yet', 'link_not_claimed');
       if (!(await ctx.store.revealLinkSession(row.appId, row.linkId, key, Date.now()))) throw conflict('the key was revealed already', 'link_revealed');
+      await announce(ctx, row);
       return { linkId: row.linkId, state: 'revealed' as const };
     },
   );
@@ -159,13 +175,14 @@ export function linkRoutes(app: FastifyInstance, ctx: ServerContext): void {
       if (!row.revealKey) throw conflict('the new device has not revealed its key yet', 'link_not_revealed');
       const sealed = Buffer.from((request.body as { sealed: string }).sealed, 'base64');
       if (!(await ctx.store.sealLinkSession(row.appId, row.linkId, caller.deviceId, sealed, Date.now()))) throw conflict('this link request was completed already', 'link_sealed');
+      await announce(ctx, row, caller.userId);
       return { linkId: row.linkId, state: 'sealed' as const };
     },
   );
 
   app.delete('/v1/link/:linkId', { config: { auth: 'device', audit: 'link.delete' }, schema: { params: IdParams, querystring: query } }, async (request) => {
     const row = await sessionFor(ctx, request);
-    await ctx.store.deleteLinkSession(row.appId, row.linkId);
+    if (await ctx.store.deleteLinkSession(row.appId, row.linkId)) await announce(ctx, row, request.caller.kind === 'device' ? request.caller.userId : undefined);
     return { deleted: true as const };
   });
 }

@@ -12,6 +12,7 @@ import type { ServerContext } from '../context.js';
 import { decryptForKey, encryptForKey, parseRsaPublicKey } from '../crypto/online.js';
 import { ApiError, badRequest, conflict, tooLarge } from '../http/errors.js';
 import { auditsInsert, type MessageRow, type NewMessage } from '../store/types.js';
+import { publishDelivered, publishMessage } from '../stream/publish.js';
 import { findKey, findKeyForSend, unlockKey } from './key-access.js';
 
 const TokenParams = z.strictObject({ token: KeyToken });
@@ -101,7 +102,8 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
     async (request, reply) => {
       const body = request.body as z.infer<typeof SendMessageBody>;
       const files = request.uploadedFiles ?? [];
-      const key = await findKeyForSend(ctx, request, (request.params as { token: string }).token);
+      const token = (request.params as { token: string }).token;
+      const key = await findKeyForSend(ctx, request, token);
       const sender = request.caller.kind === 'device' ? `device:${request.caller.deviceId}` : request.caller.kind;
       const now = Date.now();
       const offline = body.encryptedmessage !== undefined || body.encryptionkey !== undefined;
@@ -162,6 +164,8 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
       if (result.duplicate && !result.sameContent) {
         throw conflict('clientId was already used for a different message to this key', 'client_id_reused', { MessageId: result.ids[0] ?? null });
       }
+      // Committed: the owner's devices pull now (no database read: the owner came with the key row).
+      if (!result.duplicate && request.caller.kind !== 'none') publishMessage(ctx.events, request.caller.appId, key.ownerUserId, token, result.ids[result.ids.length - 1]!);
       return { MessageId: result.ids[0]!, MessageIds: result.ids, duplicate: result.duplicate };
     },
   );
@@ -177,7 +181,7 @@ export function messageRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const limit = Math.min(query.limit ?? DEFAULT_PAGE, max);
       const after = query.after ?? 0;
       // Reading past `after` acknowledges every message up to it: they were delivered (POST /v1/messages/delivered).
-      if (after > 0) await ctx.store.ackMessages(key.id, after, Date.now());
+      if (after > 0) publishDelivered(ctx.events, key.appId, await ctx.store.ackMessages(key.id, after, Date.now()));
       const rows = await ctx.store.listMessages(key.id, after, limit + 1);
       if (rows.length === 0) return reply.code(304).send();
       const page = rows.slice(0, limit);

@@ -36,7 +36,8 @@ export async function serverApp(ctx: ServerContext, request: FastifyRequest, bod
   return app;
 }
 
-async function addDevice(ctx: ServerContext, user: UserRow, pkg: DevicePackage): Promise<void> {
+/** Binds a device to a user (and the user to the package's identity on first use); also for POST /v1/enroll. */
+export async function addDevice(ctx: ServerContext, user: UserRow, pkg: DevicePackage): Promise<void> {
   let checked;
   try {
     checked = checkDevicePackage(pkg);

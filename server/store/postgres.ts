@@ -66,9 +66,12 @@ export interface PostgresOptions {
 export class PostgresStore extends SqlStore {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
+  /** The connection URL (the push stream's LISTEN connection uses it too). */
+  readonly url: string;
 
   constructor(options: PostgresOptions) {
     super();
+    this.url = options.url;
     this.pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, types, idleTimeoutMillis: 30_000 });
     // An idle client's connection dropping must not crash the process; the next query reconnects.
     this.pool.on('error', () => undefined);

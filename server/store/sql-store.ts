@@ -1,4 +1,6 @@
+import { ackMessagesReporting } from './message-acks.js';
 import type {
+  AckedMessage,
   AppRow,
   AppSummary,
   AuditAppend,
@@ -174,9 +176,9 @@ export function toDeviceAuth(r: Row): DeviceAuthRow {
 }
 
 /** keyForSend's columns (keys k) and row shape, likewise. */
-export const KEY_REF_COLUMNS = 'k.id, k.mode, k.public_key';
+export const KEY_REF_COLUMNS = 'k.id, k.mode, k.public_key, k.owner_user_id';
 export function toKeyRef(r: Row): KeyRef {
-  return { id: num(r.id), mode: str(r.mode) as KeyRef['mode'], publicKey: str(r.public_key) };
+  return { id: num(r.id), mode: str(r.mode) as KeyRef['mode'], publicKey: str(r.public_key), ownerUserId: strOrNull(r.owner_user_id) };
 }
 
 export const INSERT_AGENT_TOKEN_ID = 'INSERT INTO agent_token_jtis (app_id, jti, expires_at) VALUES ($1, $2, $3) ON CONFLICT (app_id, jti) DO NOTHING';
@@ -449,15 +451,8 @@ export abstract class SqlStore implements Store {
     return rows.map(toMessage);
   }
 
-  async ackMessages(keyId: number, upTo: number, at: number): Promise<void> {
-    // One statement: the highest stored MessageId <= upTo, only ever moving forward.
-    await this.run(
-      `INSERT INTO key_acks (key_id, acked_seq, updated_at)
-       SELECT key_id, MAX(seq), CAST($3 AS BIGINT) FROM messages WHERE key_id = $1 AND seq <= $2 GROUP BY key_id
-       ON CONFLICT (key_id) DO UPDATE SET acked_seq = excluded.acked_seq, updated_at = excluded.updated_at
-       WHERE key_acks.acked_seq < excluded.acked_seq`,
-      [keyId, upTo, at],
-    );
+  ackMessages(keyId: number, upTo: number, at: number): Promise<AckedMessage[]> {
+    return ackMessagesReporting({ get: (sql, p) => this.get(sql, p), all: (sql, p) => this.all(sql, p) }, keyId, upTo, at);
   }
 
   async deliveredMessages(keyId: number, sender: string, seqs: number[]): Promise<number[]> {

@@ -123,6 +123,15 @@ export interface KeyRef {
   id: number;
   mode: KeyMode;
   publicKey: string;
+  /** Whose inbox it is (the push stream tells that user's devices); null for a key made with a client key. */
+  ownerUserId: string | null;
+}
+
+/** A message an inbox read acknowledged, for the sender's delivered event. */
+export interface AckedMessage {
+  /** As recorded by the send: `device:<deviceId>`, `client` or `server`. */
+  sender: string;
+  clientId: string;
 }
 
 export interface NewMessage {
@@ -304,9 +313,10 @@ export interface Store {
   listMessages(keyId: number, after: number, limit: number): Promise<MessageRow[]>;
   /**
    * Records that the key's owner has fetched every message up to MessageId `upTo`
-   * (clamped to the key's last stored MessageId; never moves back).
+   * (clamped to the key's last stored MessageId; never moves back). Returns the
+   * messages with a sender and clientId this call acknowledged first (message-acks.ts).
    */
-  ackMessages(keyId: number, upTo: number, at: number): Promise<void>;
+  ackMessages(keyId: number, upTo: number, at: number): Promise<AckedMessage[]>;
   /** Of `seqs`, the MessageIds on the key that `sender` sent and the key's owner has acknowledged. */
   deliveredMessages(keyId: number, sender: string, seqs: number[]): Promise<number[]>;
 

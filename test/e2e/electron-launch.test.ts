@@ -1,7 +1,8 @@
 /**
  * The real Electron app through Playwright's _electron.launch: the same first
  * run as in browser mode (PIN, stay local, safety number, vault), on a
- * throwaway profile, plus the window's isolation seen from inside the page.
+ * throwaway profile, plus the window's isolation seen from inside the page,
+ * and an engine event (the lock) reaching the page through window.sealpost.onEvent.
  *
  * Electron's binary is a separate download that this machine cannot make;
  * this is the only test allowed to skip, and only when no binary is installed.
@@ -37,6 +38,12 @@ describe.skipIf(!binary)('Electron app (needs an installed Electron binary)', ()
       await screenshot(page, 'electron-vault');
       // window.open is refused by the main process.
       expect(await page.evaluate("window.open('https://example.com') === null")).toBe(true);
+      // Engine events reach the page, as the event alone (no IPC event object, no sender).
+      await page.evaluate('window.__seen = []; window.sealpost.onEvent((...args) => window.__seen.push(args)); true');
+      await page.getByRole('button', { name: 'Lock now' }).click();
+      await page.waitForFunction('window.__seen.some((args) => args[0].type === "lock" && args[0].unlocked === false)');
+      expect(await page.evaluate('window.__seen.every((args) => args.length === 1)')).toBe(true);
+      await page.getByRole('heading', { name: 'Unlock Sealpost' }).waitFor();
     } finally {
       await app.close();
       rmSync(profile, { recursive: true, force: true });

@@ -44,13 +44,19 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-export async function startApp(name: string): Promise<RunningApp> {
+export interface AppOptions {
+  /** Runs the engine's sync as the app does (timer and live stream); off by default, so tests sync by hand. */
+  live?: boolean;
+}
+
+export async function startApp(name: string, options: AppOptions = {}): Promise<RunningApp> {
   requireBuiltUi();
   const profileDir = mkdtempSync(join(tmpdir(), `sealpost-e2e-${name}-`));
   const contexts: BrowserContext[] = [];
   const boot = async () => {
     const service = await openService({ profileDir, actor: 'webhost', keychain: 'file', kdfParams: TEST_KDF_PARAMS });
     const webhost = await startWebhost({ handlers: service.handlers, onEvent: service.onEvent, rendererDir: RENDERER_DIR });
+    if (options.live) service.messaging.sync.start();
     return { service, webhost };
   };
   let running = await boot();
@@ -123,14 +129,14 @@ export interface TwoDesktops {
   close(): Promise<void>;
 }
 
-export async function startTwoDesktops(label: string): Promise<TwoDesktops> {
+export async function startTwoDesktops(label: string, options: AppOptions = {}): Promise<TwoDesktops> {
   const dir = mkdtempSync(join(tmpdir(), `sealpost-e2e-${label}-`));
   const dbFile = join(dir, 'keyservice.db');
   const ks = await startE2eKeyService(dbFile);
   const port = ks.port;
   const app = await ks.admin.createApp({ name: `e2e ${label}` });
   const browser = await launchChromium();
-  const [alice, bob] = await Promise.all([startApp(`alice-${label}`), startApp(`bob-${label}`)]);
+  const [alice, bob] = await Promise.all([startApp(`alice-${label}`, options), startApp(`bob-${label}`, options)]);
   const [a, b] = await Promise.all([alice.open(browser), bob.open(browser)]);
   const t: TwoDesktops = {
     browser,

@@ -39,6 +39,7 @@ import { EngineEvents, type EngineEventListener } from './events.js';
 import { itemHandlers } from './items.js';
 import { sharingHandlers } from './sharing.js';
 import { deviceHandlers } from './devices.js';
+import { totpHandlers } from './totp.js';
 import { openIdentityFile } from '../crypto/identity-file.js';
 import { Linking } from './linking.js';
 import { Messaging } from './messaging.js';
@@ -80,6 +81,11 @@ export interface Service {
   readonly events: { on(listener: EngineEventListener): () => void };
   /** The same as events.on. */
   onEvent(listener: EngineEventListener): () => void;
+  /**
+   * Changes the idle auto-lock for this process only, not saved (`sealpost watch`
+   * keeps the keys unlocked until it is stopped: 0). @throws {RangeError}
+   */
+  overrideAutoLock(ms: number): void;
   /** Locks (wipes in-memory keys) and closes the vault. */
   close(): void;
 }
@@ -125,8 +131,6 @@ class Engine {
     const autoLockMs = getSetting(vault.db, AUTO_LOCK_KEY, z.number().int().min(0)) ?? DEFAULT_AUTO_LOCK_MS;
     this.session = new Session(this.pinVault, { autoLockMs });
     this.keys = new KeyRing(this.session);
-    this.session.onLock(() => this.events.emit({ type: 'lock', unlocked: false }));
-    this.session.onUnlock(() => this.events.emit({ type: 'lock', unlocked: true }));
     this.audit = new AuditLog(vault.db, keychain, now);
     this.messaging = new Messaging({
       db: vault.db,
@@ -139,6 +143,7 @@ class Engine {
       devicePackage: () => this.signDevicePackage(),
       record: (a, t, r, d) => this.record(a, t, r, d ?? null),
       ...(options.syncBackoff && { backoff: options.syncBackoff }),
+      emit: (e) => this.events.emit(e),
       // The app-wide sync (sync:now, the timer) also syncs the vault items, through the
       // same items:sync handler (audited; joins one the Vault screen started). It runs
       // once the key service was reached, which is also when a key rotation made
@@ -147,6 +152,15 @@ class Engine {
         if (await this.rotation.publishPending().catch(() => false)) await this.record('key.rotate', 'encryption-key', 'ok', { published: true }).catch(() => undefined);
         return this.sharing()['items:sync']({});
       },
+    });
+    // The push stream runs only while unlocked: lock closes it, unlock reopens it.
+    this.session.onLock(() => {
+      this.messaging.sync.updateStream();
+      this.events.emit({ type: 'lock', unlocked: false });
+    });
+    this.session.onUnlock(() => {
+      this.messaging.sync.updateStream();
+      this.events.emit({ type: 'lock', unlocked: true });
     });
     // What recovery and rotation both need: the profile's keys and the PIN session.
     const keyAccess = {
@@ -223,6 +237,7 @@ class Engine {
       messaging: this.messaging,
       events: { on: (listener) => this.events.on(listener) },
       onEvent: (listener) => this.events.on(listener),
+      overrideAutoLock: (ms) => this.session.setAutoLockMs(ms),
       close: () => {
         void this.linking.cancel();
         this.messaging.sync.stop();
@@ -343,6 +358,7 @@ class Engine {
       ...itemHandlers({ db: this.db, now: this.now, identity: () => this.identity(), unlocked: () => this.unlocked(), record: (a, t, r, d) => this.record(a, t, r, d ?? null) }),
       ...this.sharing(),
       ...deviceHandlers({ identity: () => this.identity(), connection: () => this.messaging.sync.connection(), record: (a, t, r, d) => this.record(a, t, r, d ?? null) }),
+      ...totpHandlers({ identity: () => this.identity(), connection: () => this.messaging.sync.connection(), required: () => false, record: (a, t, r, d) => this.record(a, t, r, d ?? null) }),
       // A second desktop of the same user: same seed and RSA key, a new device id and PIN.
       'identity:import': (input) =>
         this.audited('identity.restore', null, async () => {

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ResultCode, resultCodeName, type Result } from '../../../shared/codes.js';
 import type { Handlers, Output } from '../../../shared/contract.js';
+import type { EngineEvent } from '../../../shared/contract-events.js';
 import type { DevicePackage } from '../../../shared/device-package.js';
 import { safetyNumber } from '../crypto/fingerprint.js';
 import { openFile, type ProgressCallback } from '../crypto/file-envelope.js';
@@ -62,6 +63,8 @@ export interface MessagingContext {
   backoff?: BackoffPolicy;
   /** items:sync (joins a running one), run by the sync scheduler after the messages. */
   syncItems?: () => Promise<Result<unknown>>;
+  /** The engine's events for the UI (events.ts). */
+  emit?: (event: EngineEvent) => void;
 }
 
 type MessagingChannels =
@@ -116,6 +119,11 @@ export function syncFailure(e: SyncError): ServiceError {
   }
 }
 
+/** True when a sync report (counts by kind) counts anything. */
+function changedSomething(report: unknown): boolean {
+  return typeof report === 'object' && report !== null && Object.values(report).some((n) => typeof n === 'number' && n > 0);
+}
+
 const mapError = (e: unknown): Result<never> => failureOf(isSyncError(e) ? syncFailure(e) : e);
 
 async function run<T>(op: () => Promise<T> | T): Promise<Result<T>> {
@@ -150,9 +158,21 @@ export class Messaging {
         syncItems: async () => {
           const r = await c.syncItems!();
           if (r.code !== 0) throw new Error(r.message);
+          if (changedSomething(r.value)) c.emit?.({ type: 'items' });
         },
       }),
+      ...(c.emit && { emit: c.emit }),
+      refreshContact: (userId) => this.refreshContact(userId),
     });
+  }
+
+  /** A contact's keys again from the directory (a key-change event); false when it is not a contact. */
+  private async refreshContact(userId: string): Promise<boolean> {
+    const known = getContact(this.c.db, userId);
+    const conn = this.sync.connection();
+    if (!known || !conn) return false;
+    await lookupContact(conn, this.c.db, known.username, this.c.now());
+    return true;
   }
 
   private registration() {
@@ -360,7 +380,9 @@ export class Messaging {
       { db: this.c.db, profileDir: this.c.profileDir, now: this.c.now(), keys, ownPublicPem: this.c.identity().rsaPublicPem, registration },
       { to: contacts, text: input.text, files: input.files ?? [], ...(input.subject !== undefined && { subject: input.subject }), ...(input.onProgress && { onProgress: input.onProgress }) },
     );
-    if (this.sync.started) void this.sync.sync().catch(() => undefined);
+    this.c.emit?.({ type: 'messages', received: 0, changed: result.messageIds.length });
+    // Flushed at once while the scheduler runs (the app); the CLI's send flushes itself.
+    if (this.sync.started) this.sync.kick();
     return result;
   }
 
@@ -385,6 +407,8 @@ export class Messaging {
                 server: input.server,
                 appId: input.appId,
                 serverKey: input.serverKey,
+                enrollmentCode: input.enrollmentCode,
+                totp: input.totp,
                 ...(input.clientKey && { clientKey: input.clientKey }),
                 username: input.username,
                 devicePackage: c.devicePackage(),
@@ -401,7 +425,7 @@ export class Messaging {
             this.sync.reset();
             return { userId: registration.userId, username: registration.username, server: registration.server, newInbox, newerKey };
           },
-          (v) => ({ newInbox: v.newInbox, newerKey: v.newerKey !== null }),
+          (v) => ({ newInbox: v.newInbox, newerKey: v.newerKey !== null, via: input.enrollmentCode !== undefined ? 'enrollment-code' : 'server-key' }),
         ),
       'contacts:lookup': (input) =>
         run(async () => {
@@ -469,7 +493,12 @@ export class Messaging {
           }
           return v;
         }),
-      'messages:markRead': (input) => run(() => ({ changed: markRead(c.db, 'ids' in input ? { ids: input.ids } : { peer: input.peer }) })),
+      'messages:markRead': (input) =>
+        run(() => {
+          const changed = markRead(c.db, 'ids' in input ? { ids: input.ids } : { peer: input.peer });
+          if (changed > 0) c.emit?.({ type: 'messages', received: 0, changed });
+          return { changed };
+        }),
       'messages:retry': (input) =>
         run(() => {
           let clientId: string | undefined;
@@ -500,6 +529,7 @@ export class Messaging {
             pending: counts.pending + counts.sending,
             failed: counts.failed,
             unread: countUnread(c.db),
+            stream: s.stream,
           };
         }),
     };

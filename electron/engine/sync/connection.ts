@@ -14,6 +14,7 @@ import { type Auth, KeyServiceClient } from './client.js';
 import { type Credentials, readCredentials, updateCredentials } from './credentials.js';
 import { agentAuth, delegatedDevice, type DelegatedDevice } from './device-key.js';
 import { SyncError } from './errors.js';
+import { AGENT_TOKEN_MAX_TTL_S } from '../../../shared/delegation.js';
 
 export interface Registration {
   appId: string;
@@ -76,6 +77,18 @@ export class Connection {
     }
     if (c.clientKey) return { clientKey: c.clientKey };
     throw new SyncError('unregistered', 'No key-service credentials on this device: register it.');
+  }
+
+  /**
+   * Credentials for the push stream: like auth(), but an agent token lives the
+   * longest the key service accepts (10 min), since the stream is closed (4401)
+   * and reopened when the credential it was opened with expires.
+   * @throws {SyncError}
+   */
+  async streamAuth(forceRenew = false): Promise<Auth> {
+    const device = forceRenew ? null : await this.delegated();
+    if (device) return agentAuth(device, this.registration.appId, this.now, AGENT_TOKEN_MAX_TTL_S);
+    return this.auth(forceRenew);
   }
 
   /** Runs `op` with credentials; on a 401 renews the JWT once and tries again. */

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Db } from '../vault/_sql.js';
-import { dueSentReceipts, recordDeliveries } from '../vault/sync-store.js';
+import { dueSentReceipts, recordDeliveries, sentReceiptsOf } from '../vault/sync-store.js';
 import type { Connection } from './connection.js';
 
 /** Receipts asked per sync (the key service takes up to 500 per request). */
@@ -19,11 +19,14 @@ export interface DeliveryDeps {
   conn: Connection;
   now: () => number;
   limit?: number;
+  /** Ask about these sent messages (a `delivered` stream event names them) instead of the due batch. */
+  clientIds?: readonly string[];
 }
 
 /** Asks about one batch of sent, undelivered messages. Returns how many became delivered. @throws {SyncError} */
 export async function checkDeliveries(d: DeliveryDeps): Promise<number> {
-  const asked = dueSentReceipts(d.db, Math.max(1, Math.min(d.limit ?? DELIVERY_BATCH, DELIVERY_BATCH)));
+  const limit = Math.max(1, Math.min(d.limit ?? DELIVERY_BATCH, DELIVERY_BATCH));
+  const asked = d.clientIds ? sentReceiptsOf(d.db, d.clientIds.slice(0, limit)) : dueSentReceipts(d.db, limit);
   if (asked.length === 0) return 0;
   const delivered = await d.conn.call((auth) => d.conn.client.delivered(auth, asked.map((r) => ({ token: r.inbox, MessageId: r.remoteId }))));
   const hit = new Set(delivered.map((x) => `${x.token}\n${x.MessageId}`));

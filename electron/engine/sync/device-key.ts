@@ -57,8 +57,8 @@ export async function delegatedDevice(keychain: Keychain, deviceId: string): Pro
 }
 
 /** Credentials that sign a fresh single-use agent token for every request (the service refuses a reused jti). */
-export function agentAuth(device: DelegatedDevice, appId: string, now: () => number): Auth {
-  return { agent: () => makeAgentToken(device.key, { sub: device.did, aud: appId, ttlSeconds: 120, now: now() }) };
+export function agentAuth(device: DelegatedDevice, appId: string, now: () => number, ttlSeconds = 120): Auth {
+  return { agent: () => makeAgentToken(device.key, { sub: device.did, aud: appId, ttlSeconds, now: now() }) };
 }
 
 /**

@@ -7,8 +7,15 @@
  *
  * Online state: true after a sync reached the key service, false after one
  * could not; while offline the timer backs off with full jitter (backoff.ts).
+ *
+ * Live delivery (live.ts): while the timer runs and the keys are unlocked, the
+ * key service's push stream says when to sync; the timer then only checks
+ * every `liveIntervalMs` (5 min), and goes back to `intervalMs` (60 s) when
+ * the stream is refused, unavailable or dropped. Syncs asked for by the stream
+ * coalesce: one asked for during a running sync runs once after it.
  * @module
  */
+import type { EngineEvent, StreamState } from '../../../shared/contract-events.js';
 import type { Keychain } from '../keychain/types.js';
 import type { UnlockedKeys } from '../service/unlocked-keys.js';
 import type { Db } from '../vault/_sql.js';
@@ -17,6 +24,7 @@ import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from './backoff.js';
 import { Connection } from './connection.js';
 import { SyncError } from './errors.js';
 import { checkDeliveries } from './delivery.js';
+import { LiveStream } from './live.js';
 import { flushOutbox } from './flush.js';
 import { openPulled, PullFeed } from './open.js';
 import { pullInboxes } from './pull-inboxes.js';
@@ -56,6 +64,10 @@ export interface SyncEngineDeps {
    * the key service. It throws to report a failure, which never fails the message sync.
    */
   syncItems?: () => Promise<void>;
+  /** Events for the UI (service/events.ts): sync status, messages stored or changed, link, items, contacts. */
+  emit?: (event: EngineEvent) => void;
+  /** Refreshes a contact from the directory after a key-change event; false when it is not a contact. */
+  refreshContact?: (userId: string) => Promise<boolean>;
 }
 
 export interface SyncState {
@@ -64,18 +76,42 @@ export interface SyncState {
   lastSyncAt: number | null;
   lastError: string | null;
   nextSyncAt: number | null;
+  /** How new messages are learnt of: the push stream (live), or the timer. */
+  stream: StreamState;
+  /** Why the stream is not live (refused, dropped, revoked), or null. */
+  streamError: string | null;
 }
+
+/** The timer's interval while the stream is live: only a safety net for a lost event. */
+export const LIVE_INTERVAL_MS = 5 * 60_000;
 
 export class SyncEngine {
   private running: Promise<SyncReport> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private intervalMs = 0;
+  private liveIntervalMs = LIVE_INTERVAL_MS;
+  private again = false;
   private failures = 0;
+  private delivering: Promise<void> | null = null;
+  private deliveryQueue = new Set<string>();
+  private readonly live: LiveStream;
   private conn: Connection | null = null;
   private listeners = new Set<(p: SyncProgress) => void>();
-  readonly state: SyncState = { online: null, syncing: false, lastSyncAt: null, lastError: null, nextSyncAt: null };
+  readonly state: SyncState = { online: null, syncing: false, lastSyncAt: null, lastError: null, nextSyncAt: null, stream: 'off', streamError: null };
 
-  constructor(private readonly d: SyncEngineDeps) {}
+  constructor(private readonly d: SyncEngineDeps) {
+    this.live = new LiveStream({
+      connection: () => this.connection(),
+      deviceId: () => this.d.deviceId(),
+      kick: () => this.kick(),
+      checkDelivered: (ids) => this.checkDelivered(ids),
+      syncItems: () => void this.runItems(),
+      refreshContact: (userId) => void this.d.refreshContact?.(userId).then((changed) => changed && this.d.emit?.({ type: 'contacts' }), () => undefined),
+      link: () => this.d.emit?.({ type: 'link' }),
+      onState: (s) => this.streamChanged(s),
+      ...(this.d.backoff && { backoff: this.d.backoff }),
+    });
+  }
 
   /** The connection for the current registration, or null when unregistered. */
   connection(): Connection | null {
@@ -87,9 +123,70 @@ export class SyncEngine {
     return this.conn;
   }
 
-  /** Drops the cached connection (credentials changed). */
+  /** Drops the cached connection (credentials changed); the stream reopens with the new one. */
   reset(): void {
     this.conn = null;
+    this.live.close();
+    this.updateStream();
+  }
+
+  /**
+   * Opens or closes the push stream after a change of the conditions it needs:
+   * the timer started, the keys unlocked (the service calls this on lock and
+   * unlock), a registration.
+   */
+  updateStream(): void {
+    this.live.update(this.started && this.d.keys() !== null);
+  }
+
+  /**
+   * A sync now, asked for by the stream: during a running sync exactly one
+   * more runs after it (a burst of events costs at most two syncs).
+   */
+  kick(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    void this.sync().catch(() => undefined);
+  }
+
+  /** A delivery check now (a `delivered` event), those messages first; coalesced like kick(). */
+  checkDelivered(clientIds: readonly string[]): void {
+    for (const id of clientIds) this.deliveryQueue.add(id);
+    if (this.delivering) return;
+    this.delivering = (async () => {
+      while (this.deliveryQueue.size > 0) {
+        const ids = [...this.deliveryQueue];
+        this.deliveryQueue.clear();
+        const conn = this.connection();
+        if (!conn) return;
+        const n = await checkDeliveries({ db: this.d.db, conn, now: this.d.now, clientIds: ids }).catch(() => 0);
+        if (n > 0) this.d.emit?.({ type: 'messages', received: 0, changed: n });
+      }
+    })().finally(() => {
+      this.delivering = null;
+    });
+  }
+
+  private async runItems(): Promise<void> {
+    try {
+      await this.d.syncItems?.();
+    } catch {
+      // reported by the items' sync itself; the next sync tries again
+    }
+  }
+
+  private streamChanged(stream: StreamState): void {
+    const was = this.state.stream;
+    this.state.stream = stream;
+    this.state.streamError = this.live.reason;
+    // Back on the short timer when the stream stops being live and the next check is further away.
+    if (was === 'live' && stream !== 'live' && this.intervalMs > 0) {
+      const next = this.state.nextSyncAt;
+      if (next === null || next - this.d.now() > this.intervalMs) this.schedule(this.intervalMs);
+    }
+    this.d.emit?.({ type: 'sync' });
   }
 
   /** Progress events of every sync (CLI --progress, the UI's status line). */
@@ -106,8 +203,26 @@ export class SyncEngine {
   sync(): Promise<SyncReport> {
     this.running ??= this.syncOnce().finally(() => {
       this.running = null;
+      if (this.again) {
+        this.again = false;
+        void this.sync().catch(() => undefined);
+      }
     });
     return this.running;
+  }
+
+  /**
+   * Sends what is due in the outbox now, without pulling (`sealpost send`).
+   * Returns how many were sent and failed for good.
+   * @throws {SyncError} 'unregistered'; the outage or refusal that stopped the flush
+   */
+  async flush(): Promise<{ sent: number; failed: number }> {
+    const conn = this.connection();
+    if (!conn) throw new SyncError('unregistered', 'This device is not registered with a key service yet.');
+    const r = await flushOutbox({ db: this.d.db, conn, profileDir: this.d.profileDir, now: this.d.now, ...(this.d.backoff && { backoff: this.d.backoff }) });
+    if (r.sent + r.failed > 0) this.d.emit?.({ type: 'messages', received: 0, changed: r.sent + r.failed });
+    if (r.error) throw r.error;
+    return { sent: r.sent, failed: r.failed };
   }
 
   private emit(p: SyncProgress): void {
@@ -118,6 +233,7 @@ export class SyncEngine {
     const conn = this.connection();
     if (!conn) throw new SyncError('unregistered', 'This device is not registered with a key service yet.');
     this.state.syncing = true;
+    this.d.emit?.({ type: 'sync' });
     const report: SyncReport = { sent: 0, failed: 0, pulled: 0, received: 0, rejected: 0, waiting: 0, delivered: 0, itemsError: null };
     let error: unknown = null;
     const notes: string[] = [];
@@ -195,6 +311,10 @@ export class SyncEngine {
     this.state.online = reached;
     this.state.lastError = error ? (error instanceof Error ? error.message : 'sync failed') : notes.length > 0 ? notes.join(' · ') : null;
     if (!error) this.state.lastSyncAt = this.d.now();
+    this.d.emit?.({ type: 'sync' });
+    if (report.received + report.rejected + report.sent + report.failed + report.delivered > 0) {
+      this.d.emit?.({ type: 'messages', received: report.received + report.rejected, changed: report.sent + report.failed + report.delivered });
+    }
     if (error) {
       this.failures++;
       throw error;
@@ -208,10 +328,15 @@ export class SyncEngine {
     return this.intervalMs > 0;
   }
 
-  /** Syncs every `intervalMs` (backing off while it fails) until stop(). */
-  start(intervalMs = 60_000): void {
+  /**
+   * Syncs every `intervalMs` (backing off while it fails) until stop(); while
+   * the push stream is live, every `liveIntervalMs` instead.
+   */
+  start(intervalMs = 60_000, liveIntervalMs = LIVE_INTERVAL_MS): void {
     this.intervalMs = intervalMs;
+    this.liveIntervalMs = Math.max(intervalMs, liveIntervalMs);
     this.schedule(0);
+    this.updateStream();
   }
 
   stop(): void {
@@ -219,6 +344,12 @@ export class SyncEngine {
     this.timer = null;
     this.state.nextSyncAt = null;
     this.intervalMs = 0;
+    this.live.close();
+  }
+
+  /** The regular interval: longer while the stream is live. */
+  private regularInterval(): number {
+    return this.state.stream === 'live' ? this.liveIntervalMs : this.intervalMs;
   }
 
   /** The OS says the network is back (or gone): sync at once when it is back. */
@@ -238,13 +369,13 @@ export class SyncEngine {
       this.timer = null;
       this.state.nextSyncAt = null;
       this.sync().then(
-        () => this.intervalMs > 0 && this.schedule(this.intervalMs),
+        () => this.intervalMs > 0 && this.schedule(this.regularInterval()),
         (e: unknown) => {
           if (this.intervalMs <= 0) return;
           const retryAfter = e instanceof SyncError ? e.extra.retryAfterMs : undefined;
           const transient = e instanceof SyncError && e.transient;
           // Transient: back off with jitter, never longer than the regular interval's cap; permanent: regular interval.
-          this.schedule(transient ? Math.max(50, retryDelay(this.failures, retryAfter, this.d.backoff ?? DEFAULT_BACKOFF)) : this.intervalMs);
+          this.schedule(transient ? Math.max(50, retryDelay(this.failures, retryAfter, this.d.backoff ?? DEFAULT_BACKOFF)) : this.regularInterval());
         },
       );
     }, delayMs);

@@ -3,8 +3,14 @@
  * POST /v1/user/register with the signed device package, POST /v1/gen-jwt for
  * this device, then POST /v1/keys to upload our RSA public key with its
  * privatekeyhash as a published inbox, and last POST /v1/devices/{id}/delegation
- * with the identity's delegation to this device's own key (sync/device-key.ts). The desktop app plays its own back end
- * here, with the app's server key given at registration.
+ * with the identity's delegation to this device's own key (sync/device-key.ts).
+ *
+ * Two ways in. With a one-time enrollment code from the organisation's admin,
+ * POST /v1/enroll does the first two steps and answers the first JWT; the desktop
+ * never sees the server key, and once the delegation is published it signs its
+ * own agent tokens, so it needs no gen-jwt either (docs/security.md "Why
+ * desktops never hold the server key"). With the app's server key (the
+ * organisation's own back end, development) the desktop plays its own back end.
  *
  * Secrets go to the keychain ('server-credentials'); settings get only what is
  * not secret: app id, user id, username, server URL. Registering again (same
@@ -26,6 +32,8 @@ import { KeyServiceClient, type Directory } from './client.js';
 import type { Registration } from './connection.js';
 import { readCredentials, updateCredentials } from './credentials.js';
 import { publishDelegation } from './device-key.js';
+import { enrollDevice } from './enroll-client.js';
+import { SyncError } from './errors.js';
 import { followKeyChanges } from './key-chain.js';
 
 export const RegistrationSetting = z.object({ appId: z.string(), userId: z.string(), username: z.string(), server: z.string() });
@@ -38,7 +46,11 @@ export function readRegistration(db: Db): Registration | null {
 export interface RegisterInput {
   server: string;
   appId: string;
-  serverKey: string;
+  /** Exactly one of serverKey and enrollmentCode. */
+  serverKey?: string | undefined;
+  enrollmentCode?: string | undefined;
+  /** The account's current TOTP code, when its two-step verification is on (enrollment only). */
+  totp?: string | undefined;
   clientKey?: string;
   username: string;
   devicePackage: DevicePackage;
@@ -70,11 +82,19 @@ export function newerKeyThanOurs(entry: Directory, pkg: DevicePackage): NewerKey
   return last ? { fingerprint: last.newFingerprint, changedAt: last.changedAt } : null;
 }
 
+/** The user id and a first device JWT: from the enrollment code, or from user/register + gen-jwt with the server key. */
+async function firstCredentials(client: KeyServiceClient, input: RegisterInput): Promise<{ userId: string; jwt: string; expiresAt: number }> {
+  const { appId, username, devicePackage } = input;
+  if (input.enrollmentCode !== undefined) return enrollDevice(client, { appId, username, code: input.enrollmentCode, devicePackage, totp: input.totp });
+  if (input.serverKey === undefined) throw new SyncError('unregistered', 'Registering needs an enrollment code (or the app\'s server key).');
+  const userId = await client.register({ appId, serverKey: input.serverKey, username, devicePackage });
+  return { userId, ...(await client.genJwt({ appId, serverKey: input.serverKey, deviceId: devicePackage.deviceId })) };
+}
+
 /** @throws {SyncError} from any step; KeychainError */
 export async function registerDevice(db: Db, keychain: Keychain, input: RegisterInput, now: number): Promise<{ registration: Registration; newInbox: boolean; newerKey: NewerKey | null }> {
   const client = new KeyServiceClient({ baseUrl: input.server });
-  const userId = await client.register({ appId: input.appId, serverKey: input.serverKey, username: input.username, devicePackage: input.devicePackage });
-  const { jwt, expiresAt } = await client.genJwt({ appId: input.appId, serverKey: input.serverKey, deviceId: input.devicePackage.deviceId });
+  const { userId, jwt, expiresAt } = await firstCredentials(client, input);
   const previous = readRegistration(db);
   const creds = await readCredentials(keychain);
   const same = previous !== null && previous.server === client.baseUrl && previous.appId === input.appId && previous.userId === userId;
@@ -93,6 +113,7 @@ export async function registerDevice(db: Db, keychain: Keychain, input: Register
   }
   inbox ??= await client.createInbox({ jwt }, { publicKeyPem: input.publicKeyPem, privateKeyHash: input.privateKeyHash, publish: true });
   await updateCredentials(keychain, {
+    // Registering with a code removes a server key kept from an earlier registration.
     serverKey: input.serverKey,
     ...(input.clientKey !== undefined && { clientKey: input.clientKey }),
     jwt,

@@ -55,6 +55,9 @@ export const AUDIT_ACTIONS = [
   'link.claim',
   'link.confirm',
   'link.cancel',
+  'totp.enable',
+  'totp.confirm',
+  'totp.disable',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

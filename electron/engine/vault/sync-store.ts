@@ -229,6 +229,12 @@ export function dueSentReceipts(db: Db, limit: number): SentReceipt[] {
   return rows.map((r) => ({ clientId: r.client_id, inbox: r.inbox, remoteId: r.remote_id }));
 }
 
+/** The receipts still to learn of these sent messages (unknown clientIds are skipped). */
+export function sentReceiptsOf(db: Db, clientIds: readonly string[]): SentReceipt[] {
+  const one = stmt(db, 'SELECT client_id, inbox, remote_id FROM sent_receipts WHERE client_id = ?');
+  return clientIds.flatMap((id) => (one.all(id) as { client_id: string; inbox: string; remote_id: number }[]).map((r) => ({ clientId: r.client_id, inbox: r.inbox, remoteId: r.remote_id })));
+}
+
 /**
  * After asking the key service about `asked`: the messages of `deliveredClientIds`
  * are delivered (message_info.delivered_at, their receipts dropped), the rest are

@@ -23,7 +23,7 @@ const STREAM_HINT: Record<StreamState, string> = {
 
 /** One word for the connection: what the user wants to know at a glance. */
 export function connectionLabel(status: SyncStatus): { label: string; tone: 'live' | 'polling' | 'offline' | 'idle'; hint: string } {
-  const stream = (status as { stream?: StreamState }).stream ?? 'off';
+  const stream: StreamState = status.stream;
   if (status.syncing && status.online !== true) return { label: 'Syncing…', tone: 'idle', hint: 'Talking to the key service.' };
   if (status.online === false) {
     return { label: 'Offline', tone: 'offline', hint: `The key service cannot be reached${status.lastError ? ` (${status.lastError})` : ''}. Messages wait in the outbox; the vault keeps working.` };

@@ -48,7 +48,7 @@ function OutboxState({ m, onChange }: { m: Message; onChange: () => void }) {
   return (
     <span className="row">
       <span className={`tag ${m.state === 'failed' ? 'tag-alarm' : m.state === 'sent' || m.state === 'delivered' ? 'tag-ok' : ''}`} data-testid="outbox-state">
-        {STATE_LABEL[m.state]}
+        {m.state === 'delivered' && m.deliveredAt !== null ? `Delivered ${new Date(m.deliveredAt).toLocaleTimeString()}` : STATE_LABEL[m.state]}
       </span>
       {m.state === 'failed' && m.reason && <span className="small warning">{m.reason}</span>}
       {(m.state === 'failed' || m.state === 'queued') && (

@@ -77,7 +77,7 @@ export function defineSafetySuite(label: string, env: () => SuiteEnv): void {
         { name: 'text/plain body', method: 'POST', path: '/v1/keys', options: { ...C, body: 'passphrase', contentType: 'text/plain' }, status: 415, code: 'unsupported_media_type' },
         { name: 'multipart where not accepted', method: 'POST', path: '/v1/keys', options: { ...C, body: multipart }, status: 415, code: 'unsupported_media_type' },
         { name: 'form field twice', method: 'POST', path: '/v1/keys', options: { ...C, body: 'passphrase=aaaaaaaa&passphrase=bbbbbbbb', contentType: 'application/x-www-form-urlencoded' }, status: 400, code: 'invalid_form' },
-        { name: 'deeply nested JSON', method: 'POST', path: '/v1/keys', options: json(`${'['.repeat(50_000)}${']'.repeat(50_000)}`), status: 400, code: 'invalid_body' },
+        { name: 'deeply nested JSON', method: 'POST', path: '/v1/keys', options: json(`${'['.repeat(50_000)}${']'.repeat(50_000)}`), status: 400, code: 'invalid_json' },
         { name: 'ciphertext not base64', method: 'PUT', path: msgs, options: { ...C, body: { encryptedmessage: 'not base64!', encryptionkey: 'AAAA' } }, status: 400, code: 'invalid_body' },
         { name: 'ciphertext without key', method: 'PUT', path: msgs, options: { ...C, body: { encryptedmessage: 'AAAA' } }, status: 400, code: 'missing_field' },
         { name: 'empty send', method: 'PUT', path: msgs, options: { ...C, body: {} }, status: 400, code: 'missing_field' },
