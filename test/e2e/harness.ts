@@ -211,8 +211,9 @@ export const ui = {
   },
   /** Opens the conversation with `peer` from the Chats list. */
   async openConversation(page: Page, peer: string) {
-    await page.getByRole('list', { name: 'Messages' }).getByRole('button', { name: new RegExp(peer) }).first().click();
-    await page.getByRole('heading', { name: `Conversation with ${peer}` }).waitFor();
+    await page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: new RegExp(`^${peer}\\b`) }).first().click();
+    const log = page.getByRole('log', { name: peer, exact: true });
+    await log.getByRole('article').first().or(page.getByRole('heading', { name: `No messages with ${peer} yet` })).waitFor();
   },
   /** Registers in first run's "Connect to a key service" step. */
   async register(page: Page, ks: { url: string; app: { appId: string; serverKey: string; clientKey: string } }, username: string) {
@@ -248,7 +249,7 @@ export const ui = {
     await ui.goTo(page, 'Contacts');
     await page.getByLabel('Find someone by user name').fill(username);
     await page.getByRole('button', { name: 'Add contact' }).click();
-    const card = page.getByRole('listitem', { name: `Contact ${username}` });
+    const card = page.getByRole('group', { name: `Contact ${username}` });
     await card.waitFor();
     const safety = (await card.getByTestId(`safety-${username}`).textContent()) ?? '';
     await card.getByRole('button', { name: 'The numbers match: mark verified' }).click();

@@ -105,12 +105,14 @@ export function Chats({ newConversationRequest = 0, openRequest = null, onChange
       <div className={`split-view${target ? ' show-detail' : ''}`}>
         <div className="pane-list">
           <div className="toolbar chats-toolbar">
-            <h1 id="chats-title" className="pane-title">
-              Chats
-            </h1>
-            <button type="button" className="icon-btn" onClick={() => setPicking(true)} aria-label="New conversation" title="New conversation (Ctrl+N)">
-              <SquarePen size={18} aria-hidden="true" />
-            </button>
+            <div className="row">
+              <h1 id="chats-title" className="pane-title">
+                Chats
+              </h1>
+              <button type="button" className="icon-btn" onClick={() => setPicking(true)} aria-label="New conversation" title="New conversation (Ctrl+N)">
+                <SquarePen size={18} aria-hidden="true" />
+              </button>
+            </div>
             <div className="search-field">
               <Search size={16} aria-hidden="true" />
               <input type="search" data-search aria-label="Search chats and messages" placeholder="Search" value={query} onChange={(e) => setQuery(e.target.value)} />

@@ -38,7 +38,8 @@ export const ConversationRow = memo(function ConversationRow({ c, selected, onOp
           {c.keyChanged && <AlertTriangle size={14} aria-hidden="true" className="warning flex-none" />}
         </span>
         <span className="row-sub">
-          {c.last.attachments > 0 && <Paperclip size={12} aria-hidden="true" />} {previewText(c)}
+          {c.last.attachments > 0 && <Paperclip size={12} aria-hidden="true" />}
+          <span className="truncate">{previewText(c)}</span>
         </span>
       </span>
       <span className="row-meta">

@@ -36,7 +36,8 @@ function SenderCheck({ contact, onDetails }: { contact: Contact | null | undefin
   if (!contact) {
     return (
       <p className="sender-check warn" data-testid="sender-check">
-        <ShieldAlert size={16} aria-hidden="true" /> Not a contact: who sent these could not be checked.
+        <ShieldAlert size={16} aria-hidden="true" />
+        <span>Not a contact: who sent these could not be checked.</span>
       </p>
     );
   }
@@ -53,16 +54,20 @@ function SenderCheck({ contact, onDetails }: { contact: Contact | null | undefin
   if (contact.verified) {
     return (
       <p className="sender-check ok" data-testid="sender-check">
-        <Lock size={14} aria-hidden="true" /> Verified: you compared safety numbers with {contact.username}. Messages are end-to-end encrypted.
+        <Lock size={14} aria-hidden="true" />
+        <span>Verified: you compared safety numbers with {contact.username}. Messages are end-to-end encrypted.</span>
       </p>
     );
   }
   return (
     <p className="sender-check" data-testid="sender-check">
-      <ShieldQuestion size={16} aria-hidden="true" /> {contact.username} is not verified yet.{' '}
-      <button type="button" className="link" onClick={onDetails}>
-        Compare safety numbers
-      </button>
+      <ShieldQuestion size={16} aria-hidden="true" />
+      <span>
+        {contact.username} is not verified yet.{' '}
+        <button type="button" className="link" onClick={onDetails}>
+          Compare safety numbers
+        </button>
+      </span>
     </p>
   );
 }

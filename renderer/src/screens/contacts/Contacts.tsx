@@ -65,23 +65,27 @@ export function Contacts({ onMessage }: ContactsProps) {
       <div className={`split-view${current ? ' show-detail' : ''}`}>
         <div className="pane-list">
           <div className="toolbar chats-toolbar">
-            <h1 id="contacts-title" className="pane-title">
-              Contacts
-            </h1>
+            <div className="row">
+              <h1 id="contacts-title" className="pane-title">
+                Contacts
+              </h1>
+            </div>
             <div className="search-field">
               <Search size={16} aria-hidden="true" />
               <input type="search" data-search aria-label="Search contacts" placeholder="Search" value={filter} onChange={(e) => setFilter(e.target.value)} />
             </div>
           </div>
           <form className="toolbar add-contact" onSubmit={(e) => void lookup(e)}>
-            <label className="grow">
-              Find someone by user name
-              <input value={username} onChange={(e) => setUsername(e.target.value)} required autoComplete="off" />
-            </label>
-            <button type="submit" disabled={busy || !username.trim()} className="add-contact-btn">
-              <UserPlus size={16} aria-hidden="true" />
-              {busy ? 'Looking up…' : 'Add contact'}
-            </button>
+            <div className="row">
+              <label className="grow">
+                Find someone by user name
+                <input value={username} onChange={(e) => setUsername(e.target.value)} required autoComplete="off" />
+              </label>
+              <button type="submit" disabled={busy || !username.trim()} className="add-contact-btn">
+                <UserPlus size={16} aria-hidden="true" />
+                {busy ? 'Looking up…' : 'Add contact'}
+              </button>
+            </div>
           </form>
           {error && (
             <div className="pane-banner">
