@@ -71,8 +71,8 @@ describe('live delivery between two desktops', () => {
   });
 
   it("alice's message shows up in bob's inbox and open conversation with no click, and turns Delivered", async () => {
-    await ui.goTo(b, 'Inbox');
-    await ui.goTo(a, 'Inbox');
+    await ui.goTo(b, 'Chats');
+    await ui.goTo(a, 'Chats');
     await a.getByRole('button', { name: 'New message' }).click();
     await a.getByLabel('To (user names, separated by commas)').fill('bob');
     await a.getByLabel('Subject').fill('Live');

@@ -22,16 +22,16 @@ const STREAM_HINT: Record<StreamState, string> = {
 };
 
 /** One word for the connection: what the user wants to know at a glance. */
-export function connectionLabel(status: SyncStatus): { label: string; tone: 'live' | 'polling' | 'offline' | 'idle'; hint: string } {
+export function connectionLabel(status: SyncStatus): { label: string; tone: 'live' | 'polling' | 'offline' | 'idle'; hint: string; fromStream?: true } {
   const stream: StreamState = status.stream;
   if (status.syncing && status.online !== true) return { label: 'Syncing…', tone: 'idle', hint: 'Talking to the key service.' };
   if (status.online === false) {
     return { label: 'Offline', tone: 'offline', hint: `The key service cannot be reached${status.lastError ? ` (${status.lastError})` : ''}. Messages wait in the outbox; the vault keeps working.` };
   }
   if (status.online === null) return { label: 'Not synced yet', tone: 'idle', hint: 'This desktop has not talked to the key service since it started.' };
-  if (stream === 'live') return { label: 'Live', tone: 'live', hint: STREAM_HINT.live };
-  if (stream === 'polling') return { label: 'Checking every minute', tone: 'polling', hint: STREAM_HINT.polling };
-  if (stream === 'connecting') return { label: 'Connecting…', tone: 'idle', hint: STREAM_HINT.connecting };
+  if (stream === 'live') return { label: 'Live', tone: 'live', hint: STREAM_HINT.live, fromStream: true };
+  if (stream === 'polling') return { label: 'Checking every minute', tone: 'polling', hint: STREAM_HINT.polling, fromStream: true };
+  if (stream === 'connecting') return { label: 'Connecting…', tone: 'idle', hint: STREAM_HINT.connecting, fromStream: true };
   return { label: 'Online', tone: 'live', hint: 'Connected to the key service.' };
 }
 
@@ -61,7 +61,8 @@ export function SyncState({ status, onSynced, onError }: { status: SyncStatus; o
       <div className="sync-state" title={`${conn.label}: ${conn.hint}${last ? ` ${last}.` : ''}`}>
         <span className={`dot ${conn.tone}`} aria-hidden="true" />
         <span className="sync-label grow truncate">
-          <span data-testid="online-state">{conn.label}</span>
+          {/* The stream's states (Live, Checking every minute) or the connection's (Online, Offline). */}
+          <span data-testid={conn.fromStream ? 'stream-state' : 'online-state'}>{conn.label}</span>
           <span className="sr-only">. {conn.hint}</span>
         </span>
         <button type="button" className="icon-btn small" aria-label={busy ? 'Syncing…' : 'Sync now'} title="Sync now" onClick={() => void syncNow()} disabled={busy}>
