@@ -6,7 +6,7 @@
  * syncFailure), which say whether a key, a user name, the URL or this
  * device's standing is the problem.
  */
-import { resultCodeName } from '../../shared/codes';
+import { resultCodeName } from '../../shared/codes.js';
 
 const HUMAN: Record<string, string> = {
   Failed: 'Something went wrong. Your data is unchanged.',

@@ -123,7 +123,7 @@ export type ScreenName = 'first-run' | 'unlock' | 'chats' | 'conversation' | 'co
 export const SCREEN_NAMES: ScreenName[] = ['first-run', 'unlock', 'chats', 'conversation', 'contacts', 'vault', 'item', 'sharing', 'audit', 'settings', 'recovery', 'linking'];
 
 /** The screens a populated, unlocked desktop shows (first-run needs the fresh desktop). */
-export const UNLOCKED_SCREENS: ScreenName[] = ['chats', 'conversation', 'contacts', 'vault', 'item', 'sharing', 'audit', 'settings', 'recovery', 'linking'];
+export const UNLOCKED_SCREENS: Exclude<ScreenName, 'first-run' | 'unlock'>[] = ['chats', 'conversation', 'contacts', 'vault', 'item', 'sharing', 'audit', 'settings', 'recovery', 'linking'];
 
 /** Waits until the page shows the unlocked app (unlocking with the tour's PIN if it shows the unlock screen). */
 export async function ensureUnlocked(page: Page): Promise<void> {
@@ -146,6 +146,9 @@ export async function showScreen(page: Page, screen: Exclude<ScreenName, 'first-
     return;
   }
   await ensureUnlocked(page);
+  // A narrow window shows the vault's list or its open item: back to the list first.
+  const back = page.getByRole('button', { name: 'All items' });
+  if (await back.isVisible()) await back.click();
   switch (screen) {
     case 'chats':
       await ui.goTo(page, 'Chats');
@@ -194,4 +197,19 @@ export async function showScreen(page: Page, screen: Exclude<ScreenName, 'first-
       await page.getByRole('dialog', { name: 'Link a new device' }).waitFor();
       return;
   }
+}
+
+/**
+ * What scrolls sideways on the page: the document, or one of the app's
+ * scrolling boxes (main, the panes). A table may scroll inside its own
+ * `.tablewrap`; nothing else may.
+ */
+export async function sidewaysScrollers(page: Page): Promise<string[]> {
+  // A string expression: test/ compiles without the DOM lib.
+  return (await page.evaluate(`(() => {
+    const boxes = [document.documentElement, ...document.querySelectorAll('main, .pane-list, .pane-list-body, .pane-detail, .sidebar, dialog[open]')];
+    return boxes
+      .filter((el) => el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'hidden')
+      .map((el) => (el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).split(' ').join('.') : '')) + ' ' + el.scrollWidth + '>' + el.clientWidth);
+  })()`)) as string[];
 }
