@@ -85,8 +85,7 @@ export function Vault() {
             <Search size={16} aria-hidden="true" />
             <input type="search" aria-label="Search titles" placeholder="Search titles" value={query} onChange={(e) => setQuery(e.target.value)} data-search />
           </div>
-          <div className="row">
-          <div className="chips grow" role="group" aria-label="Show">
+          <div className="chips" role="group" aria-label="Show">
             {FILTERS.map((f) => (
               <button key={f.id} type="button" className="chip" aria-pressed={filter === f.id} onClick={() => setFilter(f.id)}>
                 {f.label}
@@ -94,8 +93,8 @@ export function Vault() {
             ))}
           </div>
           <label className="sort-label">
-            <span className="sr-only">Sort</span>
-            <select aria-label="Sort" value={sort} onChange={(e) => setSort(e.target.value as Sort)}>
+            Sort
+            <select value={sort} onChange={(e) => setSort(e.target.value as Sort)}>
               {SORTS.map((s) => (
                 <option key={s.id} value={s.id}>
                   {s.label}
@@ -103,7 +102,6 @@ export function Vault() {
               ))}
             </select>
           </label>
-          </div>
         </div>
         <div className="pane-list-body">
           {syncNote && (
