@@ -7,7 +7,7 @@
  * count as activity. After unlocking with unread messages the app opens on
  * Chats.
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { Fragment, useCallback, useEffect, useRef, useState } from 'react';
 import { Lock } from 'lucide-react';
 import { sealpost } from './bridge';
 import { ErrorBanner } from './components/ErrorBanner';
@@ -48,6 +48,8 @@ export function App() {
   const [sync, setSync] = useState<SyncStatus | null>(null);
   /** Bumped by Ctrl/Cmd+N: the Chats screen opens its new-conversation dialog when it changes. */
   const [newConversationRequest, setNewConversationRequest] = useState(0);
+  /** Bumped when the sidebar's button of the screen on show is pressed again: the screen starts over (its list, on a narrow window). */
+  const [screenKey, setScreenKey] = useState(0);
   /** A conversation to open in Chats (from a contact's "Message" button); `n` makes a repeat count. */
   const [openRequest, setOpenRequest] = useState<{ peer: string; name: string; n: number } | null>(null);
   const wasUnlocked = useRef(false);
@@ -164,7 +166,10 @@ export function App() {
       </a>
       <Sidebar
         screen={screen}
-        onNavigate={setScreen}
+        onNavigate={(next) => {
+          if (next === screen) setScreenKey((k) => k + 1);
+          setScreen(next);
+        }}
         unread={sync?.unread ?? 0}
         sync={sync}
         onSynced={() => void refresh()}
@@ -178,6 +183,7 @@ export function App() {
           </div>
         )}
         <main id="content" tabIndex={-1}>
+          <Fragment key={screenKey}>
           {screen === 'chats' && <Chats newConversationRequest={newConversationRequest} openRequest={openRequest} onChange={() => void refresh()} />}
           {screen === 'contacts' && (
             <Contacts
@@ -190,6 +196,7 @@ export function App() {
           {screen === 'vault' && <Vault />}
           {screen === 'audit' && <Audit />}
           {screen === 'settings' && status && <Settings status={status} onChange={refresh} />}
+          </Fragment>
         </main>
       </div>
     </div>

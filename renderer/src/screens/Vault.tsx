@@ -111,7 +111,7 @@ export function Vault() {
           )}
           {error && <ErrorBanner error={error} />}
           {loaded && items.length === 0 ? (
-            <EmptyState icon={KeyRound} title="Your vault is empty">
+            <EmptyState icon={KeyRound} title="Nothing here yet">
               Add a note or a file: it is sealed on this device before it is saved, and syncs to your other desktops.
             </EmptyState>
           ) : (
@@ -163,16 +163,8 @@ export function Vault() {
           )}
           {mode.kind === 'files' && <FileTools onChanged={() => void load()} />}
           {mode.kind === 'none' && (
-            <EmptyState
-              icon={KeyRound}
-              title="Choose an item"
-              action={
-                <button type="button" className="secondary" onClick={() => setMode({ kind: 'new', itemKind: 'note' })}>
-                  New note
-                </button>
-              }
-            >
-              Pick a note or file on the left to open it. Everything here is sealed with your key; only you and the people you share an item with can open it.
+            <EmptyState icon={KeyRound} title="Choose an item">
+              Pick a note or file on the left to open it, or make one with New note or Add file. Everything here is sealed with your key; only you and the people you share an item with can open it.
             </EmptyState>
           )}
         </div>
