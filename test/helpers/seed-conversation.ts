@@ -75,3 +75,10 @@ export function seedConversation(alice: Service, bob: Service, o: SeedOptions): 
     key.fill(0);
   }
 }
+
+/** Marks messages unread again (a benchmark round reads them; the next one starts as the first did). */
+export function markUnread(service: Service, ids: readonly number[]): void {
+  const db = engineOf(service).db;
+  const unmark = db.prepare(`UPDATE messages SET read = 0 WHERE id = ? AND direction = 'in'`);
+  db.transaction(() => ids.forEach((id) => unmark.run(id)))();
+}

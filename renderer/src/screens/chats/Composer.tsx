@@ -117,16 +117,25 @@ export const Composer = forwardRef<ComposerHandle, ComposerProps>(function Compo
     event?.preventDefault();
     if (!canSend) return;
     const stageIds = attached.flatMap((a) => (a.stageId ? [a.stageId] : []));
+    const sending = text;
+    // The box empties at once, as in any messenger; the text comes back if sealing fails.
     setBusy(true);
-    const r = await call(sealpost.messages.send({ to: [to], text, ...(stageIds.length > 0 && { attachments: stageIds }) }));
+    setText('');
+    setDraft(peer, '');
+    const r = await call(sealpost.messages.send({ to: [to], text: sending, ...(stageIds.length > 0 && { attachments: stageIds }) }));
     setBusy(false);
-    if (!r.ok) return setError(r.error);
+    if (!r.ok) {
+      setText((now) => {
+        const back = now || sending;
+        setDraft(peer, back);
+        return back;
+      });
+      return setError(r.error);
+    }
     // Sealed: the engine removed the staged files.
     pending.current.clear();
     setAttached([]);
     setError(null);
-    setText('');
-    setDraft(peer, '');
     onSent();
     input.current?.focus();
   }

@@ -67,6 +67,7 @@ export function ConversationList({
       role="list"
       aria-label="Conversations"
       data={conversations}
+      initialItemCount={Math.min(conversations.length, 30)}
       computeItemKey={(_, c) => c.peer}
       endReached={onEndReached}
       itemContent={(_, c) => (
