@@ -5,12 +5,14 @@
  *   unlock                          bench/unlock.ts (PIN -> unlocked beside the KDF alone)
  *   sync_10k                        bench/sync.ts when present (issue 4: loopback key service)
  *   grant_100                       bench/grant.ts (issue 6: share with 100, revoke one, re-encryption cost)
+ *   ui_10k                          bench/ui.ts (issue 15: the UI in Chromium with 10,000 messages in one conversation)
  * Each entry: {"value", "unit", <reference figures>, "vs_<reference>": value/reference}.
  */
 import { existsSync } from 'node:fs';
 import { benchSealOpen } from './seal-open.js';
 import { benchUnlock } from './unlock.js';
 import { benchGrant } from './grant.js';
+import { benchUi } from './ui.js';
 import { mergeResults, resultsPath, type BenchEntry } from './results.js';
 
 type Bench = () => Promise<Record<string, BenchEntry>>;
@@ -28,6 +30,7 @@ const benches: [string, Bench | null][] = [
   ['unlock', benchUnlock],
   ['sync', await optional('./sync.js', 'benchSync')],
   ['grant', benchGrant],
+  ['ui', benchUi],
 ];
 
 for (const [name, bench] of benches) {

@@ -104,6 +104,30 @@ export const MessageValue = z.object({
   upload: z.object({ done: z.number().int(), total: z.number().int() }).nullable(),
 });
 
+/** One conversation (everything exchanged with one peer), as the chat list shows it. */
+export const ConversationValue = z.object({
+  peer: z.string(),
+  /** The contact's user name; null when the peer is not a contact (an unknown sender). */
+  name: z.string().nullable(),
+  verified: z.boolean(),
+  /** The contact's key changed and the user has not looked at it yet. */
+  keyChanged: z.boolean(),
+  /** The newest message's time in conversation order (ms): sent time for ours, the sender's signed time for theirs. */
+  lastAt: z.number().int(),
+  messages: z.number().int(),
+  unread: z.number().int(),
+  /** The newest message, opened from the local cache; `preview` is null when it was rejected. */
+  last: z.object({
+    id: z.number().int(),
+    direction: z.enum(['in', 'out']),
+    state: MessageValue.shape.state,
+    sender: SenderState,
+    subject: z.string().nullable(),
+    preview: z.string().nullable(),
+    attachments: z.number().int(),
+  }),
+});
+
 export const NotificationSettingsValue = z.object({
   /** Show sender and text in new-message notifications (off: only how many arrived). */
   showText: z.boolean(),
@@ -194,7 +218,10 @@ export const messagingChannels = {
       .strict(),
     z.object({ messageIds: z.array(z.number().int()), clientIds: z.array(z.string()) }),
   ),
-  /** Newest first; `query` searches subjects, texts and attachment names (decrypted in memory only). */
+  /**
+   * Newest first in conversation order (sent time for ours, the sender's signed time for theirs, ties by id);
+   * `beforeId` pages on from that message. `query` searches subjects, texts and attachment names (decrypted in memory only).
+   */
   'messages:list': call(
     z
       .object({
@@ -206,6 +233,11 @@ export const messagingChannels = {
       })
       .strict(),
     z.array(MessageValue),
+  ),
+  /** Conversations by last activity, newest first, paged; computed in SQL, previews from the local cache (only the newest message of each is opened). */
+  'messages:conversations': call(
+    z.object({ limit: z.number().int().min(1).max(500).optional(), offset: z.number().int().min(0).max(1_000_000).optional() }).strict(),
+    z.array(ConversationValue),
   ),
   'messages:read': call(z.object({ id: MessageId, markRead: z.boolean().optional() }).strict(), MessageValue),
   'messages:markRead': call(

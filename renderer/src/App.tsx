@@ -1,44 +1,34 @@
 /**
  * The app's frame: asks the engine for its status, then shows first run,
- * unlock, or the unlocked shell (vault, audit, settings, ...). Status is
+ * unlock, or the unlocked shell (sidebar + the chosen screen). Status is
  * reloaded on the engine's events (sync, messages, lock), so an auto-lock
- * (idle timer, OS lock, the CLI) shows the unlock screen at once and the sync
- * bar follows the sync engine; reading status does not count as activity.
+ * (idle timer, OS lock, the CLI) shows the unlock screen at once and the
+ * sidebar's connection state follows the sync engine; reading status does not
+ * count as activity. After unlocking with unread messages the app opens on
+ * Chats.
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
-import type { Output } from '../../shared/contract';
+import { Fragment, useCallback, useEffect, useRef, useState } from 'react';
+import { Lock } from 'lucide-react';
 import { sealpost } from './bridge';
 import { ApprovalCard } from './components/ApprovalCard';
 import { ErrorBanner } from './components/ErrorBanner';
-import { SyncBar, type SyncStatus } from './components/SyncBar';
+import { Sidebar, type Screen } from './components/Sidebar';
+import type { SyncStatus } from './components/SyncState';
 import { call } from './lib/call';
 import { useRefreshOn } from './lib/events';
+import { useShortcuts } from './lib/shortcuts';
+import { keysKeptIn, type Status } from './lib/status';
 import { useWebNotifications } from './lib/web-notifications';
 import type { UiError } from './errors';
 import { Audit } from './screens/Audit';
-import { Contacts } from './screens/Contacts';
-import { Inbox } from './screens/Inbox';
+import { Chats } from './screens/chats/Chats';
+import { Contacts } from './screens/contacts/Contacts';
 import { FirstRun } from './screens/FirstRun';
 import { Settings } from './screens/Settings';
 import { Unlock } from './screens/Unlock';
 import { Vault } from './screens/Vault';
 
-export type Status = Output<'engine:status'>;
-
-/** The header's "Keys kept in" (a file with no PIN protects nothing by itself, so it says so). */
-function keysKeptIn(status: Status): string {
-  if (status.keychainBackend === 'secret-service') return 'the system keychain';
-  return status.hasIdentity && status.pinDisabled ? 'a file, without a PIN' : 'a PIN-protected file';
-}
-type Screen = 'inbox' | 'contacts' | 'vault' | 'audit' | 'settings';
-
-const SCREENS: { id: Screen; label: string }[] = [
-  { id: 'inbox', label: 'Inbox' },
-  { id: 'contacts', label: 'Contacts' },
-  { id: 'vault', label: 'Vault' },
-  { id: 'audit', label: 'Audit log' },
-  { id: 'settings', label: 'Settings' },
-];
+export type { Status } from './lib/status';
 
 /**
  * Events drive the screens; this slow reload only catches what no event can
@@ -50,16 +40,19 @@ const SAFETY_REFRESH_MS = 60_000;
 export function App() {
   const [status, setStatus] = useState<Status | null>(null);
   const [error, setError] = useState<UiError | null>(null);
+  const [syncError, setSyncError] = useState<UiError | null>(null);
   const [screen, setScreen] = useState<Screen>('vault');
-  const unreadLabel = (id: Screen, label: string) => (id === 'inbox' && sync && sync.unread > 0 ? `${label} (${sync.unread})` : label);
   /** True from the first sight of a profile without identity until first run says done. */
   const [onboarding, setOnboarding] = useState(false);
   /** Why the last lock happened, when the UI did not ask for it. */
   const [lockNote, setLockNote] = useState<string | null>(null);
   const [sync, setSync] = useState<SyncStatus | null>(null);
-  /** Bumped when sync brought something new, so open lists reload. */
-  const [syncTick, setSyncTick] = useState(0);
-  const lastSyncKey = useRef('');
+  /** Bumped by Ctrl/Cmd+N: the Chats screen opens its new-conversation dialog when it changes. */
+  const [newConversationRequest, setNewConversationRequest] = useState(0);
+  /** Bumped when the sidebar's button of the screen on show is pressed again: the screen starts over (its list, on a narrow window). */
+  const [screenKey, setScreenKey] = useState(0);
+  /** A conversation to open in Chats (from a contact's "Message" button); `n` makes a repeat count. */
+  const [openRequest, setOpenRequest] = useState<{ peer: string; name: string; n: number } | null>(null);
   const wasUnlocked = useRef(false);
   const manualLock = useRef(false);
 
@@ -77,16 +70,13 @@ export function App() {
       manualLock.current = false;
     }
     if (r.value.unlocked) setLockNote(null);
+    const justUnlocked = !wasUnlocked.current && r.value.unlocked;
     wasUnlocked.current = r.value.unlocked;
     if (r.value.unlocked) {
       const st = await call(sealpost.sync.status({}));
       if (st.ok) {
         setSync(st.value);
-        const key = `${st.value.lastSyncAt}/${st.value.unread}/${st.value.pending}/${st.value.failed}`;
-        if (key !== lastSyncKey.current) {
-          lastSyncKey.current = key;
-          setSyncTick((t) => t + 1);
-        }
+        if (justUnlocked && st.value.unread > 0) setScreen('chats');
       }
     }
   }, []);
@@ -99,64 +89,118 @@ export function App() {
   useRefreshOn(['sync', 'messages', 'lock'], refresh);
   useWebNotifications();
 
-  async function lock() {
+  const lock = useCallback(async () => {
     manualLock.current = true;
     await call(sealpost.session.lock({}));
     await refresh();
-  }
+  }, [refresh]);
 
   const unlocked = !!status && status.hasIdentity && status.unlocked && !onboarding;
 
+  // Ctrl/Cmd+N from another screen: Chats mounts first (it ignores the request count it mounts with), then the request.
+  const newAfterSwitch = useRef(false);
+  useEffect(() => {
+    if (screen !== 'chats' || !newAfterSwitch.current) return;
+    newAfterSwitch.current = false;
+    setNewConversationRequest((n) => n + 1);
+  }, [screen]);
+  useShortcuts(unlocked, {
+    newMessage: () => {
+      if (screen === 'chats') setNewConversationRequest((n) => n + 1);
+      else {
+        newAfterSwitch.current = true;
+        setScreen('chats');
+      }
+    },
+    lock: () => void lock(),
+  });
+
+
+  if (!unlocked) {
+    return (
+      <div className="auth-layout">
+        <a className="skip" href="#content">
+          Skip to content
+        </a>
+        <header className="row">
+          <div className="brand">
+            <span className="brand-mark" aria-hidden="true">
+              <Lock size={16} />
+            </span>
+            <h1>Sealpost</h1>
+          </div>
+          {status && (
+            <span className={`badge ${status.hasIdentity && !status.unlocked ? '' : 'badge-accent'}`} data-testid="lock-state">
+              {status.unlocked ? 'Unlocked' : status.hasIdentity ? 'Locked' : status.wiped ? 'Keys erased' : 'New'}
+            </span>
+          )}
+          {status && (
+            <span className="muted small" data-testid="keys-kept-in">
+              Keys kept in: {keysKeptIn(status)}
+            </span>
+          )}
+        </header>
+        {error && <ErrorBanner error={error} />}
+        <main id="content" tabIndex={-1}>
+          {!status && !error && <p aria-busy="true">Starting…</p>}
+          {status && (onboarding || !status.hasIdentity) && (
+            <FirstRun
+              keychainBackend={status.keychainBackend}
+              wiped={status.wiped}
+              onChange={refresh}
+              onDone={() => {
+                setOnboarding(false);
+                void refresh();
+              }}
+            />
+          )}
+          {status && status.hasIdentity && !status.unlocked && !onboarding && <Unlock status={status} note={lockNote} onDone={refresh} />}
+        </main>
+      </div>
+    );
+  }
+
   return (
-    <div className="app">
-      <a className="skip" href="#content">Skip to content</a>
-      <header className="topbar">
-        <h1>Sealpost</h1>
-        {status && (
-          <span className={`badge ${status.unlocked ? 'badge-ok' : ''}`} data-testid="lock-state">
-            {status.unlocked ? 'Unlocked' : status.hasIdentity ? 'Locked' : status.wiped ? 'Keys erased' : 'New'}
-          </span>
+    <div className="app-shell">
+      <a className="skip" href="#content">
+        Skip to content
+      </a>
+      <Sidebar
+        screen={screen}
+        onNavigate={(next) => {
+          if (next === screen) setScreenKey((k) => k + 1);
+          setScreen(next);
+        }}
+        unread={sync?.unread ?? 0}
+        sync={sync}
+        onSynced={() => void refresh()}
+        onSyncError={setSyncError}
+        onLock={() => void lock()}
+      />
+      <div className="app-main">
+        {(error ?? syncError) && (
+          <div className="banner-slot">
+            <ErrorBanner error={(error ?? syncError)!} />
+          </div>
         )}
-        {status && <span className="muted small" data-testid="keys-kept-in">Keys kept in: {keysKeptIn(status)}</span>}
-        <span className="spacer" />
-        {unlocked && (
-          <button type="button" className="secondary" onClick={() => void lock()}>
-            Lock now
-          </button>
-        )}
-      </header>
-      {unlocked && (
-        <nav aria-label="Main" className="mainnav">
-          {SCREENS.map((s) => (
-            <button key={s.id} type="button" className="navbtn" aria-current={screen === s.id ? 'page' : undefined} onClick={() => setScreen(s.id)}>
-              {unreadLabel(s.id, s.label)}
-            </button>
-          ))}
-        </nav>
-      )}
-      {unlocked && sync?.registered && <SyncBar status={sync} onSynced={() => void refresh()} />}
-      {unlocked && sync?.registered && <ApprovalCard />}
-      {error && <ErrorBanner error={error} />}
-      <main id="content" tabIndex={-1}>
-        {!status && !error && <p aria-busy="true">Starting…</p>}
-        {status && (onboarding || !status.hasIdentity) && (
-          <FirstRun
-            keychainBackend={status.keychainBackend}
-            wiped={status.wiped}
-            onChange={refresh}
-            onDone={() => {
-              setOnboarding(false);
-              void refresh();
-            }}
-          />
-        )}
-        {status && status.hasIdentity && !status.unlocked && !onboarding && <Unlock status={status} note={lockNote} onDone={refresh} />}
-        {unlocked && screen === 'inbox' && <Inbox refreshKey={syncTick} onChange={() => void refresh()} />}
-        {unlocked && screen === 'contacts' && <Contacts />}
-        {unlocked && screen === 'vault' && <Vault />}
-        {unlocked && screen === 'audit' && <Audit />}
-        {unlocked && screen === 'settings' && <Settings status={status} onChange={refresh} />}
-      </main>
+        {sync?.registered && <ApprovalCard />}
+        <main id="content" tabIndex={-1}>
+          <Fragment key={screenKey}>
+          {screen === 'chats' && <Chats newConversationRequest={newConversationRequest} openRequest={openRequest} onChange={() => void refresh()} />}
+          {screen === 'contacts' && (
+            <Contacts
+              onMessage={({ peer, name }) => {
+                setOpenRequest((r) => ({ peer, name, n: (r?.n ?? 0) + 1 }));
+                setScreen('chats');
+              }}
+            />
+          )}
+          {screen === 'vault' && <Vault />}
+          {screen === 'audit' && <Audit />}
+          {screen === 'settings' && status && <Settings status={status} onChange={refresh} />}
+          </Fragment>
+        </main>
+      </div>
     </div>
   );
 }

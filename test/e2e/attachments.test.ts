@@ -67,20 +67,23 @@ describe('attachments between two desktops', () => {
 
   it('alice attaches two files while the key service is stopped: staged with progress, then sealed and queued; no staged plaintext stays', async () => {
     await t.stopKeyService();
-    await ui.goTo(a, 'Inbox');
-    await a.getByRole('button', { name: 'New message' }).click();
-    await a.getByLabel('To (user names, separated by commas)').fill('bob');
-    await a.getByLabel('Subject').fill('Quarterly report');
-    await a.getByLabel('Message', { exact: true }).fill('The report and my notes, as promised.');
-    await a.getByLabel('Attach files').setInputFiles([
+    await ui.goTo(a, 'Chats');
+    await a.getByRole('button', { name: 'New conversation' }).first().click();
+    await a.getByRole('dialog', { name: 'New conversation' }).getByRole('list', { name: 'Contacts' }).getByRole('button', { name: /bob/ }).click();
+    const box = a.getByRole('textbox', { name: 'Message to bob' });
+    await box.fill('The report and my notes, as promised.');
+    // The paper clip opens the system's file picker; its input takes the files here.
+    const [chooser] = await Promise.all([a.waitForEvent('filechooser'), a.getByRole('button', { name: 'Attach files' }).click()]);
+    await chooser.setFiles([
       { name: 'report.bin', mimeType: 'application/octet-stream', buffer: report },
       { name: 'notes.txt', mimeType: 'text/plain', buffer: notes },
     ]);
     const list = a.getByRole('list', { name: 'Attached files' });
     await list.getByTestId('attach-state').filter({ hasText: 'Ready' }).nth(1).waitFor();
     expect(await list.getByTestId('attach-state').allTextContents()).toEqual(['Ready', 'Ready']);
-    const bar = a.getByRole('progressbar', { name: 'Attaching report.bin' });
-    expect(await bar.evaluate((el) => [(el as unknown as { value: number; max: number }).value, (el as unknown as { value: number; max: number }).max])).toEqual([report.length, report.length]);
+    // Staged: the progress bar gives way to the size.
+    expect(await a.getByRole('progressbar', { name: 'Attaching report.bin' }).count()).toBe(0);
+    await list.getByText(/2\.6 MB/).waitFor();
     // Staged in the profile (0600), plaintext until the message is sealed.
     const stagedFiles = staged(alice);
     expect(stagedFiles).toHaveLength(2);
@@ -89,7 +92,9 @@ describe('attachments between two desktops', () => {
     await screenshot(a, '30-compose-attachments');
 
     await a.getByRole('button', { name: 'Send', exact: true }).click();
-    await a.getByRole('list', { name: 'Messages' }).getByText('Queued').waitFor();
+    const log = a.getByRole('log', { name: 'bob', exact: true });
+    const sent = log.getByRole('article').filter({ hasText: 'The report and my notes, as promised.' });
+    await sent.getByTestId('outbox-state').filter({ hasText: 'Queued' }).waitFor();
     // Sealed into the outbox: the staged files are gone, and no file of the profile holds the plaintext.
     expect(staged(alice)).toEqual([]);
     const needles = [report.subarray(0, 64), report.subarray(report.length - 64), notes];
@@ -100,8 +105,6 @@ describe('attachments between two desktops', () => {
 
     await ui.syncNow(a);
     await a.getByTestId('online-state').filter({ hasText: 'Offline' }).waitFor();
-    await a.getByRole('list', { name: 'Messages' }).getByRole('button', { name: /To bob/ }).click();
-    const sent = a.getByRole('article', { name: /Sent message Quarterly report/ });
     await sent.getByTestId('outbox-state').filter({ hasText: 'Queued' }).waitFor();
     const progress = sent.getByTestId('upload-progress');
     expect(await progress.textContent()).toMatch(/^0 of \d+ parts at the key service$/);
@@ -113,18 +116,18 @@ describe('attachments between two desktops', () => {
 
   it('the key service starts and the message goes out', async () => {
     await t.restartKeyService();
-    const sent = a.getByRole('article', { name: /Sent message Quarterly report/ });
+    const sent = a.getByRole('log', { name: 'bob', exact: true }).getByRole('article').filter({ hasText: 'The report and my notes, as promised.' });
     await sent.getByRole('button', { name: 'Send now' }).click();
     await ui.syncNow(a);
-    await sent.getByTestId('outbox-state').filter({ hasText: 'Sent' }).waitFor();
+    await sent.getByTestId('outbox-state').filter({ hasText: /Sent|Delivered/ }).waitFor();
     expect(await sent.getByTestId('upload-progress').count()).toBe(0);
     await a.getByTestId('online-state').filter({ hasText: 'Online' }).waitFor();
   });
 
   it('notifications show message text only after bob opts in', async () => {
-    await ui.goTo(b, 'Inbox');
+    await ui.goTo(b, 'Chats');
     await ui.syncNow(b);
-    await b.getByRole('list', { name: 'Messages' }).getByRole('button', { name: /alice/ }).waitFor();
+    await b.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: /^alice/ }).waitFor();
     // Off by default: the notification says how many, nothing else.
     expect(await ok(bob, 'notifications:get', {})).toEqual({ showText: false });
     expect(bob.service.messaging.notificationPreview()).toBeNull();
@@ -136,8 +139,8 @@ describe('attachments between two desktops', () => {
     await b.getByText('Notifications show who wrote and the start of the message.').waitFor();
     expect(await ok(bob, 'notifications:get', {})).toEqual({ showText: true });
     const preview = bob.service.messaging.notificationPreview();
-    expect(preview).toEqual([{ from: 'alice', subject: 'Quarterly report', text: 'The report and my notes, as promised.' }]);
-    expect(notificationContent(1, preview)).toEqual({ title: 'Sealpost · alice', body: 'Quarterly report: The report and my notes, as promised.' });
+    expect(preview).toEqual([{ from: 'alice', subject: null, text: 'The report and my notes, as promised.' }]);
+    expect(notificationContent(1, preview)).toEqual({ title: 'Sealpost · alice', body: 'The report and my notes, as promised.' });
     await screenshot(b, '33-settings-notifications');
 
     await box.uncheck();
@@ -146,15 +149,15 @@ describe('attachments between two desktops', () => {
   });
 
   it('bob receives it from a verified sender and saves both attachments byte for byte', async () => {
-    await ui.goTo(b, 'Inbox');
-    const item = b.getByRole('list', { name: 'Messages' }).getByRole('button', { name: /alice/ });
-    expect(await item.textContent()).toContain('Verified sender');
-    expect(await item.textContent()).toContain('📎 2');
+    await ui.goTo(b, 'Chats');
+    const item = b.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: /^alice/ });
+    expect(await item.getAttribute('aria-label')).toMatch(/^alice, 1 unread, verified: The report and my notes/);
     await item.click();
-    const got = b.getByRole('article', { name: /Received message Quarterly report/ });
-    await got.getByText('The report and my notes, as promised.').waitFor();
-    expect(await got.getByText('Verified sender').count()).toBe(1);
-    await got.getByText(/report\.bin · .* · checked/).waitFor();
+    const got = b.getByRole('log', { name: 'alice', exact: true }).getByRole('article').filter({ hasText: 'The report and my notes, as promised.' });
+    await got.waitFor();
+    await b.getByTestId('sender-check').filter({ hasText: 'Verified' }).waitFor();
+    await got.getByRole('list', { name: 'Attachments' }).getByText(/checked/).nth(1).waitFor();
+    expect(await got.getByText('report.bin', { exact: true }).count()).toBe(1);
     await screenshot(b, '32-bob-conversation-attachments');
 
     for (const [name, original] of [

@@ -63,7 +63,7 @@ describe('desktop UI (browser mode, one profile)', () => {
     await page.getByTestId('note-text').fill('Train at 9:14, seat 42. Hotel: Blue Door.');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByText('Saved as version 2.').waitFor();
-    await page.getByRole('button', { name: /^History/ }).click();
+    await page.getByRole('tab', { name: /^History/ }).click();
     await page.getByRole('cell', { name: 'earlier version' }).first().waitFor();
     await screenshot(page, '03-vault-note');
   });
@@ -85,6 +85,7 @@ describe('desktop UI (browser mode, one profile)', () => {
     await page.getByRole('button', { name: /Trip plans/ }).click();
     await page.getByRole('heading', { name: 'Trip plans', level: 2 }).waitFor();
     await page.reload();
+    await page.getByRole('button', { name: 'Offline file encryption' }).click();
     await page.getByRole('heading', { name: 'Encrypt a file offline' }).waitFor();
     const secret = Buffer.from('the launch codes are 0000');
     const [sealed] = await Promise.all([
@@ -138,7 +139,7 @@ describe('desktop UI (browser mode, one profile)', () => {
 
   it('audit view: the actions with their results, filter, CSV export, chain verified', async () => {
     // Keyboard: Tab reaches the main navigation.
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Audit log' }).focus();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Audit' }).focus();
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
     await page.getByTestId('chain-badge').filter({ hasText: 'Chain verified' }).waitFor();
@@ -184,10 +185,10 @@ describe('desktop UI (browser mode, one profile)', () => {
     await dark.getByRole('heading', { name: 'Trip plans', level: 2 }).waitFor();
     // Expressions as strings: test/ compiles without the DOM lib.
     const bg = await dark.evaluate('getComputedStyle(document.body).backgroundColor');
-    expect(bg).toBe('rgb(20, 23, 27)');
-    for (const screen of ['Vault', 'Audit log', 'Settings'] as const) {
+    expect(bg).toBe('rgb(17, 20, 24)');
+    for (const screen of ['Vault', 'Audit', 'Settings'] as const) {
       await ui.goTo(dark, screen);
-      await dark.getByRole('heading', { name: screen === 'Settings' ? 'PIN' : screen }).first().waitFor();
+      await dark.getByRole('heading', { name: screen === 'Settings' ? 'PIN' : screen === 'Audit' ? 'Audit log' : screen }).first().waitFor();
       const overflow = Number(await dark.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
       expect(overflow, `${screen} scrolls sideways at 200%`).toBeLessThanOrEqual(0);
       await screenshot(dark, `09-dark-200pct-${screen.toLowerCase().replace(/\s+/g, '-')}`);

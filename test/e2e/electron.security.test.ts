@@ -129,6 +129,8 @@ describe('webhost (browser mode) guards', () => {
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("frame-ancestors 'none'");
+    // Image attachments are shown from memory through blob: URLs; nothing wider (no http:, no *).
+    expect(csp).toContain("img-src 'self' data: blob:;");
   });
 
   it('does not serve files outside the built UI', async () => {

@@ -29,8 +29,8 @@ describe('first run without a PIN', () => {
     await ui.stayLocal(page);
     await ui.finishFirstRun(page);
     expect(await page.getByTestId('lock-state').textContent()).toBe('Unlocked');
-    await page.getByTestId('keys-kept-in').filter({ hasText: 'Keys kept in: a file, without a PIN' }).waitFor();
     await ui.goTo(page, 'Settings');
+    await page.getByTestId('keys-kept-in').filter({ hasText: 'Keys kept in: a file, without a PIN' }).waitFor();
     expect(await page.getByTestId('keychain-backend').textContent()).toBe('A file in your profile folder, without a PIN: no system keychain answered on this computer.');
   });
 });

@@ -12,7 +12,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { TEST_KDF_PARAMS } from '../../electron/engine/crypto/pin-kdf.js';
 import { openService, type Service } from '../../electron/engine/service/index.js';
@@ -20,7 +20,9 @@ import { startWebhost, type Webhost } from '../../electron/webhost/server.js';
 import { startServer, type CreatedApp, type RunningServer } from '../../server/index.js';
 import { launchChromium } from '../helpers/chromium.js';
 
-export const ROOT = resolve(import.meta.dirname, '../..');
+/** The checkout, whether this runs from test/ (vitest) or from its tsc build in dist/test/ (npm run screenshots). */
+const ABOVE = resolve(import.meta.dirname, '../..');
+export const ROOT = basename(ABOVE) === 'dist' ? dirname(ABOVE) : ABOVE;
 export const RENDERER_DIR = join(ROOT, 'out', 'renderer');
 export const SCREENSHOT_DIR = join(ROOT, 'test-results', 'screenshots');
 
@@ -203,8 +205,15 @@ export const ui = {
     await page.getByLabel('PIN', { exact: true }).fill(pin);
     await page.getByRole('button', { name: 'Unlock' }).click();
   },
-  async goTo(page: Page, screen: 'Vault' | 'Audit log' | 'Settings' | 'Inbox' | 'Contacts') {
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: screen }).click();
+  /** A screen from the sidebar (its buttons are named even when the narrow sidebar shows only icons). */
+  async goTo(page: Page, screen: 'Chats' | 'Contacts' | 'Vault' | 'Audit' | 'Settings') {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: new RegExp(`^${screen}\\b`) }).click();
+  },
+  /** Opens the conversation with `peer` from the Chats list. */
+  async openConversation(page: Page, peer: string) {
+    await page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: new RegExp(`^${peer}\\b`) }).first().click();
+    const log = page.getByRole('log', { name: peer, exact: true });
+    await log.getByRole('article').first().or(page.getByRole('heading', { name: `No messages with ${peer} yet` })).waitFor();
   },
   /** Registers in first run's "Connect to a key service" step. */
   async register(page: Page, ks: { url: string; app: { appId: string; serverKey: string; clientKey: string } }, username: string) {
@@ -240,7 +249,7 @@ export const ui = {
     await ui.goTo(page, 'Contacts');
     await page.getByLabel('Find someone by user name').fill(username);
     await page.getByRole('button', { name: 'Add contact' }).click();
-    const card = page.getByRole('listitem', { name: `Contact ${username}` });
+    const card = page.getByRole('group', { name: `Contact ${username}` });
     await card.waitFor();
     const safety = (await card.getByTestId(`safety-${username}`).textContent()) ?? '';
     await card.getByRole('button', { name: 'The numbers match: mark verified' }).click();

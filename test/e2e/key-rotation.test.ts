@@ -53,7 +53,7 @@ describe('rotating the encryption key in the UI', () => {
     await ui.goTo(b, 'Contacts');
     await b.getByLabel('Find someone by user name').fill('alice');
     await b.getByRole('button', { name: 'Add contact' }).click();
-    const card = b.getByRole('listitem', { name: 'Contact alice' });
+    const card = b.getByRole('group', { name: 'Contact alice' });
     await card.getByTestId('rotated-alice').waitFor();
     await expect(card.getByTestId('rotated-alice').textContent()).resolves.toMatch(/alice rotated their key on .*so they stay verified/);
     await card.getByText(`Fingerprint ${fingerprint}`).waitFor();

@@ -71,32 +71,28 @@ describe('live delivery between two desktops', () => {
   });
 
   it("alice's message shows up in bob's inbox and open conversation with no click, and turns Delivered", async () => {
-    await ui.goTo(b, 'Inbox');
-    await ui.goTo(a, 'Inbox');
-    await a.getByRole('button', { name: 'New message' }).click();
-    await a.getByLabel('To (user names, separated by commas)').fill('bob');
-    await a.getByLabel('Subject').fill('Live');
-    await a.getByLabel('Message', { exact: true }).fill('Are you there?');
+    await ui.goTo(b, 'Chats');
+    await ui.goTo(a, 'Chats');
+    await a.getByRole('button', { name: 'New conversation' }).first().click();
+    await a.getByRole('dialog', { name: 'New conversation' }).getByRole('list', { name: 'Contacts' }).getByRole('button', { name: /bob/ }).click();
+    await a.getByRole('textbox', { name: 'Message to bob' }).fill('Are you there?');
     await a.getByRole('button', { name: 'Send', exact: true }).click();
 
     // Bob's list, open and untouched, gets it.
-    const fromAlice = b.getByRole('list', { name: 'Messages' }).getByRole('button', { name: /alice/ });
+    const fromAlice = b.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: /^alice/ });
     await fromAlice.first().waitFor({ timeout: LIVE_MS });
     await fromAlice.first().click();
-    await b.getByRole('heading', { name: 'Conversation with alice' }).waitFor();
-    await b.getByRole('article', { name: /Received message Live/ }).waitFor();
+    const conversation = b.getByRole('log', { name: 'alice', exact: true });
+    await conversation.getByRole('article').filter({ hasText: 'Are you there?' }).waitFor();
 
-    // Alice writes again from her conversation; bob's open conversation shows it by itself.
-    await a.getByRole('list', { name: 'Messages' }).getByRole('button', { name: /To bob/ }).first().click();
-    await a.getByRole('heading', { name: 'Conversation with bob' }).waitFor();
-    await a.getByLabel('Your reply').fill('Dinner at 8, on the corner.');
+    // Alice writes again in her conversation; bob's open conversation shows it by itself.
+    await a.getByRole('textbox', { name: 'Message to bob' }).fill('Dinner at 8, on the corner.');
     await a.getByRole('button', { name: 'Send', exact: true }).click();
-    const conversation = b.getByRole('region', { name: 'Conversation with alice' });
-    await conversation.getByRole('article', { name: /Received message/ }).getByText('Dinner at 8, on the corner.').waitFor({ timeout: LIVE_MS });
+    await conversation.getByRole('article').filter({ hasText: 'Dinner at 8, on the corner.' }).waitFor({ timeout: LIVE_MS });
 
     // Bob's device pulled both: alice's copies turn Delivered, without a sync by hand.
-    const sent = a.getByRole('article', { name: /Sent message/ });
-    await sent.first().waitFor();
+    const sent = a.getByRole('log', { name: 'bob', exact: true }).locator('article.mine');
+    await sent.nth(1).waitFor();
     for (const article of await sent.all()) await article.getByTestId('outbox-state').filter({ hasText: 'Delivered' }).waitFor({ timeout: LIVE_MS });
     await screenshot(b, '70-live-conversation');
     await screenshot(a, '71-live-delivered');
@@ -114,7 +110,7 @@ describe('live delivery between two desktops', () => {
     await b.getByTestId('browser-notifications').filter({ hasText: 'shows a notification when messages arrive' }).waitFor();
     await screenshot(b, '72-browser-notifications-allowed');
 
-    const reply = a.getByLabel('Your reply');
+    const reply = a.getByRole('textbox', { name: 'Message to bob' });
     await b.evaluate('window.__setAway(true)');
     await reply.fill('Are you free on Friday?');
     await a.getByRole('button', { name: 'Send', exact: true }).click();

@@ -51,13 +51,18 @@ describe('two desktops through one key service', () => {
 
   it('a message written while the key service is down waits in the outbox, then goes out', async () => {
     await t.stopKeyService();
-    await ui.goTo(a, 'Inbox');
-    await a.getByRole('button', { name: 'New message' }).click();
-    await a.getByLabel('To (user names, separated by commas)').fill('bob');
-    await a.getByLabel('Subject').fill('Dinner');
-    await a.getByLabel('Message', { exact: true }).fill('Thursday at 8? I booked the place on the corner.');
-    await a.getByRole('button', { name: 'Send', exact: true }).click();
-    await a.getByRole('list', { name: 'Messages' }).getByText('Queued').waitFor();
+    await ui.goTo(a, 'Chats');
+    await a.getByRole('button', { name: 'New conversation' }).first().click();
+    const picker = a.getByRole('dialog', { name: 'New conversation' });
+    await picker.getByRole('list', { name: 'Contacts' }).getByRole('button', { name: /bob/ }).click();
+    const box = a.getByRole('textbox', { name: 'Message to bob' });
+    await box.fill('Thursday at 8? I booked the place on the corner.');
+    await box.press('Enter');
+    const log = a.getByRole('log', { name: 'bob', exact: true });
+    const sent = log.getByRole('article').filter({ hasText: 'Thursday at 8?' });
+    await sent.getByTestId('outbox-state').filter({ hasText: 'Queued' }).waitFor();
+    expect(await box.inputValue()).toBe('');
+    await a.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: /^bob.*You: Thursday at 8\?/ }).waitFor();
     await ui.syncNow(a);
     await a.getByTestId('online-state').filter({ hasText: 'Offline' }).waitFor();
     expect(await a.getByTestId('outbox-pending').textContent()).toContain('1 waiting to send');
@@ -66,44 +71,48 @@ describe('two desktops through one key service', () => {
 
     await t.restartKeyService();
     // The outbox backs off after the failed attempt; "Send now" makes it due at once.
-    await a.getByRole('list', { name: 'Messages' }).getByRole('button', { name: /To bob/ }).click();
-    const sent = a.getByRole('article', { name: /Sent message Dinner/ });
     await sent.getByRole('button', { name: 'Send now' }).click();
     // The harness runs no sync timer (the app does), so the test syncs by hand.
     await ui.syncNow(a);
-    await sent.getByTestId('outbox-state').filter({ hasText: 'Sent' }).waitFor();
+    await sent.getByTestId('outbox-state').filter({ hasText: /Sent|Delivered/ }).waitFor();
     await a.getByTestId('online-state').filter({ hasText: 'Online' }).waitFor();
-    expect(await a.getByTestId('outbox-pending').textContent()).toContain('0 waiting to send');
+    expect(await a.getByTestId('outbox-pending').textContent()).toContain('Nothing waiting to send');
   });
 
   it('bob receives it from a verified sender and replies; alice gets the reply', async () => {
-    await ui.goTo(b, 'Inbox');
+    await ui.goTo(b, 'Chats');
     await ui.syncNow(b);
-    const item = b.getByRole('list', { name: 'Messages' }).getByRole('button', { name: /alice/ });
-    await item.waitFor();
-    expect(await item.textContent()).toContain('unread');
-    expect(await item.textContent()).toContain('Verified sender');
-    await item.click();
-    await b.getByRole('heading', { name: 'Conversation with alice' }).waitFor();
-    await b.getByRole('article', { name: /Received message Dinner/ }).getByText('Thursday at 8? I booked the place on the corner.').waitFor();
+    const row = b.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: /^alice/ });
+    await row.waitFor();
+    expect(await row.getAttribute('aria-label')).toMatch(/^alice, 1 unread, verified: Thursday at 8\?/);
+    await row.click();
+    const log = b.getByRole('log', { name: 'alice', exact: true });
+    await log.getByRole('article').filter({ hasText: 'Thursday at 8? I booked the place on the corner.' }).waitFor();
+    // The sender check, once for the conversation.
+    await b.getByTestId('sender-check').filter({ hasText: 'Verified: you compared safety numbers with alice' }).waitFor();
+    // Opened while the page is visible: read.
+    await b.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: /^alice, verified/ }).waitFor();
     await screenshot(b, '23-bob-conversation');
-    await b.getByLabel('Your reply').fill('Yes! See you there.');
-    await b.getByRole('button', { name: 'Send', exact: true }).click();
+    const reply = b.getByRole('textbox', { name: 'Message to alice' });
+    await reply.fill('Yes! See you there.');
+    await reply.press('Enter');
     await ui.syncNow(b);
-    await b.getByRole('article', { name: /Sent message/ }).getByText('Sent', { exact: true }).waitFor();
+    await log.getByRole('article').filter({ hasText: 'Yes! See you there.' }).getByTestId('outbox-state').filter({ hasText: /Sent|Delivered/ }).waitFor();
 
     await ui.syncNow(a);
-    await a.getByRole('list', { name: 'Messages' }).getByRole('button', { name: /^bob/ }).click();
-    const reply = a.getByRole('article', { name: /Received message/ });
-    await reply.getByText('Yes! See you there.').waitFor();
-    expect(await reply.getByText('Verified sender').count()).toBe(1);
+    const aliceLog = a.getByRole('log', { name: 'bob', exact: true });
+    await aliceLog.getByRole('article').filter({ hasText: 'Yes! See you there.' }).waitFor();
+    await a.getByTestId('sender-check').filter({ hasText: 'Verified' }).waitFor();
+    // Mine right, theirs left, in the order they were written.
+    const order = await aliceLog.getByRole('article').evaluateAll((els) => els.map((e) => `${e.className.includes('mine') ? 'me' : 'bob'}: ${e.querySelector('.bubble-text')?.textContent ?? ''}`));
+    expect(order).toEqual(['me: Thursday at 8? I booked the place on the corner.', 'bob: Yes! See you there.']);
     await screenshot(a, '24-alice-conversation');
   });
 
   it('alice shares a vault item with bob; bob opens it and sees who shared it; after the revoke bob cannot get the new version', async () => {
     await ui.goTo(a, 'Vault');
     await ui.newNote(a, 'Door code', '4711#');
-    await a.getByRole('button', { name: 'Sharing' }).click();
+    await a.getByRole('tab', { name: 'Sharing' }).click();
     await a.getByLabel('Share with (a user name)').fill('bob');
     await a.getByLabel('Role').selectOption('read');
     await a.getByRole('button', { name: 'Share', exact: true }).click();
@@ -144,7 +153,7 @@ describe('two desktops through one key service', () => {
   });
 
   it("alice's audit view shows registration, verification, the message and the sharing", async () => {
-    await ui.goTo(a, 'Audit log');
+    await ui.goTo(a, 'Audit');
     const table = a.getByRole('table', { name: 'Audit entries' });
     for (const action of ['device.register', 'contact.verify', 'message.send', 'grant', 'revoke']) {
       await table.getByRole('cell', { name: action, exact: true }).first().waitFor();

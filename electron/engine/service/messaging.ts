@@ -39,11 +39,13 @@ import { isSyncError, type SyncError } from '../sync/errors.js';
 import { readRegistration, registerDevice } from '../sync/registration.js';
 import type { BackoffPolicy } from '../sync/backoff.js';
 import { Attachments, type AttachmentToOpen } from './attachments.js';
+import type { OpenedMessage } from './message-lists.js';
 import type { PublicIdentity } from './profile.js';
 import { failureOf, ok, ServiceError } from './results.js';
 import type { UnlockedKeys } from './unlocked-keys.js';
 import { withOwnKey } from './own-keys.js';
 import { rotationOf } from './contact-rotation-value.js';
+import { conversationValues, listMessageValues, type ListInput } from './message-lists.js';
 
 export interface MessagingContext {
   /** False when the managed policy turns message text in notifications off. */
@@ -75,6 +77,7 @@ type MessagingChannels =
   | 'contacts:acknowledgeKeyChange'
   | 'messages:send'
   | 'messages:list'
+  | 'messages:conversations'
   | 'messages:read'
   | 'messages:markRead'
   | 'messages:retry'
@@ -101,6 +104,7 @@ export interface NotificationPreview {
 type MessageValue = Output<'messages:read'>;
 type SendInput = { to: string[]; subject?: string; text: string; files?: { path: string; name?: string }[]; onProgress?: ProgressCallback };
 type ContactValue = Output<'contacts:list'>[number];
+
 
 /** A SyncError as a service failure: offline -> NoInternetAccess, unregistered -> DeviceUnregistered. */
 export function syncFailure(e: SyncError): ServiceError {
@@ -217,9 +221,9 @@ export class Messaging {
   }
 
   /** The value of one message; `key` opens the local cache. */
-  private messageValue(m: Message, key: Uint8Array): MessageValue {
-    const info = getMessageInfo(this.c.db, m.id);
-    const content: MessageContent | null = info?.cache ? openCache(key, info.cache) : null;
+  private messageValue(m: Message, key: Uint8Array, opened?: OpenedMessage): MessageValue {
+    const info = opened ? opened.info : getMessageInfo(this.c.db, m.id);
+    const content: MessageContent | null = opened ? opened.content : info?.cache ? openCache(key, info.cache) : null;
     const entry = m.direction === 'out' && m.clientId ? getOutboxEntry(this.c.db, m.clientId) : null;
     const peer = getContact(this.c.db, m.peer);
     const base = m.direction === 'in' ? 'received' : entry?.state === 'sending' ? 'sending' : entry?.state === 'pending' ? 'queued' : m.state === 'received' ? 'sent' : m.state;
@@ -321,26 +325,12 @@ export class Messaging {
     }
   }
 
-  private list(input: { peer?: string; query?: string; beforeId?: number; limit?: number; unreadOnly?: boolean }): MessageValue[] {
-    const limit = input.limit ?? 100;
-    const needle = input.query?.toLocaleLowerCase();
-    return this.withKey((key) => {
-      const out: MessageValue[] = [];
-      let before = input.beforeId;
-      for (;;) {
-        const page = listMessages(this.c.db, { ...(input.peer && { peer: input.peer }), ...(before && { beforeId: before }), limit: 500 });
-        if (page.length === 0) break;
-        for (const m of page) {
-          if (input.unreadOnly && (m.direction !== 'in' || m.read)) continue;
-          const v = this.messageValue(m, key);
-          if (needle && ![v.subject, v.text, ...v.attachments.map((a) => a.name)].some((s) => s?.toLocaleLowerCase().includes(needle))) continue;
-          out.push(v);
-          if (out.length >= limit) return out;
-        }
-        before = page[page.length - 1]!.id;
-      }
-      return out;
-    });
+  private list(input: ListInput): MessageValue[] {
+    return this.withKey((key) => listMessageValues(this.c.db, input, (m, opened) => this.messageValue(m, key, opened), key));
+  }
+
+  private conversations(input: { limit?: number; offset?: number }): Output<'messages:conversations'> {
+    return this.withKey((key) => conversationValues(this.c.db, input, (m) => this.messageValue(m, key)));
   }
 
   /** Streams a message's attachments, opened and checked, into `dir`. */
@@ -494,6 +484,7 @@ export class Messaging {
           return { showText: this.showText };
         }),
       'messages:list': (input) => run(() => this.list(input)),
+      'messages:conversations': (input) => run(() => this.conversations(input)),
       'messages:read': (input) =>
         this.audited('message.open', String(input.id), () => {
           const m = getMessage(c.db, input.id);

@@ -3,6 +3,8 @@
  * by action and result, exported as CSV, and the hash chain checked (with
  * the first broken entry shown when it does not verify).
  */
+import { Download, RefreshCw, ScrollText } from 'lucide-react';
+import { EmptyState } from '../components/EmptyState';
 import { useCallback, useEffect, useState } from 'react';
 import type { Output } from '../../../shared/contract';
 import { sealpost } from '../bridge';
@@ -52,9 +54,9 @@ export function Audit() {
   }, [load]);
 
   return (
-    <section className="card" aria-labelledby="audit-title">
-      <div className="row">
-        <h2 id="audit-title">Audit log</h2>
+    <section className="screen" aria-labelledby="audit-title">
+      <header className="screen-header">
+        <h1 id="audit-title">Audit log</h1>
         {chain &&
           (chain.ok ? (
             <span className="badge badge-ok" data-testid="chain-badge">
@@ -66,7 +68,8 @@ export function Audit() {
               {chain.reason ? ` (${chain.reason})` : ''}
             </span>
           ))}
-      </div>
+      </header>
+      <div className="screen-body">
       <p className="muted small">Every use of your keys and vault on this device, with its result. Each entry is chained to the one before, so an edit or a removed entry shows.</p>
       <div className="row filters">
         <label>
@@ -92,14 +95,16 @@ export function Audit() {
           </select>
         </label>
         <button type="button" className="secondary" onClick={() => void load()}>
+          <RefreshCw size={16} aria-hidden="true" />
           Refresh and verify
         </button>
         <button type="button" onClick={() => saveFile(`sealpost-audit-${new Date().toISOString().slice(0, 10)}.csv`, toCsv(entries), 'text/csv')} disabled={entries.length === 0}>
+          <Download size={16} aria-hidden="true" />
           Export CSV
         </button>
       </div>
       {error && <ErrorBanner error={error} />}
-      <div className="tablewrap">
+      <div className="tablewrap panel flush">
         <table aria-label="Audit entries">
           <thead>
             <tr>
@@ -123,7 +128,8 @@ export function Audit() {
           </tbody>
         </table>
       </div>
-      {entries.length === 0 && <p className="muted">No entries match.</p>}
+      {entries.length === 0 && <EmptyState icon={ScrollText} title="No entries match">Choose another action or result, or show all of them.</EmptyState>}
+      </div>
     </section>
   );
 }

@@ -4,9 +4,9 @@
  * backend in use), the key service, export of the public key (the private
  * key is never exported from here), and linking a new device (once registered).
  */
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import type { Output } from '../../../shared/contract';
-import type { Status } from '../App';
+import { keysKeptIn, type Status } from '../lib/status';
 import { sealpost } from '../bridge';
 import { BrowserNotifications } from '../components/BrowserNotifications';
 import { ErrorBanner } from '../components/ErrorBanner';
@@ -227,19 +227,68 @@ function Keys({ status }: { status: Status }) {
   );
 }
 
-export function Settings({ status, onChange }: { status: Status; onChange: () => void }) {
+/** Settings in groups, with an index to jump to each (one page, so Ctrl+F in the browser finds any setting). */
+const GROUPS = [
+  { id: 'settings-security', label: 'Security' },
+  { id: 'settings-notifications', label: 'Notifications' },
+  { id: 'settings-keys', label: 'Keys and identity' },
+  { id: 'settings-devices', label: 'Devices and key service' },
+] as const;
+
+function Group({ id, label, children }: { id: string; label: string; children: ReactNode }) {
   return (
-    <div className="grid">
-      <RecoverySettings />
-      <PinSettings status={status} onChange={onChange} />
-      <AutoLock status={status} onChange={onChange} />
-      <Notifications />
-      <Keys status={status} />
-      <KeyRotation pinDisabled={status.pinDisabled} registered={status.registered} onChange={onChange} />
-      <IdentityFileExport />
-      {status.registered && <LinkDeviceSettings />}
-      <KeyServiceSettings />
-      <Devices />
-    </div>
+    <section className="settings-group" id={id} aria-labelledby={`${id}-h`} tabIndex={-1}>
+      <h2 id={`${id}-h`} className="group-title">
+        {label}
+      </h2>
+      <div className="grid">{children}</div>
+    </section>
+  );
+}
+
+export function Settings({ status, onChange }: { status: Status; onChange: () => void }) {
+  const [g1, g2, g3, g4] = GROUPS;
+  return (
+    <section className="screen" aria-labelledby="settings-title">
+      <header className="screen-header">
+        <h1 id="settings-title">Settings</h1>
+        <span className="muted small" data-testid="keys-kept-in">
+          Keys kept in: {keysKeptIn(status)}
+        </span>
+      </header>
+      <div className="screen-body">
+        <nav aria-label="Settings sections" className="chips">
+          {GROUPS.map((g) => (
+            <a key={g.id} className="chip chip-link" href={`#${g.id}`} onClick={(e) => {
+              // Jump without changing the URL: its fragment carries the browser-mode token.
+              e.preventDefault();
+              const target = document.getElementById(g.id);
+              target?.scrollIntoView({ block: 'start' });
+              target?.focus({ preventScroll: true });
+            }}>
+              {g.label}
+            </a>
+          ))}
+        </nav>
+        <Group id={g1.id} label={g1.label}>
+          <PinSettings status={status} onChange={onChange} />
+          <AutoLock status={status} onChange={onChange} />
+          <RecoverySettings />
+        </Group>
+        <Group id={g2.id} label={g2.label}>
+          <Notifications />
+        </Group>
+        <Group id={g3.id} label={g3.label}>
+          <Keys status={status} />
+          <KeyRotation pinDisabled={status.pinDisabled} registered={status.registered} onChange={onChange} />
+          <IdentityFileExport />
+        </Group>
+        <Group id={g4.id} label={g4.label}>
+          <KeyServiceSettings />
+          {status.registered && <LinkDeviceSettings />}
+          <Devices />
+        </Group>
+      </div>
+    </section>
   );
 }

@@ -54,7 +54,7 @@ export function FileTools({ onChanged }: { onChanged: () => void }) {
   }
 
   return (
-    <section className="card" aria-labelledby="filetools-title">
+    <section className="panel" aria-labelledby="filetools-title">
       <h2 id="filetools-title">Encrypt a file offline</h2>
       <p>Seal a file with your key into a {SUFFIX} file you can keep anywhere, or open one sealed earlier. It works without any network.</p>
       <label>
@@ -72,7 +72,6 @@ export function FileTools({ onChanged }: { onChanged: () => void }) {
         </p>
       )}
       {error && <ErrorBanner error={error} />}
-      <p className="muted small">Pick an item on the left to open it, or add a note or file.</p>
     </section>
   );
 }

@@ -30,7 +30,7 @@ export function HistoryPanel({ identifier, onResolved }: { identifier: string; o
   }
 
   return (
-    <div className="subpanel" aria-label="History">
+    <div className="stack" aria-label="History">
       <h3>History</h3>
       {error && <ErrorBanner error={error} />}
       {revisions && revisions.length === 0 && <p className="muted">No earlier versions.</p>}

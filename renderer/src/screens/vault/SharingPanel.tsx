@@ -106,7 +106,7 @@ export function SharingPanel({ identifier, onChanged }: { identifier: string; on
   }
 
   return (
-    <div className="subpanel" aria-label="Sharing">
+    <div className="stack" aria-label="Sharing">
       <h3>Who has access</h3>
       <ul className="plain" aria-label="People with access">
         <li className="row">
