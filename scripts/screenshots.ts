@@ -47,6 +47,8 @@ async function main(): Promise<void> {
         const page = await tour.alice.open(browser, { colorScheme, viewport });
         for (const screen of SHOTS) {
           await showScreen(page, screen);
+          // The unlocked screens show the connection as it is with the push stream open.
+          if (screen !== 'unlock') await page.getByTestId('stream-state').filter({ hasText: 'Live' }).waitFor({ state: 'attached', timeout: 60_000 });
           await shoot(page, `${screen}-${suffix}`);
         }
         await page.context().close();

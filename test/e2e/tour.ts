@@ -76,7 +76,8 @@ export async function startTour(label: string): Promise<Tour> {
   const dir = mkdtempSync(join(tmpdir(), `sealpost-tour-${label}-`));
   const ks = await startE2eKeyService(join(dir, 'keyservice.db'));
   const keyApp = await ks.admin.createApp({ name: `tour ${label}` });
-  const [alice, bob, fresh] = await Promise.all([startApp(`alice-${label}`), startApp(`bob-${label}`), startApp(`fresh-${label}`)]);
+  // alice and bob run their sync as the app does (the push stream: the sidebar says Live).
+  const [alice, bob, fresh] = await Promise.all([startApp(`alice-${label}`, { live: true }), startApp(`bob-${label}`, { live: true }), startApp(`fresh-${label}`)]);
   for (const [app, username] of [[alice, 'alice'], [bob, 'bob']] as const) {
     await ok(app, 'identity:create', { pin: PIN, rsaBits: 2048 });
     await ok(app, 'device:register', { server: ks.url, appId: keyApp.appId, serverKey: keyApp.serverKey, clientKey: keyApp.clientKey, username });
