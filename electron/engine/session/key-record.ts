@@ -19,9 +19,8 @@
 import { z } from 'zod';
 import { KeychainError } from '../keychain/types.js';
 import { MAX_WRONG_PINS } from './policy.js';
-import type { WipedRecord } from './record.js';
+import { FORMAT, parseRecord, type WipedRecord } from './record.js';
 
-const FORMAT = 'sealpost-pin-vault';
 const KEK_LENGTH = 32;
 /** The sealed file's name: generated, never from input (it is joined to the profile path). */
 export const SEALED_FILE = /^identity-[0-9a-f]{16}\.sealed$/;
@@ -86,15 +85,7 @@ export function encodeKeyRecord(record: KeyRecord | WipedRecord): Uint8Array {
  * @throws {KeychainError} 'corrupt' when it is not a valid v2 record
  */
 export function decodeKeyRecord(bytes: Uint8Array): KeyRecord | WipedRecord {
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch (e) {
-    throw new KeychainError('corrupt', 'the identity record is not valid JSON', { cause: e });
-  }
-  const parsed = RecordSchema.safeParse(json);
-  if (!parsed.success) throw new KeychainError('corrupt', 'the identity record has an unexpected shape');
-  const r = parsed.data;
+  const r = parseRecord(bytes, RecordSchema);
   if (r.state === 'wiped') return { state: 'wiped', wipedAt: r.wipedAt };
   const kek = Buffer.from(r.kek, 'base64');
   if (kek.length !== KEK_LENGTH) throw new KeychainError('corrupt', 'the identity record has an unexpected shape');

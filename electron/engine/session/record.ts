@@ -19,7 +19,8 @@ import { z } from 'zod';
 import { KeychainError } from '../keychain/types.js';
 import { MAX_WRONG_PINS } from './policy.js';
 
-const FORMAT = 'sealpost-pin-vault';
+/** The `format` of every identity record, v1 and v2 (key-record.ts). */
+export const FORMAT = 'sealpost-pin-vault';
 const Base64 = z.string().max(64 * 1024).regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/);
 const Ms = z.number().int().nonnegative();
 
@@ -52,6 +53,23 @@ export interface WipedRecord {
 }
 export type PinRecord = SealedRecord | WipedRecord;
 
+/**
+ * Decodes an identity record's bytes (untrusted: read from the keychain) as UTF-8 JSON
+ * and validates it against one version's schema; shared by v1 and v2 (key-record.ts).
+ * @throws {KeychainError} 'corrupt' when it is not JSON or not of that shape
+ */
+export function parseRecord<S extends z.ZodTypeAny>(bytes: Uint8Array, schema: S): z.output<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (e) {
+    throw new KeychainError('corrupt', 'the identity record is not valid JSON', { cause: e });
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new KeychainError('corrupt', 'the identity record has an unexpected shape');
+  return parsed.data as z.output<S>;
+}
+
 /** Serialises a record for the keychain. */
 export function encodeRecord(record: PinRecord): Uint8Array {
   const json =
@@ -74,15 +92,7 @@ export function encodeRecord(record: PinRecord): Uint8Array {
  * @throws {KeychainError} 'corrupt' when it is not a valid record
  */
 export function decodeRecord(bytes: Uint8Array): PinRecord {
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch (e) {
-    throw new KeychainError('corrupt', 'the identity record is not valid JSON', { cause: e });
-  }
-  const parsed = RecordSchema.safeParse(json);
-  if (!parsed.success) throw new KeychainError('corrupt', 'the identity record has an unexpected shape');
-  const r = parsed.data;
+  const r = parseRecord(bytes, RecordSchema);
   if (r.state === 'wiped') return { state: 'wiped', wipedAt: r.wipedAt };
   const sealed = Buffer.from(r.sealed, 'base64');
   return {
