@@ -11,6 +11,7 @@ import { Fragment, useCallback, useEffect, useRef, useState } from 'react';
 import { Lock } from 'lucide-react';
 import { sealpost } from './bridge';
 import { ApprovalCard } from './components/ApprovalCard';
+import { TotpRequiredBanner } from './components/TotpRequiredBanner';
 import { ErrorBanner } from './components/ErrorBanner';
 import { Sidebar, type Screen } from './components/Sidebar';
 import type { SyncStatus } from './components/SyncState';
@@ -183,6 +184,7 @@ export function App() {
             <ErrorBanner error={(error ?? syncError)!} />
           </div>
         )}
+        {sync?.registered && <TotpRequiredBanner onOpen={() => setScreen('settings')} />}
         {sync?.registered && <ApprovalCard />}
         <main id="content" tabIndex={-1}>
           <Fragment key={screenKey}>

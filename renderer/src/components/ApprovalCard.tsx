@@ -2,16 +2,20 @@
  * Connected apps' requests waiting for this user's decision (docs/connected-apps.md):
  * one card per request with which application asks (name, id, the fingerprint of the
  * transit key its key is sealed to), what it asks, why, when and from which address,
- * and Approve / Deny. Nothing happens without a click; an expired request cannot be
- * approved (the engine and the key service refuse it). A sign-in that named nobody is
- * claimed with the code the application's page shows.
+ * and Approve (with the PIN when one is set) / Deny. Nothing happens without a click;
+ * an expired request cannot be approved (the engine and the key service refuse it).
+ * A sign-in that named nobody is claimed with the code the application's page shows.
  *
- * Self-contained on purpose (only sealpost.approvals.* and onEvent): it refreshes on the
- * engine's `approvals` event (the push stream) and `sync` (the timer's fallback).
+ * Self-contained on purpose (only sealpost.approvals.*, engine.status and onEvent): it
+ * refreshes on the engine's `approvals` event (the push stream) and `sync` (the timer's
+ * fallback).
  */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { AppWindow, KeyRound, LogIn } from 'lucide-react';
 import type { Output } from '../../../shared/contract';
 import { sealpost } from '../bridge';
+import { PinField } from './PinField';
+import './approvals.css';
 
 type Approval = Output<'approvals:list'>['requests'][number];
 
@@ -21,14 +25,87 @@ const WHAT: Record<Approval['kind'], string> = {
   'sign-in+key': 'to sign you in, with your personal encryption key for this application',
 };
 
+const TAGS: Record<Approval['kind'], string[]> = { key: ['Key'], 'sign-in': ['Sign-in'], 'sign-in+key': ['Sign-in', 'Key'] };
+
 /** How often the list is read when no event came (the stream may be down). */
 const FALLBACK_MS = 10_000;
 
+function Request({ a, pinSet, busy, onDecide }: { a: Approval; pinSet: boolean; busy: boolean; onDecide: (id: string, approve: boolean, pin: string) => Promise<boolean> }) {
+  const [pin, setPin] = useState('');
+  const titleId = `approval-${a.id}`;
+  async function decide(approve: boolean) {
+    if (await onDecide(a.id, approve, pin)) setPin('');
+  }
+  return (
+    <article className="panel approval" aria-labelledby={titleId} data-testid="approval-card" data-request={a.id}>
+      <header className="panel-header">
+        <AppWindow size={16} aria-hidden="true" />
+        <h2 id={titleId}>
+          {a.app.name} asks {WHAT[a.kind]}
+        </h2>
+        <span className="tags">
+          {TAGS[a.kind].map((t) => (
+            <span key={t} className="tag tag-accent">
+              {t === 'Key' ? <KeyRound size={12} aria-hidden="true" /> : <LogIn size={12} aria-hidden="true" />} {t}
+            </span>
+          ))}
+        </span>
+      </header>
+      <dl className="small">
+        <dt>Application</dt>
+        <dd>
+          {a.app.name} <span className="mono">{a.app.id}</span>
+        </dd>
+        {a.app.transitKeyFingerprint && (
+          <>
+            <dt>Key sealed to</dt>
+            <dd className="mono approval-fingerprint" data-testid="transit-fingerprint">
+              {a.app.transitKeyFingerprint}
+            </dd>
+          </>
+        )}
+        {a.reason && (
+          <>
+            <dt>Reason</dt>
+            <dd>{a.reason}</dd>
+          </>
+        )}
+        {a.returnTo && (
+          <>
+            <dt>Returns to</dt>
+            <dd>{a.returnTo}</dd>
+          </>
+        )}
+        <dt>Asked</dt>
+        <dd>
+          {new Date(a.createdAt).toLocaleString()} from <span className="mono">{a.ip}</span>; expires {new Date(a.expiresAt).toLocaleTimeString()}
+        </dd>
+      </dl>
+      {a.blocked && <p className="notice small">You stopped approvals for this application: it can only be denied.</p>}
+      <form
+        className="row approval-actions"
+        onSubmit={(e: FormEvent) => {
+          e.preventDefault();
+          void decide(true);
+        }}
+      >
+        {pinSet && <PinField label="PIN (if you use one)" value={pin} onChange={setPin} autoComplete="current-password" />}
+        <button type="submit" disabled={busy || a.blocked || (pinSet && pin.length < 4)}>
+          Approve
+        </button>
+        <button type="button" className="secondary" disabled={busy} onClick={() => void decide(false)}>
+          Deny
+        </button>
+      </form>
+    </article>
+  );
+}
+
 export function ApprovalCard() {
   const [requests, setRequests] = useState<Approval[]>([]);
+  const [pinSet, setPinSet] = useState(true);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
-  const [pin, setPin] = useState('');
   const [code, setCode] = useState('');
 
   const reload = useCallback(async () => {
@@ -36,6 +113,8 @@ export function ApprovalCard() {
       const r = await sealpost.approvals.list({});
       // Not registered or offline: nothing to show (the sync bar says why).
       if (r.code === 0) setRequests(r.value.requests);
+      const s = await sealpost.engine.status({});
+      if (s.code === 0) setPinSet(!s.value.pinDisabled);
     } catch {
       // the bridge is gone: the app shows that elsewhere
     }
@@ -53,20 +132,20 @@ export function ApprovalCard() {
     };
   }, [reload]);
 
-  async function decide(id: string, approve: boolean) {
+  async function decide(id: string, approve: boolean, pin: string): Promise<boolean> {
     setBusy(id);
     setError(null);
     try {
       const r = approve ? await sealpost.approvals.approve({ id, ...(pin && { pin }) }) : await sealpost.approvals.deny({ id });
       if (r.code !== 0) setError(r.message);
-      else setPin('');
+      return r.code === 0;
     } finally {
       setBusy(null);
       await reload();
     }
   }
 
-  async function claim(e: React.FormEvent) {
+  async function claim(e: FormEvent) {
     e.preventDefault();
     setError(null);
     const r = await sealpost.approvals.claim({ code });
@@ -78,66 +157,19 @@ export function ApprovalCard() {
   return (
     <section className="approvals" aria-label="Requests from connected apps" data-testid="approvals">
       {requests.map((a) => (
-        <article key={a.id} className="card approval" data-testid="approval-card" data-request={a.id}>
-          <h2>
-            {a.app.name} asks {WHAT[a.kind]}
-          </h2>
-          <dl className="small">
-            <dt>Application</dt>
-            <dd>
-              {a.app.name} <code>{a.app.id}</code>
-            </dd>
-            {a.app.transitKeyFingerprint && (
-              <>
-                <dt>Key sealed to</dt>
-                <dd>
-                  <code data-testid="transit-fingerprint">{a.app.transitKeyFingerprint}</code>
-                </dd>
-              </>
-            )}
-            {a.reason && (
-              <>
-                <dt>Reason</dt>
-                <dd>{a.reason}</dd>
-              </>
-            )}
-            {a.returnTo && (
-              <>
-                <dt>Returns to</dt>
-                <dd>{a.returnTo}</dd>
-              </>
-            )}
-            <dt>Asked</dt>
-            <dd>
-              {new Date(a.createdAt).toLocaleString()} from {a.ip}; expires {new Date(a.expiresAt).toLocaleTimeString()}
-            </dd>
-          </dl>
-          {a.blocked && <p className="small">You stopped approvals for this application: it can only be denied.</p>}
-          <label>
-            PIN (if you use one)
-            <input type="password" inputMode="numeric" autoComplete="current-password" maxLength={12} value={pin} onChange={(e) => setPin(e.target.value.replace(/[^0-9]/g, ''))} />
-          </label>
-          <div className="row">
-            <button type="button" disabled={busy !== null || a.blocked} onClick={() => void decide(a.id, true)}>
-              Approve
-            </button>
-            <button type="button" className="secondary" disabled={busy !== null} onClick={() => void decide(a.id, false)}>
-              Deny
-            </button>
-          </div>
-        </article>
+        <Request key={a.id} a={a} pinSet={pinSet} busy={busy !== null} onDecide={decide} />
       ))}
       {error && (
-        <p role="alert" className="small" data-testid="approval-error">
+        <p role="alert" className="alarm small" data-testid="approval-error">
           {error}
         </p>
       )}
       <details className="small approval-code">
         <summary>Signing in to an application with a code?</summary>
-        <form onSubmit={(e) => void claim(e)}>
+        <form className="row" onSubmit={(e) => void claim(e)}>
           <label>
             Code shown by the application
-            <input value={code} maxLength={9} placeholder="ABCD-EFGH" onChange={(e) => setCode(e.target.value)} />
+            <input value={code} maxLength={9} placeholder="ABCD-EFGH" autoComplete="off" onChange={(e) => setCode(e.target.value)} />
           </label>
           <button type="submit" className="secondary" disabled={code.trim().length < 8}>
             Continue

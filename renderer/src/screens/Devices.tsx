@@ -10,6 +10,8 @@ import { sealpost } from '../bridge';
 import { ErrorBanner } from '../components/ErrorBanner';
 import type { UiError } from '../errors';
 import { call } from '../lib/call';
+import { totpAsked, totpInput, useTotpOn } from '../lib/totp';
+import { TotpField } from '../components/TotpField';
 
 type DeviceList = Output<'devices:list'>;
 type Device = DeviceList['devices'][number];
@@ -43,6 +45,8 @@ export function Devices() {
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState<string | null>(null);
   const [unregistered, setUnregistered] = useState(false);
+  const totpOn = useTotpOn();
+  const [totp, setTotp] = useState('');
 
   const load = useCallback(async () => {
     const r = await call(sealpost.devices.list({}));
@@ -62,8 +66,11 @@ export function Devices() {
 
   async function revoke(device: Device) {
     setBusy(true);
-    const r = await call(sealpost.devices.revoke({ deviceId: device.deviceId }));
+    const r = await call(sealpost.devices.revoke({ deviceId: device.deviceId, ...totpInput(totp) }));
     setBusy(false);
+    setTotp('');
+    // The key service asked for (another) authenticator code: keep the question open for it.
+    if (!r.ok && totpAsked(r.error)) return setError(r.error);
     setConfirming(null);
     if (!r.ok) return setError(r.error);
     setNote(`Device ${shortId(device.deviceId)} is revoked.`);
@@ -95,6 +102,7 @@ export function Devices() {
             From now on the key service refuses everything it asks: it can no longer sync, send or read new messages. What it already downloaded stays on it: if it
             was lost, also rotate your keys and change your PIN on your other devices.
           </p>
+          <TotpField value={totp} onChange={setTotp} show={totpOn || totpAsked(error)} />
           <div className="row">
             <button type="button" disabled={busy} onClick={() => void revoke(confirming)}>
               Revoke it

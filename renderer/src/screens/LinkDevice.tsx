@@ -14,6 +14,8 @@ import { ErrorBanner } from '../components/ErrorBanner';
 import { PinField } from '../components/PinField';
 import type { UiError } from '../errors';
 import { call } from '../lib/call';
+import { totpAsked, totpInput, useTotpOn } from '../lib/totp';
+import { TotpField } from '../components/TotpField';
 
 const POLL_MS = 1000;
 
@@ -50,13 +52,16 @@ function LinkDialog({ onClose }: { onClose: () => void }) {
   const [step, setStep] = useState<DialogStep>({ at: 'code' });
   const [code, setCode] = useState('');
   const [error, setError] = useState<UiError | null>(null);
+  const totpOn = useTotpOn();
+  const [totp, setTotp] = useState('');
 
   async function claim(event: FormEvent) {
     event.preventDefault();
     if (!/^\d{4}[- ]?\d{4}$/.test(code.trim())) return setError({ text: 'The code has 8 digits, as the new device shows it (1234-5678).', details: 'InvalidParameter (-29): checked before sending' });
     setError(null);
     setStep({ at: 'waiting' });
-    const r = await call(sealpost.link.claim({ code: code.trim() }));
+    const r = await call(sealpost.link.claim({ code: code.trim(), ...totpInput(totp) }));
+    setTotp('');
     if (!r.ok) {
       setStep({ at: 'code' });
       return setError(r.error);
@@ -96,6 +101,7 @@ function LinkDialog({ onClose }: { onClose: () => void }) {
             Code shown on the new device
             <input value={code} onChange={(e) => setCode(e.target.value)} inputMode="numeric" autoComplete="off" placeholder="1234-5678" autoFocus data-testid="link-code-input" />
           </label>
+          <TotpField value={totp} onChange={setTotp} show={totpOn || totpAsked(error)} />
           {error && <ErrorBanner error={error} />}
           <div className="row">
             <button type="submit" disabled={!code.trim()}>

@@ -15,6 +15,8 @@ import { NewerKeyNotice } from '../components/NewerKeyNotice';
 import { PinField } from '../components/PinField';
 import type { UiError } from '../errors';
 import { call } from '../lib/call';
+import { totpAsked, totpInput, useTotpOn } from '../lib/totp';
+import { TotpField } from '../components/TotpField';
 
 type RecoveryStatus = Output<'recovery:status'>;
 
@@ -32,6 +34,8 @@ export function RecoverySettings() {
   const [escrowAppId, setEscrowAppId] = useState('');
   const [escrowKey, setEscrowKey] = useState('');
   const [backupPin, setBackupPin] = useState('');
+  const totpOn = useTotpOn();
+  const [backupTotp, setBackupTotp] = useState('');
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState<string | null>(null);
   const [error, setError] = useState<UiError | null>(null);
@@ -85,9 +89,10 @@ export function RecoverySettings() {
     event.preventDefault();
     setBusy(true);
     const escrow = escrowUrl.trim() ? { escrow: { url: escrowUrl.trim(), appId: escrowAppId.trim(), clientKey: escrowKey.trim() } } : {};
-    const r = await call(sealpost.recovery.backup({ pin: backupPin, ...escrow }));
+    const r = await call(sealpost.recovery.backup({ pin: backupPin, ...escrow, ...totpInput(backupTotp) }));
     setBusy(false);
     setBackupPin('');
+    setBackupTotp('');
     if (!r.ok) return setError(r.error);
     setError(null);
     setStatus(r.value);
@@ -168,6 +173,7 @@ export function RecoverySettings() {
             <input type="password" value={escrowKey} onChange={(e) => setEscrowKey(e.target.value)} required={!status.escrow || !!escrowUrl} autoComplete="off" />
           </label>
           <PinField label="PIN to store the shares" value={backupPin} onChange={setBackupPin} autoComplete="current-password" />
+          <TotpField value={backupTotp} onChange={setBackupTotp} show={totpOn || totpAsked(error)} />
           <button type="submit" disabled={busy || !backupPin}>
             Store recovery shares
           </button>
@@ -197,6 +203,9 @@ export function RestoreOnDevice({ onDone, onCancel }: { onDone: () => void; onCa
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<UiError | null>(null);
   const [newerKey, setNewerKey] = useState<NewerKey | null>(null);
+  /** The key service asked for the account's authenticator code (its TOTP is on). */
+  const [totpWanted, setTotpWanted] = useState(false);
+  const [totp, setTotp] = useState('');
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -209,9 +218,10 @@ export function RestoreOnDevice({ onDone, onCancel }: { onDone: () => void; onCa
       method === 'words'
         ? { ...base, words: words.trim().toLowerCase().replace(/\s+/g, ' ') }
         : { ...base, escrowClientKey: escrowKey.trim(), ...(escrowUrl.trim() && { escrowUrl: escrowUrl.trim() }) };
-    const r = await call(sealpost.recovery.restore(input));
+    const r = await call(sealpost.recovery.restore({ ...input, ...totpInput(totp) }));
     if (!r.ok) {
       setBusy(false);
+      if (totpAsked(r.error)) setTotpWanted(true);
       return setError(r.error);
     }
     if (serverKey.trim()) {
@@ -271,6 +281,7 @@ export function RestoreOnDevice({ onDone, onCancel }: { onDone: () => void; onCa
           <p className="muted small">Wrong PINs are counted by the key service; after a few it makes you wait.</p>
         </>
       )}
+      <TotpField value={totp} onChange={setTotp} show={totpWanted} />
       {error && <ErrorBanner error={error} />}
       <div className="row">
         <button type="submit" disabled={busy}>

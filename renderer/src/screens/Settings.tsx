@@ -21,6 +21,8 @@ import { RecoverySettings } from './Recovery';
 import { IdentityFileExport } from './IdentityFile';
 import { LinkDeviceSettings } from './LinkDevice';
 import { KeyRotation } from './KeyRotation';
+import { TwoStep } from './settings/TwoStep';
+import { ConnectedApps } from './settings/ConnectedApps';
 
 const AUTO_LOCK_CHOICES: { ms: number; label: string }[] = [
   { ms: 60_000, label: '1 minute' },
@@ -274,6 +276,7 @@ export function Settings({ status, onChange }: { status: Status; onChange: () =>
           <PinSettings status={status} onChange={onChange} />
           <AutoLock status={status} onChange={onChange} />
           <RecoverySettings />
+          <TwoStep />
         </Group>
         <Group id={g2.id} label={g2.label}>
           <Notifications />
@@ -287,6 +290,7 @@ export function Settings({ status, onChange }: { status: Status; onChange: () =>
           <KeyServiceSettings />
           {status.registered && <LinkDeviceSettings />}
           <Devices />
+          <ConnectedApps />
         </Group>
       </div>
     </section>
