@@ -15,8 +15,6 @@ import { generateEncryptionKeyPair } from '../../../electron/engine/crypto/rsa.j
 import { newSeed } from '../../../electron/engine/crypto/seed.js';
 import {
   FileKeychain,
-  type Keychain,
-  type KeychainAccount,
   type KeytarApi,
   OS_KEYCHAIN_MAX_VALUE_BYTES,
   SecretServiceKeychain,
@@ -25,6 +23,7 @@ import { encodeSecrets } from '../../../electron/engine/service/profile.js';
 import { PinVault } from '../../../electron/engine/session/index.js';
 import { decodeKeyRecord, recordVersion } from '../../../electron/engine/session/key-record.js';
 import { encodeRecord } from '../../../electron/engine/session/record.js';
+import { CrashingKeychain } from '../../helpers/crashing-keychain.js';
 
 /** An in-memory Credential Manager: refuses blobs over 2,560 bytes, like CredWriteW (keytar stores UTF-8). */
 class CredentialManagerKeytar implements KeytarApi {
@@ -41,29 +40,6 @@ class CredentialManagerKeytar implements KeytarApi {
   }
   async deletePassword(service: string, account: string) {
     return this.store.delete(`${service}|${account}`);
-  }
-}
-
-/** Fails every set after `failSetAfter` successful ones: a process killed between two writes. */
-class CrashingKeychain implements Keychain {
-  sets = 0;
-  constructor(
-    readonly inner: Keychain,
-    readonly failSetAfter: number,
-  ) {}
-  get backend() {
-    return this.inner.backend;
-  }
-  get(a: KeychainAccount) {
-    return this.inner.get(a);
-  }
-  async set(a: KeychainAccount, v: Uint8Array) {
-    if (this.sets >= this.failSetAfter) throw new Error('process killed');
-    this.sets++;
-    return this.inner.set(a, v);
-  }
-  delete(a: KeychainAccount) {
-    return this.inner.delete(a);
   }
 }
 

@@ -7,12 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openWithPin, TEST_KDF_PARAMS } from '../../../electron/engine/crypto/pin-kdf.js';
-import { FileKeychain, KEYCHAIN_FILE, type Keychain, type KeychainAccount } from '../../../electron/engine/keychain/index.js';
+import { FileKeychain, KEYCHAIN_FILE } from '../../../electron/engine/keychain/index.js';
 import { LOCKOUT_DELAYS_MS, MAX_WRONG_PINS, PinError, PinVault } from '../../../electron/engine/session/index.js';
 import { DISABLED_PIN_SECRET } from '../../../electron/engine/session/policy.js';
 import { decodeKeyRecord } from '../../../electron/engine/session/key-record.js';
 import { readSealedIdentity } from '../../../electron/engine/session/sealed-identity.js';
 import { openVault } from '../../../electron/engine/vault/index.js';
+import { CrashingKeychain } from '../../helpers/crashing-keychain.js';
 
 const PIN = '482915';
 const SECRETS = Uint8Array.from({ length: 96 }, (_, i) => (i * 7 + 3) % 256);
@@ -20,7 +21,7 @@ const SECRETS = Uint8Array.from({ length: 96 }, (_, i) => (i * 7 + 3) % 256);
 let dir: string;
 let clock: number;
 const now = (): number => clock;
-/** The folder of the sealed identity file, for keychains that do not know it (CountingKeychain). */
+/** The folder of the sealed identity file, for keychains that do not know it (CrashingKeychain). */
 const opts = {
   kdfParams: TEST_KDF_PARAMS,
   now,
@@ -28,27 +29,6 @@ const opts = {
     return dir;
   },
 };
-
-/** A keychain that counts writes (each attempt that reaches the KDF writes first). */
-class CountingKeychain implements Keychain {
-  sets = 0;
-  failSetAfter = Infinity;
-  constructor(readonly inner: Keychain) {}
-  get backend() {
-    return this.inner.backend;
-  }
-  get(a: KeychainAccount) {
-    return this.inner.get(a);
-  }
-  async set(a: KeychainAccount, v: Uint8Array) {
-    if (this.sets >= this.failSetAfter) throw new Error('process killed');
-    this.sets++;
-    return this.inner.set(a, v);
-  }
-  delete(a: KeychainAccount) {
-    return this.inner.delete(a);
-  }
-}
 
 const keychain = (): FileKeychain => new FileKeychain(dir, 'default');
 const fresh = (): Promise<PinVault> => PinVault.create(keychain(), { pin: PIN, secrets: SECRETS, ...opts });
@@ -106,7 +86,7 @@ describe('wrong and right PINs', () => {
 
   it('the counter is persisted BEFORE the KDF runs: an attempt killed mid-check is spent, even with the right PIN', async () => {
     await fresh();
-    const kc = new CountingKeychain(keychain());
+    const kc = new CrashingKeychain(keychain());
     kc.failSetAfter = 1; // the pre-increment lands, the reset after the KDF never does
     await expect(PinVault.open(kc, opts).unlock(PIN)).rejects.toThrow('process killed');
     expect(await reopen().status()).toMatchObject({ attemptsUsed: 1 });
@@ -139,7 +119,7 @@ describe('lockout and wipe', () => {
 
   it('after 5 wrong PINs: refused during the delay without running the KDF, even with the right PIN', async () => {
     await fresh();
-    const kc = new CountingKeychain(keychain());
+    const kc = new CrashingKeychain(keychain());
     const vault = PinVault.open(kc, opts);
     for (let i = 1; i <= 4; i++) expect((await wrong(vault, i)).retryAfterMs).toBe(0);
     const fifth = await wrong(vault, 5);
@@ -202,7 +182,7 @@ describe('lockout and wipe', () => {
       const e = await wrong(vault, i);
       clock += e.retryAfterMs ?? 0;
     }
-    const kc = new CountingKeychain(keychain());
+    const kc = new CrashingKeychain(keychain());
     kc.failSetAfter = 1;
     await expect(PinVault.open(kc, opts).unlock(PIN)).rejects.toThrow('process killed');
     expect(await reopen().status()).toMatchObject({ wiped: true, exists: false });
