@@ -7,7 +7,7 @@
  * count as activity. After unlocking with unread messages the app opens on
  * Chats.
  */
-import { Fragment, useCallback, useEffect, useRef, useState } from 'react';
+import { Fragment, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Lock } from 'lucide-react';
 import { sealpost } from './bridge';
 import { ApprovalCard } from './components/ApprovalCard';
@@ -16,7 +16,10 @@ import { ErrorBanner } from './components/ErrorBanner';
 import { Sidebar, type Screen } from './components/Sidebar';
 import type { SyncStatus } from './components/SyncState';
 import { call } from './lib/call';
-import { useRefreshOn } from './lib/events';
+import { useEngineEvent, useRefreshOn } from './lib/events';
+import { ManagedContext, type ManagedState } from './lib/policy';
+import { RecoveryReminder } from './components/RecoveryReminder';
+import { PolicyInvalid } from './screens/PolicyInvalid';
 import { useShortcuts } from './lib/shortcuts';
 import { keysKeptIn, type Status } from './lib/status';
 import { useWebNotifications } from './lib/web-notifications';
@@ -56,6 +59,18 @@ export function App() {
   const [openRequest, setOpenRequest] = useState<{ peer: string; name: string; n: number } | null>(null);
   const wasUnlocked = useRef(false);
   const manualLock = useRef(false);
+  /** The managed policy (read at start and after each unlock, for the backup reminder) and the last enroll link the OS opened. */
+  const [managed, setManaged] = useState<Omit<ManagedState, 'reload'>>({ policy: null, enrollLink: null });
+  /** Bumped by the recovery reminder's button: Settings scrolls to the recovery section. */
+  const [recoveryRequest, setRecoveryRequest] = useState(0);
+
+  const loadPolicy = useCallback(async () => {
+    const r = await call(sealpost.policy.get({}));
+    if (r.ok) setManaged((m) => ({ ...m, policy: r.value }));
+  }, []);
+  // Subscribed from the start, so a link opened before Connect shows still prefills it.
+  useEngineEvent('enroll-link', (event) => setManaged((m) => ({ ...m, enrollLink: event })));
+  const managedState = useMemo<ManagedState>(() => ({ ...managed, reload: () => void loadPolicy() }), [managed, loadPolicy]);
 
   const refresh = useCallback(async () => {
     const r = await call(sealpost.engine.status({}));
@@ -72,6 +87,7 @@ export function App() {
     }
     if (r.value.unlocked) setLockNote(null);
     const justUnlocked = !wasUnlocked.current && r.value.unlocked;
+    if (justUnlocked) void loadPolicy();
     wasUnlocked.current = r.value.unlocked;
     if (r.value.unlocked) {
       const st = await call(sealpost.sync.status({}));
@@ -80,14 +96,22 @@ export function App() {
         if (justUnlocked && st.value.unread > 0) setScreen('chats');
       }
     }
-  }, []);
+  }, [loadPolicy]);
 
   useEffect(() => {
+    void loadPolicy();
     void refresh();
     const timer = setInterval(() => void refresh(), SAFETY_REFRESH_MS);
     return () => clearInterval(timer);
-  }, [refresh]);
+  }, [refresh, loadPolicy]);
   useRefreshOn(['sync', 'messages', 'lock'], refresh);
+  // The reminder goes once a backup is stored (recovery:backup reports no event: re-read when Settings changes something).
+  useEffect(() => {
+    if (recoveryRequest === 0 || screen !== 'settings') return;
+    const target = document.getElementById('recovery-settings');
+    target?.scrollIntoView({ block: 'start' });
+    target?.focus({ preventScroll: true });
+  }, [recoveryRequest, screen]);
   useWebNotifications();
 
   const lock = useCallback(async () => {
@@ -117,8 +141,19 @@ export function App() {
   });
 
 
+  if (managed.policy?.state === 'invalid') {
+    return (
+      <div className="auth-layout">
+        <main id="content" tabIndex={-1}>
+          <PolicyInvalid policy={managed.policy} />
+        </main>
+      </div>
+    );
+  }
+
   if (!unlocked) {
     return (
+      <ManagedContext.Provider value={managedState}>
       <div className="auth-layout">
         <a className="skip" href="#content">
           Skip to content
@@ -158,10 +193,12 @@ export function App() {
           {status && status.hasIdentity && !status.unlocked && !onboarding && <Unlock status={status} note={lockNote} onDone={refresh} />}
         </main>
       </div>
+      </ManagedContext.Provider>
     );
   }
 
   return (
+    <ManagedContext.Provider value={managedState}>
     <div className="app-shell">
       <a className="skip" href="#content">
         Skip to content
@@ -185,6 +222,10 @@ export function App() {
           </div>
         )}
         {sync?.registered && <TotpRequiredBanner onOpen={() => setScreen('settings')} />}
+        <RecoveryReminder onOpen={() => {
+          setScreen('settings');
+          setRecoveryRequest((n) => n + 1);
+        }} />
         {sync?.registered && <ApprovalCard />}
         <main id="content" tabIndex={-1}>
           <Fragment key={screenKey}>
@@ -204,5 +245,6 @@ export function App() {
         </main>
       </div>
     </div>
+    </ManagedContext.Provider>
   );
 }

@@ -24,6 +24,8 @@ const HUMAN: Record<string, string> = {
   UnsupportedVersion: 'This was made by a newer Sealpost. Update to open it.',
   BadSignature: 'The sender signature does not check out. Do not trust this content.',
   NoIdentity: 'No identity on this device yet.',
+  PolicyForbidden: 'Your organization’s policy does not allow that.',
+  PolicyInvalid: 'Your organization’s policy for Sealpost is not valid, so nothing can be changed until IT fixes it.',
 };
 
 export interface UiError {
@@ -33,6 +35,8 @@ export interface UiError {
   hint?: string;
   /** The result code's name and number, and the engine's message. */
   details: string;
+  /** The key service asks for (another) two-step verification code: the form shows its field. */
+  totp?: boolean;
 }
 
 export interface RawFailure {
@@ -72,9 +76,27 @@ function unreachable(message: string): Words {
   return { text: HUMAN.NoInternetAccess ?? '', hint: 'Check the key service URL and this computer’s network. Messages wait in the outbox until it is back.' };
 }
 
+/** The key service's own error code (details.server), for the cases that need their own words. */
+function serverCodeWords(raw: RawFailure, status: number | null): Words | null {
+  switch (raw.details?.server) {
+    case 'invalid_enrollment_code':
+      return { text: 'That enrollment code does not work: it was mistyped, used already, expired, or is for another user name.', hint: 'Check the user name and the code; if they are right, ask your administrator for a new code.' };
+    case 'totp_required':
+      return { text: 'This account has two-step verification on.', hint: 'Enter the current code from your authenticator app (or one of your recovery codes), then connect again.' };
+    case 'totp_invalid':
+      return { text: 'That two-step verification code is not right, or was used already.', hint: 'Wait for the next code in your authenticator app and try again.' };
+  }
+  if (status === 429 && /\/enroll|totp/.test(`${requestOf(raw)} ${String(raw.details?.server ?? '')}`)) {
+    return { text: 'Too many wrong codes were tried.', hint: 'Wait a few minutes before trying again. If it keeps failing, ask your administrator.' };
+  }
+  return null;
+}
+
 function keyServiceWords(name: string, raw: RawFailure): Words | null {
   if (name === 'NoInternetAccess') return unreachable(raw.message ?? '');
   const status = httpStatus(raw);
+  const own = serverCodeWords(raw, status);
+  if (own) return own;
   if (status === null) return null;
   const path = requestOf(raw);
   const registering = /\/register|\/enroll/.test(path);
@@ -99,6 +121,9 @@ export function describeError(result: RawFailure): UiError {
   const name = resultCodeName(result.code);
   const details = `${name} (${result.code})${result.message ? `: ${result.message}` : ''}`;
   const words = keyServiceWords(name, result);
-  if (words) return { ...words, details };
+  const totp = result.details?.server === 'totp_required' || result.details?.server === 'totp_invalid';
+  if (words) return { ...words, details, ...(totp && { totp }) };
+  // A policy refusal's message names the rule ("Your organization requires a PIN (policy: requirePin)").
+  if (name === 'PolicyForbidden' && result.message) return { text: result.message, details };
   return { text: HUMAN[name] ?? 'Something went wrong.', details };
 }

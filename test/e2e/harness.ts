@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { TEST_KDF_PARAMS } from '../../electron/engine/crypto/pin-kdf.js';
+import { loadPolicy } from '../../electron/engine/policy/load.js';
 import { openService, type Service } from '../../electron/engine/service/index.js';
 import { startWebhost, type Webhost } from '../../electron/webhost/server.js';
 import { startServer, type CreatedApp, type RunningServer } from '../../server/index.js';
@@ -47,6 +48,8 @@ export interface RunningApp {
 export interface AppOptions {
   /** Runs the engine's sync as the app does (timer and live stream); off by default, so tests sync by hand. */
   live?: boolean;
+  /** A managed policy file for the engine (SEALPOST_POLICY_FILE, as the app takes it); without it the engine reads this machine's managed place as usual. */
+  policyFile?: string;
 }
 
 export async function startApp(name: string, options: AppOptions = {}): Promise<RunningApp> {
@@ -54,7 +57,8 @@ export async function startApp(name: string, options: AppOptions = {}): Promise<
   const profileDir = mkdtempSync(join(tmpdir(), `sealpost-e2e-${name}-`));
   const contexts: BrowserContext[] = [];
   const boot = async () => {
-    const service = await openService({ profileDir, actor: 'webhost', keychain: 'file', kdfParams: TEST_KDF_PARAMS });
+    const policy = options.policyFile ? await loadPolicy({ env: { SEALPOST_POLICY_FILE: options.policyFile } }) : undefined;
+    const service = await openService({ profileDir, actor: 'webhost', keychain: 'file', kdfParams: TEST_KDF_PARAMS, ...(policy && { policy }) });
     const webhost = await startWebhost({ handlers: service.handlers, onEvent: service.onEvent, rendererDir: RENDERER_DIR });
     if (options.live) service.messaging.sync.start();
     return { service, webhost };
@@ -220,6 +224,8 @@ export const ui = {
     await page.getByRole('heading', { name: 'Connect to a key service' }).waitFor();
     await page.getByLabel('Key service URL').fill(ks.url);
     await page.getByLabel('App id').fill(ks.app.appId);
+    // The server key is the developer's path, folded away under the enrollment code.
+    await page.getByText('Advanced: register with the app’s server key').click();
     await page.getByLabel('Server key').fill(ks.app.serverKey);
     await page.getByLabel('Client key').fill(ks.app.clientKey);
     await page.getByLabel('Your user name').fill(username);

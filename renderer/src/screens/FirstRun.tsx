@@ -11,6 +11,8 @@ import { SafetyNumber } from '../components/SafetyNumber';
 import type { Output } from '../../../shared/contract';
 import type { UiError } from '../errors';
 import { call } from '../lib/call';
+import { Managed } from '../components/Managed';
+import { usePolicySetting } from '../lib/policy';
 import { ConnectKeyService } from './ConnectKeyService';
 import { RestoreOnDevice } from './Recovery';
 import { IdentityFileImport } from './IdentityFile';
@@ -47,6 +49,9 @@ export function FirstRun({
   const [stage, setStage] = useState(0);
   const [safety, setSafety] = useState<string | null>(null);
   const [pinChosen, setPinChosen] = useState('');
+  const requirePin = usePolicySetting<boolean>('requirePin');
+  const pinRequired = requirePin.locked && requirePin.value === true;
+  const shortest = usePolicySetting<number>('pinMinLength').value ?? 4;
 
   // The engine makes the keys in one call; the stages advance on a timer so the
   // wait reads as progress. They never claim "done": that is the call returning.
@@ -83,8 +88,8 @@ export function FirstRun({
 
   function submitPin(event: FormEvent) {
     event.preventDefault();
-    if (!/^[0-9]{4,12}$/.test(pin)) {
-      setError({ text: 'A PIN is 4 to 12 digits.', details: 'InvalidPin (-101): checked before sending' });
+    if (!new RegExp(`^[0-9]{${shortest},12}$`).test(pin)) {
+      setError({ text: `A PIN is ${shortest} to 12 digits.`, details: 'InvalidPin (-101): checked before sending' });
       return;
     }
     if (pin !== confirm) {
@@ -189,7 +194,12 @@ export function FirstRun({
           with it.
         </p>
       )}
-      <p>Sealpost makes your keys on this device and {KEPT_IN[keychainBackend]}. Choose a PIN of 4 to 12 digits: it is asked when you unlock Sealpost.</p>
+      <p>Sealpost makes your keys on this device and {KEPT_IN[keychainBackend]}. Choose a PIN of {shortest} to 12 digits: it is asked when you unlock Sealpost.</p>
+      {pinRequired && (
+        <p className="small" data-testid="pin-required-managed">
+          <Managed /> A PIN is required on this computer.
+        </p>
+      )}
       <PinField label="PIN" value={pin} onChange={setPin} autoComplete="new-password" autoFocus describedBy="pin-help" />
       <PinField label="Repeat the PIN" value={confirm} onChange={setConfirm} autoComplete="new-password" />
       <p id="pin-help" className="muted small">
@@ -200,9 +210,11 @@ export function FirstRun({
         <button type="submit" disabled={!pin}>
           Create identity
         </button>
-        <button type="button" className="link" onClick={() => setStep('skip-warning')}>
-          Skip the PIN…
-        </button>
+        {!pinRequired && (
+          <button type="button" className="link" onClick={() => setStep('skip-warning')}>
+            Skip the PIN…
+          </button>
+        )}
         <button type="button" className="link" onClick={() => setStep('restore')}>
           Restore on this device…
         </button>

@@ -12,6 +12,8 @@ import { PinField } from '../components/PinField';
 import type { UiError } from '../errors';
 import { base64ToBytes, bytesToBase64, readFileBytes } from '../lib/base64';
 import { call } from '../lib/call';
+import { Managed } from '../components/Managed';
+import { usePolicySetting } from '../lib/policy';
 import { saveFile } from '../lib/download';
 
 const MIN_PASSPHRASE = 10;
@@ -29,6 +31,8 @@ export function IdentityFileExport() {
   const [done, setDone] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<UiError | null>(null);
+  const exportPolicy = usePolicySetting<boolean>('allowIdentityExport');
+  const forbidden = exportPolicy.locked && exportPolicy.value === false;
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -53,7 +57,13 @@ export function IdentityFileExport() {
         name. Your items and what you shared appear there after the first sync.
       </p>
       <p className="warning">Anyone with this file and its passphrase is you. Keep both safe, and delete the file once it is imported.</p>
+      {forbidden && (
+        <p data-testid="export-managed">
+          <Managed /> Your organization does not allow exporting the identity file. Use “Link to an existing device” on the other desktop instead.
+        </p>
+      )}
       <form className="stack" onSubmit={submit}>
+        <fieldset className="plain" disabled={forbidden}>
         <label>
           Passphrase for the file
           <input type="password" value={pass} onChange={(e) => setPass(e.target.value)} autoComplete="new-password" />
@@ -67,6 +77,7 @@ export function IdentityFileExport() {
             Export identity file
           </button>
         </div>
+        </fieldset>
       </form>
       {done && (
         <p className="ok" role="status">

@@ -17,6 +17,8 @@ import type { UiError } from '../errors';
 import { call } from '../lib/call';
 import { totpAsked, totpInput, useTotpOn } from '../lib/totp';
 import { TotpField } from '../components/TotpField';
+import { Managed } from '../components/Managed';
+import { useManaged, usePolicySetting } from '../lib/policy';
 
 type RecoveryStatus = Output<'recovery:status'>;
 
@@ -33,6 +35,8 @@ export function RecoverySettings() {
   const [escrowUrl, setEscrowUrl] = useState('');
   const [escrowAppId, setEscrowAppId] = useState('');
   const [escrowKey, setEscrowKey] = useState('');
+  const managedEscrow = usePolicySetting<{ url: string }>('escrow');
+  const { reload: reloadPolicy } = useManaged();
   const [backupPin, setBackupPin] = useState('');
   const totpOn = useTotpOn();
   const [backupTotp, setBackupTotp] = useState('');
@@ -88,7 +92,8 @@ export function RecoverySettings() {
   async function backup(event: FormEvent) {
     event.preventDefault();
     setBusy(true);
-    const escrow = escrowUrl.trim() ? { escrow: { url: escrowUrl.trim(), appId: escrowAppId.trim(), clientKey: escrowKey.trim() } } : {};
+    // A managed escrow is filled in by the engine (the fields are not shown).
+    const escrow = !managedEscrow.locked && escrowUrl.trim() ? { escrow: { url: escrowUrl.trim(), appId: escrowAppId.trim(), clientKey: escrowKey.trim() } } : {};
     const r = await call(sealpost.recovery.backup({ pin: backupPin, ...escrow, ...totpInput(backupTotp) }));
     setBusy(false);
     setBackupPin('');
@@ -97,10 +102,11 @@ export function RecoverySettings() {
     setError(null);
     setStatus(r.value);
     setNote('Recovery shares stored: one on the key service, one on the escrow service, one from your PIN.');
+    reloadPolicy(); // the organisation's backup reminder goes
   }
 
   return (
-    <section className="card" aria-labelledby="recovery-title">
+    <section className="card" aria-labelledby="recovery-title" id="recovery-settings" tabIndex={-1}>
       <h2 id="recovery-title">Recovery</h2>
       {status?.nag && (
         <p className="warning" role="status" aria-label="Recovery reminder">
@@ -160,18 +166,26 @@ export function RecoverySettings() {
             The key that seals your backup is split in three: one share on your key service, one on a separate escrow service, one from your PIN. All three restore you; any
             two do not.{status.escrow ? ' Leave the escrow fields empty to use the remembered one.' : ''}
           </p>
-          <label>
-            Escrow service URL
-            <input type="url" value={escrowUrl} onChange={(e) => setEscrowUrl(e.target.value)} required={!status.escrow} />
-          </label>
-          <label>
-            Escrow app id
-            <input value={escrowAppId} onChange={(e) => setEscrowAppId(e.target.value)} required={!status.escrow || !!escrowUrl} autoComplete="off" />
-          </label>
-          <label>
-            Escrow client key
-            <input type="password" value={escrowKey} onChange={(e) => setEscrowKey(e.target.value)} required={!status.escrow || !!escrowUrl} autoComplete="off" />
-          </label>
+          {managedEscrow.locked ? (
+            <p data-testid="managed-escrow">
+              Escrow service: <span className="mono">{managedEscrow.value?.url}</span> <Managed />
+            </p>
+          ) : (
+            <>
+            <label>
+              Escrow service URL
+              <input type="url" value={escrowUrl} onChange={(e) => setEscrowUrl(e.target.value)} required={!status.escrow} />
+            </label>
+            <label>
+              Escrow app id
+              <input value={escrowAppId} onChange={(e) => setEscrowAppId(e.target.value)} required={!status.escrow || !!escrowUrl} autoComplete="off" />
+            </label>
+            <label>
+              Escrow client key
+              <input type="password" value={escrowKey} onChange={(e) => setEscrowKey(e.target.value)} required={!status.escrow || !!escrowUrl} autoComplete="off" />
+            </label>
+            </>
+          )}
           <PinField label="PIN to store the shares" value={backupPin} onChange={setBackupPin} autoComplete="current-password" />
           <TotpField value={backupTotp} onChange={setBackupTotp} show={totpOn || totpAsked(error)} />
           <button type="submit" disabled={busy || !backupPin}>

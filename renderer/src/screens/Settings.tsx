@@ -14,6 +14,8 @@ import { PinField } from '../components/PinField';
 import { SafetyNumber } from '../components/SafetyNumber';
 import type { UiError } from '../errors';
 import { call } from '../lib/call';
+import { Managed } from '../components/Managed';
+import { usePolicySetting } from '../lib/policy';
 import { saveFile } from '../lib/download';
 import { Devices } from './Devices';
 import { KeyServiceSettings } from './KeyServiceSettings';
@@ -40,12 +42,16 @@ function PinSettings({ status, onChange }: { status: Status; onChange: () => voi
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState<string | null>(null);
   const [error, setError] = useState<UiError | null>(null);
+  const requirePin = usePolicySetting<boolean>('requirePin');
+  const minLength = usePolicySetting<number>('pinMinLength');
+  const pinRequired = requirePin.locked && requirePin.value === true;
+  const shortest = minLength.value ?? 4;
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     setNote(null);
-    const next = disable ? '0' : newPin;
-    if (!disable && !/^[0-9]{4,12}$/.test(newPin)) return setError({ text: 'A PIN is 4 to 12 digits.', details: 'InvalidPin (-101): checked before sending' });
+    const next = disable && !pinRequired ? '0' : newPin;
+    if (next !== '0' && !new RegExp(`^[0-9]{${shortest},12}$`).test(newPin)) return setError({ text: `A PIN is ${shortest} to 12 digits.`, details: 'InvalidPin (-101): checked before sending' });
     if (!disable && newPin !== confirm) return setError({ text: 'The two new PINs are not the same.', details: 'InvalidPin (-101): confirmation differs' });
     setBusy(true);
     const r = await call(sealpost.pin.change({ oldPin: status.pinDisabled && !oldPin ? '0' : oldPin, newPin: next }));
@@ -65,10 +71,16 @@ function PinSettings({ status, onChange }: { status: Status; onChange: () => voi
       {status.pinDisabled && <p className="warning">No PIN is set: anyone who can use this computer account can open your keys.</p>}
       <PinField label={status.pinDisabled ? 'Current PIN (0 when none)' : 'Current PIN'} value={oldPin} onChange={setOldPin} autoComplete="current-password" />
       <label className="check">
-        <input type="checkbox" checked={disable} onChange={(e) => setDisable(e.target.checked)} />
+        <input type="checkbox" checked={disable && !pinRequired} disabled={pinRequired} onChange={(e) => setDisable(e.target.checked)} />
         Turn the PIN off (weaker: your keys are then protected only by this computer account)
       </label>
-      {!disable && (
+      {(pinRequired || minLength.locked) && (
+        <p className="small" data-testid="pin-managed">
+          <Managed /> {pinRequired ? 'A PIN is required' : 'The PIN'}
+          {minLength.locked ? `, at least ${shortest} digits.` : '.'}
+        </p>
+      )}
+      {(!disable || pinRequired) && (
         <>
           <PinField label="New PIN" value={newPin} onChange={setNewPin} autoComplete="new-password" />
           <PinField label="Repeat the new PIN" value={confirm} onChange={setConfirm} autoComplete="new-password" />
@@ -81,14 +93,18 @@ function PinSettings({ status, onChange }: { status: Status; onChange: () => voi
         </p>
       )}
       <button type="submit" disabled={busy || (!oldPin && !status.pinDisabled)}>
-        {disable ? 'Turn the PIN off' : 'Change PIN'}
+        {disable && !pinRequired ? 'Turn the PIN off' : 'Change PIN'}
       </button>
     </form>
   );
 }
 
 function AutoLock({ status, onChange }: { status: Status; onChange: () => void }) {
-  const preset = AUTO_LOCK_CHOICES.some((c) => c.ms === status.autoLockMs);
+  const cap = usePolicySetting<number>('autoLockMaxMs');
+  // Under a managed maximum, "never" and anything longer are not offered (the engine refuses them too).
+  const choices = cap.value === undefined ? AUTO_LOCK_CHOICES : AUTO_LOCK_CHOICES.filter((c) => c.ms !== 0 && c.ms <= cap.value!);
+  const maxSeconds = cap.value === undefined ? 86_400 : Math.floor(cap.value / 1000);
+  const preset = choices.some((c) => c.ms === status.autoLockMs);
   const [custom, setCustom] = useState(preset ? '' : String(Math.round(status.autoLockMs / 1000)));
   const [error, setError] = useState<UiError | null>(null);
   const [note, setNote] = useState<string | null>(null);
@@ -105,10 +121,15 @@ function AutoLock({ status, onChange }: { status: Status; onChange: () => void }
     <section className="card" aria-labelledby="autolock-title">
       <h2 id="autolock-title">Auto-lock</h2>
       <p>Sealpost forgets your keys after a while without use, and always when the computer locks or sleeps.</p>
+      {cap.locked && (
+        <p className="small" data-testid="autolock-managed">
+          <Managed /> At most {Math.round(maxSeconds / 60)} minutes.
+        </p>
+      )}
       <label>
         Lock after
         <select value={preset ? String(status.autoLockMs) : 'custom'} onChange={(e) => (e.target.value === 'custom' ? setCustom(String(Math.round(status.autoLockMs / 1000))) : void set(Number(e.target.value)))}>
-          {AUTO_LOCK_CHOICES.map((c) => (
+          {choices.map((c) => (
             <option key={c.ms} value={String(c.ms)}>
               {c.label}
             </option>
@@ -121,13 +142,13 @@ function AutoLock({ status, onChange }: { status: Status; onChange: () => void }
         onSubmit={(e) => {
           e.preventDefault();
           const s = Number(custom);
-          if (!Number.isInteger(s) || s < 1 || s > 86_400) return setError({ text: 'Enter whole seconds, 1 to 86400.', details: 'InvalidParameter (-29): auto-lock seconds' });
+          if (!Number.isInteger(s) || s < 1 || s > maxSeconds) return setError({ text: `Enter whole seconds, 1 to ${maxSeconds}.`, details: 'InvalidParameter (-29): auto-lock seconds' });
           void set(s * 1000);
         }}
       >
         <label>
           Or after this many seconds
-          <input type="number" min={1} max={86400} value={custom} onChange={(e) => setCustom(e.target.value)} />
+          <input type="number" min={1} max={maxSeconds} value={custom} onChange={(e) => setCustom(e.target.value)} />
         </label>
         <button type="submit" className="secondary" disabled={!custom}>
           Set
@@ -147,6 +168,8 @@ function Notifications() {
   const [showText, setShowText] = useState<boolean | null>(null);
   const [error, setError] = useState<UiError | null>(null);
   const [note, setNote] = useState<string | null>(null);
+  const previews = usePolicySetting<'allowed' | 'off'>('notificationPreviews');
+  const previewsOff = previews.locked && previews.value === 'off';
 
   useEffect(() => {
     void call(sealpost.notifications.get({})).then((r) => (r.ok ? setShowText(r.value.showText) : setError(r.error)));
@@ -169,9 +192,14 @@ function Notifications() {
       <h2 id="notify-title">Notifications</h2>
       <p>A desktop notification tells you when messages arrive. By default it says only how many.</p>
       <label className="check">
-        <input type="checkbox" checked={showText ?? false} disabled={showText === null} onChange={(e) => void set(e.target.checked)} />
+        <input type="checkbox" checked={!previewsOff && (showText ?? false)} disabled={showText === null || previewsOff} onChange={(e) => void set(e.target.checked)} />
         Show sender and message text in notifications
       </label>
+      {previewsOff && (
+        <p className="small" data-testid="previews-managed">
+          <Managed /> Notifications never show message text.
+        </p>
+      )}
       <p className="muted small">The system keeps notification text outside Sealpost and may show it on the lock screen, where anyone near the computer can read it.</p>
       <BrowserNotifications />
       {note && (
