@@ -21,7 +21,7 @@ import type { RunningServer } from '../../server/index.js';
 import { RelyingParty } from '../../examples/connected-app/relying-party.js';
 import { startExampleApp, type ExampleApp } from '../../examples/connected-app/server.js';
 import { launchChromium } from '../helpers/chromium.js';
-import { screenshot, startApp, startE2eKeyService, type RunningApp } from './harness.js';
+import { screenshot, startApp, startE2eKeyService, ui, type RunningApp } from './harness.js';
 
 const PIN = '1357';
 /** Far above a busy machine's delivery time; the card's own timer fallback is 10 s. */
@@ -145,6 +145,17 @@ describe('connected app: sign in by approving on the desktop', () => {
     second = undefined;
   });
 
+  it('Settings lists the application under Connected apps, with its keys and sign-ins', async () => {
+    await ui.goTo(d, 'Settings');
+    const row = d.getByTestId('connected-apps').getByTestId('connected-app-row').filter({ hasText: 'Acme Notes' });
+    await row.waitFor();
+    // Two approvals on this desktop (the second desktop's is its own record).
+    await expect(row.textContent()).resolves.toMatch(/2 keys .* 2 sign-ins/);
+    await d.getByTestId('connected-apps').getByText(/cannot be taken back/).waitFor();
+    await d.getByTestId('connected-apps').scrollIntoViewIfNeeded();
+    await screenshot(d, 'connected-apps-settings');
+  });
+
   it('a denied request stays denied', async () => {
     await w.getByRole('button', { name: 'Sign out' }).click();
     await w.getByLabel('Your Sealpost user name').fill('alice');
@@ -164,5 +175,23 @@ describe('connected app: sign in by approving on the desktop', () => {
     await card().first().getByRole('button', { name: 'Approve' }).click();
     await d.getByTestId('approval-error').filter({ hasText: 'expired' }).waitFor();
     expect((await rp.read(created.id)).state).toBe('expired');
+  });
+
+  it('blocking the application in Settings says delivered keys stay delivered, and its next request can only be denied', async () => {
+    const section = d.getByTestId('connected-apps');
+    await section.getByRole('button', { name: 'Block Acme Notes' }).click();
+    const dialog = d.getByRole('dialog', { name: 'Block Acme Notes?' });
+    await dialog.getByText(/cannot be taken back/).waitFor();
+    await dialog.getByRole('button', { name: 'Block', exact: true }).click();
+    await section.getByText(/Acme Notes is blocked\. .*cannot be taken back/).waitFor();
+    await section.getByTestId('connected-app-row').filter({ hasText: 'Acme Notes' }).getByText('Blocked').waitFor();
+    const created = await rp.requestKey('alice', 'After the block');
+    const blocked = d.locator(`[data-testid="approval-card"][data-request="${created.id}"]`);
+    await blocked.waitFor({ timeout: LIVE_MS });
+    await blocked.getByText('You stopped approvals for this application: it can only be denied.').waitFor();
+    expect(await blocked.getByRole('button', { name: 'Approve' }).isDisabled()).toBe(true);
+    await blocked.getByRole('button', { name: 'Deny' }).click();
+    await blocked.waitFor({ state: 'detached' });
+    expect((await rp.read(created.id)).state).toBe('denied');
   });
 });
