@@ -26,7 +26,6 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +35,7 @@ import { dispatch } from '../electron/engine/dispatch.js';
 import { openService } from '../electron/engine/service/index.js';
 import { startPostgres } from '../test/helpers/postgres.js';
 import type { FromChild, ToChild } from './latency-roles.js';
+import { freePort } from './loopback.js';
 import { mergeResults, round, type BenchEntry } from './results.js';
 
 const roles = fileURLToPath(new URL('./latency-roles.js', import.meta.url));
@@ -95,15 +95,6 @@ function spawnRole(args: string[], execArgv: string[] = []): Role {
   };
   return role;
 }
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;

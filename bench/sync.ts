@@ -25,7 +25,6 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -36,6 +35,7 @@ import { openService, type Service } from '../electron/engine/service/index.js';
 import { fingerprintOf, fromWire, generateEncryptionKeyPair, identityFromSeed, newSeed, OpenPool, sealEnvelope, toWire } from '../electron/engine/crypto/index.js';
 import { keyId } from '../electron/engine/crypto/rsa.js';
 import { MESSAGE_CONTENT_TYPE, type MessageContent } from '../electron/engine/sync/content.js';
+import { freePort } from './loopback.js';
 import { type BenchEntry, resultsPath, round } from './results.js';
 import { generateText } from './seal-open.js';
 
@@ -167,15 +167,6 @@ async function child(argv: string[]): Promise<void> {
 }
 
 // ---------------------------------------------------------------- orchestration
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
