@@ -5,9 +5,11 @@
  * app does), and gets ten recovery codes shown once. Revoking another device then asks
  * for a code: refused without one, done with a recovery code; a recovery code turns it
  * off again. axe checks the card while the QR code and the recovery codes are shown.
+ * With a managed policy that requires it (SEALPOST_POLICY_FILE), a banner that cannot
+ * be dismissed leads to the card, and goes once it is on.
  */
 import { AxeBuilder } from '@axe-core/playwright';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as OTPAuth from 'otpauth';
@@ -19,6 +21,8 @@ import { launchChromium } from '../helpers/chromium.js';
 import { screenshot, startApp, startE2eKeyService, ui, type RunningApp } from './harness.js';
 
 const PIN = '2580';
+
+const totpNow = (secret: string) => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' }).generate();
 
 async function serious(page: Page, selector: string): Promise<string[]> {
   const result = await new AxeBuilder({ page }).include(selector).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
@@ -87,7 +91,7 @@ describe('two-step verification in Settings', () => {
     await card().getByRole('alert').waitFor();
     await card().getByTestId('totp-qr').waitFor();
 
-    const code = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret!), digits: 6, period: 30, algorithm: 'SHA1' }).generate();
+    const code = totpNow(secret!);
     await card().getByLabel('2. The code your app shows now').fill(code);
     await card().getByRole('button', { name: 'Turn on' }).click();
     const list = card().getByRole('list', { name: 'Recovery codes' });
@@ -130,5 +134,62 @@ describe('two-step verification in Settings', () => {
     await card().getByRole('button', { name: 'Turn on' }).waitFor();
     const status = await dispatch(desktop.service.handlers, 'totp:status', {});
     expect(status.code === 0 && (status.value as { enabled: boolean }).enabled).toBe(false);
+  });
+});
+
+describe('two-step verification required by policy', () => {
+  const saved = process.env.SEALPOST_POLICY_FILE;
+  let dir: string;
+  let ks: RunningServer;
+  let desktop: RunningApp;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sealpost-e2e-totp-policy-'));
+    const policy = join(dir, 'policy.json');
+    writeFileSync(policy, JSON.stringify({ requireTotp: true }));
+    // Read by the engine when it opens (startApp), as /etc/sealpost/policy.json would be.
+    process.env.SEALPOST_POLICY_FILE = policy;
+    ks = await startE2eKeyService(join(dir, 'keyservice.db'));
+    const app = await ks.admin.createApp({ name: 'e2e totp policy' });
+    desktop = await startApp('bob-totp-policy');
+    for (const [channel, input] of [
+      ['identity:create', { pin: PIN, rsaBits: 2048 }],
+      ['device:register', { server: ks.url, appId: app.appId, serverKey: app.serverKey, username: 'bob' }],
+    ] as const) {
+      const r = await dispatch(desktop.service.handlers, channel, input);
+      if (r.code !== 0) throw new Error(`${channel}: ${r.message}`);
+    }
+    browser = await launchChromium();
+    page = await desktop.open(browser);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (saved === undefined) delete process.env.SEALPOST_POLICY_FILE;
+    else process.env.SEALPOST_POLICY_FILE = saved;
+    await browser?.close();
+    await desktop?.close();
+    await ks?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows a banner that cannot be dismissed until TOTP is on, and it cannot be turned off', async () => {
+    const banner = page.getByTestId('totp-required');
+    await banner.waitFor();
+    // Its only button leads to the card; nothing closes it.
+    expect(await banner.getByRole('button').allTextContents()).toEqual(['Set it up']);
+    await banner.getByRole('button', { name: 'Set it up' }).click();
+    const card = page.getByTestId('two-step');
+    await card.getByText('Your organization requires two-step verification.').waitFor();
+    await card.getByRole('button', { name: 'Turn on' }).click();
+    const secret = await card.getByTestId('totp-secret').getAttribute('data-secret');
+    await card.getByLabel('2. The code your app shows now').fill(totpNow(secret!));
+    await card.getByRole('button', { name: 'Turn on' }).click();
+    await card.getByRole('list', { name: 'Recovery codes' }).waitFor();
+    await banner.waitFor({ state: 'detached' });
+    await card.getByRole('button', { name: 'I saved them' }).click();
+    await card.getByText('Your organization requires it: it cannot be turned off here.').waitFor();
+    expect(await card.getByRole('button', { name: 'Turn off' }).count()).toBe(0);
   });
 });
