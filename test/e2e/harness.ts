@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { TEST_KDF_PARAMS } from '../../electron/engine/crypto/pin-kdf.js';
+import type { EngineEvent, EngineEventListener } from '../../shared/contract-events.js';
 import { loadPolicy } from '../../electron/engine/policy/load.js';
 import { openService, type Service } from '../../electron/engine/service/index.js';
 import { startWebhost, type Webhost } from '../../electron/webhost/server.js';
@@ -40,6 +41,8 @@ export interface RunningApp {
   open(browser: Browser, options?: { colorScheme?: 'light' | 'dark'; viewport?: { width: number; height: number } }): Promise<Page>;
   /** Stops the webhost and the engine; the profile stays until dispose(). */
   stop(): Promise<void>;
+  /** Sends an engine event to the open pages as the Electron shell does for what the engine does not emit (e.g. an 'enroll-link' the OS opened). */
+  sendEvent(event: EngineEvent): void;
   /** Starts a new engine + webhost on the same profile (an app restart). */
   restart(): Promise<void>;
   close(): Promise<void>;
@@ -56,10 +59,20 @@ export async function startApp(name: string, options: AppOptions = {}): Promise<
   requireBuiltUi();
   const profileDir = mkdtempSync(join(tmpdir(), `sealpost-e2e-${name}-`));
   const contexts: BrowserContext[] = [];
+  const shellListeners = new Set<EngineEventListener>();
   const boot = async () => {
     const policy = options.policyFile ? await loadPolicy({ env: { SEALPOST_POLICY_FILE: options.policyFile } }) : undefined;
     const service = await openService({ profileDir, actor: 'webhost', keychain: 'file', kdfParams: TEST_KDF_PARAMS, ...(policy && { policy }) });
-    const webhost = await startWebhost({ handlers: service.handlers, onEvent: service.onEvent, rendererDir: RENDERER_DIR });
+    // The engine's events plus the shell's own (sendEvent), as Electron main forwards both.
+    const onEvent = (listener: EngineEventListener) => {
+      const off = service.onEvent(listener);
+      shellListeners.add(listener);
+      return () => {
+        off();
+        shellListeners.delete(listener);
+      };
+    };
+    const webhost = await startWebhost({ handlers: service.handlers, onEvent, rendererDir: RENDERER_DIR });
     if (options.live) service.messaging.sync.start();
     return { service, webhost };
   };
@@ -85,6 +98,9 @@ export async function startApp(name: string, options: AppOptions = {}): Promise<
       page.setDefaultTimeout(15_000);
       await page.goto(running.webhost.url);
       return page;
+    },
+    sendEvent(event) {
+      for (const listener of [...shellListeners]) listener(event);
     },
     async stop() {
       await running.webhost.close();

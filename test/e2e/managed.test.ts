@@ -5,7 +5,7 @@
  * names the escrow and wants a recovery backup. The admin issues one-time
  * enrollment codes in-process (as `admin enroll` does). Then:
  *  - first run: the user chooses a PIN and types only the user name and the code (or
- *    pastes the sealpost://enroll link) and reaches Chats: no URL, no key;
+ *    pastes the sealpost://enroll link, or the OS opened it) and reaches Chats: no URL, no key;
  *  - Settings: locked settings say "Managed by your organization" and are disabled,
  *    PIN 0 is refused by the engine too, the backup reminder cannot be dismissed;
  *  - an invalid policy file: one clear screen naming the file and the problem.
@@ -129,6 +129,25 @@ describe('a managed machine', () => {
     expect(await page.getByLabel('Enrollment code').inputValue()).toBe(issued.code);
     await page.getByRole('button', { name: 'Connect', exact: true }).click();
     await reachChats(app, page, 'bob');
+  });
+
+  it('a sealpost://enroll link opened from the OS (the enroll-link event) before Connect shows prefills it', async () => {
+    const issued = await issuer.issue({ appId: ksApp.appId, username: 'carol' });
+    const app = await startApp('managed-carol', { policyFile });
+    opened.push(app);
+    const page = await app.open(browser);
+    await page.getByRole('heading', { name: 'Create your identity' }).waitFor();
+    // What Electron main sends after parsing the link (electron/main/enroll-link.ts): the code in canonical form.
+    const code = issued.code.replace(/-/g, '');
+    app.sendEvent({ type: 'enroll-link', server: ks.url, appId: ksApp.appId, username: 'carol', code });
+    await page.getByLabel('PIN', { exact: true }).fill('135790');
+    await page.getByLabel('Repeat the PIN').fill('135790');
+    await page.getByRole('button', { name: 'Create identity' }).click();
+    await page.getByRole('heading', { name: 'Connect to a key service' }).waitFor();
+    await expect.poll(() => page.getByLabel('Enrollment code').inputValue()).toBe(code);
+    expect(await page.getByLabel('Your user name').inputValue()).toBe('carol');
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await reachChats(app, page, 'carol');
   });
 
   it('locked settings say Managed by your organization and are disabled; PIN 0 is refused; the backup reminder stays', async () => {
