@@ -108,7 +108,9 @@ export function ConnectKeyService({ onDone, compact = false }: { pin?: string; o
         also stay local and connect later in Settings.
       </p>
       <label>
-        Paste an enrollment link <span className="muted small">(optional: fills in the rest)</span>
+        <span>
+          Paste an enrollment link <span className="muted small">(optional: fills in the rest)</span>
+        </span>
         <input value={link} onChange={(e) => onLink(e.target.value)} placeholder="sealpost://enroll?…" autoComplete="off" aria-invalid={linkError !== null} aria-describedby={linkError ? 'enroll-link-error' : undefined} />
       </label>
       {linkError && (

@@ -5,12 +5,13 @@
  */
 import { ShieldAlert } from 'lucide-react';
 import type { PolicyValue } from '../../../shared/policy';
+import '../components/managed.css';
 
 export function PolicyInvalid({ policy }: { policy: PolicyValue }) {
   return (
     <section className="card narrow" role="alert" aria-labelledby="policy-invalid-title" data-testid="policy-invalid">
-      <h2 id="policy-invalid-title" className="row">
-        <ShieldAlert size={20} aria-hidden="true" /> Sealpost cannot start: your organization’s policy is not valid
+      <h2 id="policy-invalid-title">
+        <ShieldAlert size={20} aria-hidden="true" className="policy-invalid-icon" /> Sealpost cannot start: your organization’s policy is not valid
       </h2>
       <p>
         IT manages Sealpost on this computer, and its settings file cannot be used. To keep your data safe, Sealpost changes nothing until it is fixed. Your keys, vault
