@@ -9,6 +9,7 @@
  * user (its identity restored from the identity file); a denied request stays
  * denied; an expired one cannot be approved.
  */
+import { AxeBuilder } from '@axe-core/playwright';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,12 @@ import { launchChromium } from '../helpers/chromium.js';
 import { screenshot, startApp, startE2eKeyService, ui, type RunningApp } from './harness.js';
 
 const PIN = '1357';
+
+/** axe-core's serious or critical findings inside `selector`. */
+async function serious(page: Page, selector: string): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).include(selector).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
+  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help}`);
+}
 /** Far above a busy machine's delivery time; the card's own timer fallback is 10 s. */
 const LIVE_MS = 30_000;
 
@@ -93,6 +100,7 @@ describe('connected app: sign in by approving on the desktop', () => {
     await card().first().waitFor({ timeout: LIVE_MS });
     await expect(card().first().textContent()).resolves.toMatch(/Acme Notes asks to sign you in, with your personal encryption key/);
     expect(await card().first().getByTestId('transit-fingerprint').textContent()).toBe(rp.transitKeyId);
+    expect(await serious(d, '[data-testid="approvals"]')).toEqual([]);
     await screenshot(d, 'connected-app-approval-card');
     await approveOnDesktop();
     await w.getByText('Signed in as alice').waitFor({ timeout: LIVE_MS });
@@ -152,6 +160,7 @@ describe('connected app: sign in by approving on the desktop', () => {
     // Two approvals on this desktop (the second desktop's is its own record).
     await expect(row.textContent()).resolves.toMatch(/2 keys .* 2 sign-ins/);
     await d.getByTestId('connected-apps').getByText(/cannot be taken back/).waitFor();
+    expect(await serious(d, '[data-testid="connected-apps"]')).toEqual([]);
     await d.getByTestId('connected-apps').scrollIntoViewIfNeeded();
     await screenshot(d, 'connected-apps-settings');
   });
