@@ -182,6 +182,20 @@ describe('a managed machine', () => {
     expect(noPin).toMatchObject({ code: ResultCode.PolicyForbidden, details: { policy: 'requirePin' } });
   });
 
+  it('restoring and linking on a managed machine take the key service, app id and client key from the policy', async () => {
+    const app = await startApp('managed-restore', { policyFile });
+    opened.push(app);
+    const page = await app.open(browser);
+    await page.getByRole('heading', { name: 'Create your identity' }).waitFor();
+    await page.getByRole('button', { name: 'Link to an existing device…' }).click();
+    await page.getByRole('heading', { name: 'Link to an existing device' }).waitFor();
+    const url = page.getByRole('textbox', { name: /^Key service URL/ });
+    await expect.poll(() => url.inputValue()).toBe(ks.url);
+    expect(await url.getAttribute('readonly')).not.toBeNull();
+    expect(await page.getByRole('textbox', { name: /^App id/ }).inputValue()).toBe(ksApp.appId);
+    expect(await page.getByLabel(/^Client key/).inputValue()).toBe(ksApp.clientKey);
+  });
+
   it('an invalid policy shows one clear screen naming the file and the problem', async () => {
     const bad = join(dir, 'bad-policy.json');
     writeFileSync(bad, JSON.stringify({ requirePin: 'yes', keyServiceUrl: ks.url }));
