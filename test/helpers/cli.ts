@@ -12,6 +12,8 @@ import { expect } from 'vitest';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const BIN = path.join(ROOT, 'bin/sealpost.js');
+/** The built key service command (`npm run server -- ...` without the build step). */
+export const SERVER_CLI = path.join(ROOT, 'dist/server/cli.js');
 
 export interface CliRun {
   code: number;
@@ -32,6 +34,23 @@ export function cliEnv(pin: string, extra: Record<string, string> = {}): NodeJS.
   return { ...env, ...extra };
 }
 
+/**
+ * Runs a Node script as a child process and collects its exit code and output.
+ * With `input` its stdin is a pipe given that text then closed; without, stdin is ignored.
+ */
+export function runNode(script: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { env: options.env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on('data', (b: Buffer) => out.push(b));
+    child.stderr?.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+    if (options.input !== undefined) child.stdin?.end(options.input);
+  });
+}
+
 export interface Cli {
   profile(who: string): string;
   /** Runs `sealpost --profile <work>/<who> ...args`; `input` goes to stdin. */
@@ -45,16 +64,7 @@ export interface Cli {
 export function cliFor(work: string, options: { pin: string; env?: Record<string, string> }): Cli {
   const profile = (who: string) => path.join(work, who);
   const run = (who: string, args: string[], env: Record<string, string> = {}, input = ''): Promise<CliRun> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, '--profile', profile(who), ...args], { env: cliEnv(options.pin, { ...options.env, ...env }), stdio: ['pipe', 'pipe', 'pipe'] });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout.on('data', (b: Buffer) => out.push(b));
-      child.stderr.on('data', (b: Buffer) => err.push(b));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
-      child.stdin.end(input);
-    });
+    runNode(BIN, ['--profile', profile(who), ...args], { env: cliEnv(options.pin, { ...options.env, ...env }), input });
   const ok = async (who: string, args: string[], env?: Record<string, string>, input?: string): Promise<CliRun> => {
     const r = await run(who, args, env, input);
     expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);

@@ -5,30 +5,21 @@
  * with `sealpost approvals`, `sealpost approve ID` (the PIN from SEALPOST_PIN; a
  * wrong one is refused), `sealpost deny ID` and `sealpost apps`.
  */
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RelyingParty } from '../../../examples/connected-app/relying-party.js';
-import { cliFor, requireBuiltCli, ROOT } from '../../helpers/cli.js';
+import { cliFor, type CliRun, requireBuiltCli, runNode, SERVER_CLI } from '../../helpers/cli.js';
 import { startKeyService, type KeyService } from '../../helpers/key-service.js';
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'sealpost-approvals-cli-'));
 const db = path.join(work, 'keyservice.db');
 const cli = cliFor(work, { pin: '1357' });
 
-function admin(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist/server/cli.js'), 'admin', 'connected-app', ...args, '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
-  });
+function admin(args: string[]): Promise<CliRun> {
+  return runNode(SERVER_CLI, ['admin', 'connected-app', ...args, '--db', db]);
 }
 
 describe('sealpost approvals / approve / deny / apps and admin connected-app', () => {

@@ -7,14 +7,13 @@
  * keychain entries), and a user who turned TOTP on (`sealpost totp`) must give a
  * current code to register again and to approve a device link.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEnrollLink } from '../../../shared/enroll-wire.js';
-import { cliFor, requireBuiltCli, ROOT } from '../../helpers/cli.js';
+import { cliFor, type CliRun, requireBuiltCli, runNode, SERVER_CLI } from '../../helpers/cli.js';
 import { startKeyService, type KeyService } from '../../helpers/key-service.js';
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'sealpost-enroll-cli-'));
@@ -23,16 +22,8 @@ const cli = cliFor(work, { pin: '1357' });
 let ks: KeyService;
 
 /** `npm run server -- admin enroll ...` without the build step (dist is built). */
-function adminEnroll(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist/server/cli.js'), 'admin', 'enroll', '--db', db, '--public-url', ks.url, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
-  });
+function adminEnroll(args: string[]): Promise<CliRun> {
+  return runNode(SERVER_CLI, ['admin', 'enroll', '--db', db, '--public-url', ks.url, ...args]);
 }
 
 async function issue(username: string): Promise<{ code: string; link: string }> {
