@@ -9,9 +9,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { ShieldAlert } from 'lucide-react';
 import { sealpost } from '../bridge';
 import { useRefreshOn } from '../lib/events';
-
-/** A window event the Two-step verification card sends after turning TOTP on or off. */
-export const TOTP_CHANGED = 'sealpost:totp-changed';
+import { TOTP_CHANGED } from '../lib/totp';
 
 export function TotpRequiredBanner({ onOpen }: { onOpen: () => void }) {
   const [show, setShow] = useState(false);

@@ -9,6 +9,9 @@ import { useEffect, useState } from 'react';
 import { sealpost } from '../bridge';
 import type { UiError } from '../errors';
 
+/** A window event the Two-step verification card sends after turning TOTP on or off. */
+export const TOTP_CHANGED = 'sealpost:totp-changed';
+
 /** The key service asked for a code, or refused the one sent (its code is in the details line). */
 export const totpAsked = (error: UiError | null | undefined): boolean => !!error && /\btotp_(required|invalid)\b/.test(error.details);
 
@@ -17,12 +20,17 @@ export function useTotpOn(): boolean {
   const [on, setOn] = useState(false);
   useEffect(() => {
     let live = true;
-    sealpost.totp
-      .status({})
-      .then((r) => live && r.code === 0 && setOn(r.value.enabled))
-      .catch(() => undefined); // no engine: the screen says so itself
+    const read = () =>
+      void sealpost.totp
+        .status({})
+        .then((r) => live && r.code === 0 && setOn(r.value.enabled))
+        .catch(() => undefined); // no engine: the screen says so itself
+    read();
+    // Turned on or off in Settings while this screen is open.
+    window.addEventListener(TOTP_CHANGED, read);
     return () => {
       live = false;
+      window.removeEventListener(TOTP_CHANGED, read);
     };
   }, []);
   return on;

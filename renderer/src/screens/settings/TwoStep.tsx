@@ -12,11 +12,11 @@ import { Download } from 'lucide-react';
 import type { Output } from '../../../../shared/contract';
 import { sealpost } from '../../bridge';
 import { CopyButton } from '../../components/CopyButton';
-import { TOTP_CHANGED } from '../../components/TotpRequiredBanner';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import type { UiError } from '../../errors';
 import { call } from '../../lib/call';
 import { saveFile } from '../../lib/download';
+import { TOTP_CHANGED } from '../../lib/totp';
 import { TotpQr } from './TotpQr';
 import './settings-extra.css';
 
