@@ -4,7 +4,7 @@
  *   Linux (and other Unix)  /etc/sealpost/policy.json
  *   Windows                 HKLM\SOFTWARE\Policies\Sealpost, then HKCU\... (machine wins per key)
  *   macOS                   /Library/Managed Preferences/app.sealpost.desktop.plist
- *   SEALPOST_POLICY_FILE    a JSON file instead of all of these (tests; must exist)
+ *   SEALPOST_POLICY_FILE    a JSON file where none of these exists (tests; must exist)
  *
  * Fail closed: a place that exists but cannot be read, parsed or validated makes the
  * whole policy 'invalid' with a message naming the place and the problem; the engine
@@ -77,12 +77,20 @@ export async function loadPolicy(options: LoadPolicyOptions = {}): Promise<Loade
   return { state: 'managed', values: values as Policy, where, sources: layers.map((l) => l.where), error: null };
 }
 
+/**
+ * The OS's managed policy when there is one; else SEALPOST_POLICY_FILE. The
+ * variable is for tests and for trying a policy out: it never replaces a policy
+ * IT deployed, or anyone who can set the app's environment could lift it.
+ */
 async function readLayers(env: NodeJS.ProcessEnv, platform: NodeJS.Platform, options: LoadPolicyOptions): Promise<Layer[]> {
+  const managed = await managedLayers(platform, options);
   const override = env.SEALPOST_POLICY_FILE;
-  if (override) {
-    const raw = await readJsonPolicy(override, true);
-    return [{ where: override, raw }];
-  }
+  if (managed.length > 0 || !override) return managed;
+  const raw = await readJsonPolicy(override, true);
+  return [{ where: override, raw }];
+}
+
+async function managedLayers(platform: NodeJS.Platform, options: LoadPolicyOptions): Promise<Layer[]> {
   if (platform === 'win32') {
     const query = options.queryRegistry ?? ((key: string) => queryRegistry(key));
     const layers: Layer[] = [];

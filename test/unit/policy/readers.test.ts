@@ -96,6 +96,19 @@ describe('macOS: managed preferences plist', () => {
   });
 });
 
+describe('SEALPOST_POLICY_FILE never replaces a deployed policy', () => {
+  it('the managed plist wins over the variable; without a managed policy the variable applies', async () => {
+    const lax = path.join(tmp, 'lax.json');
+    writeFileSync(lax, JSON.stringify({ requirePin: false }));
+    const plistPath = path.join(import.meta.dirname, '../../fixtures/policy/managed-preferences.plist');
+    const managed = await loadPolicy({ platform: 'darwin', env: { SEALPOST_POLICY_FILE: lax }, plistPath });
+    expect(managed.values.requirePin).toBe(true);
+    expect(managed.sources).not.toContain(lax);
+    const none = await loadPolicy({ platform: 'darwin', env: { SEALPOST_POLICY_FILE: lax }, plistPath: path.join(tmp, 'none.plist') });
+    expect(none.values.requirePin).toBe(false);
+  });
+});
+
 describe('a JSON file (Linux, SEALPOST_POLICY_FILE)', () => {
   const file = (name: string, text: string): string => {
     const f = path.join(tmp, name);
