@@ -95,8 +95,9 @@ describe('attachments between two desktops', () => {
     const log = a.getByRole('log', { name: 'bob', exact: true });
     const sent = log.getByRole('article').filter({ hasText: 'The report and my notes, as promised.' });
     await sent.getByTestId('outbox-state').filter({ hasText: 'Queued' }).waitFor();
-    // Sealed into the outbox: the staged files are gone, and no file of the profile holds the plaintext.
-    expect(staged(alice)).toEqual([]);
+    // Sealed into the outbox: the staged files are gone (removed right after the message's
+    // commit, which the page may show first), and no file of the profile holds the plaintext.
+    await expect.poll(() => staged(alice), { timeout: 60_000 }).toEqual([]);
     const needles = [report.subarray(0, 64), report.subarray(report.length - 64), notes];
     for (const f of filesUnder(alice.profileDir)) {
       const bytes = readFileSync(f);
