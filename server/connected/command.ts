@@ -7,8 +7,8 @@
  *   remove --id ca_...                                its secret stops working at once
  * @module
  */
-import { readFile } from 'node:fs/promises';
 import { AdminError } from '../admin.js';
+import { readAdminFile } from '../admin-file.js';
 import type { Store } from '../store/types.js';
 import { ConnectedAdmin } from './admin.js';
 
@@ -27,15 +27,6 @@ export interface ConnectedAppIo {
   stderr: (text: string) => void;
 }
 
-async function readPem(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new AdminError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? 'error')}`);
-  }
-}
-
 /** @throws {AdminError} bad flags or key, no such app */
 export async function connectedAppCommand(store: Store, sub: string | undefined, f: ConnectedAppFlags, io: ConnectedAppIo): Promise<number> {
   const admin = await ConnectedAdmin.open(store);
@@ -49,7 +40,7 @@ export async function connectedAppCommand(store: Store, sub: string | undefined,
         name: f.name,
         mode: f.mode,
         keyBits: Number(f.keyBits),
-        publicKeyPem: f.publicKey === undefined ? undefined : await readPem(f.publicKey),
+        publicKeyPem: f.publicKey === undefined ? undefined : await readAdminFile(f.publicKey),
       });
       if (f.json) io.stdout(`${JSON.stringify(created)}\n`);
       else {

@@ -5,8 +5,9 @@
  * the codes are shown only now (the service keeps their hashes).
  * @module
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { AdminError } from '../admin.js';
+import { readAdminFile } from '../admin-file.js';
 import type { Store } from '../store/types.js';
 import { EnrollmentIssuer, parseTtl, type IssuedCode } from './codes.js';
 import { issuedCsv, parseUsersCsv } from './csv.js';
@@ -24,15 +25,6 @@ export interface EnrollFlags {
 export interface EnrollIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
-}
-
-async function readCsv(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new AdminError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? 'error')}`);
-  }
 }
 
 /** @throws {AdminError} bad flags, a bad CSV line, no such app */
@@ -58,7 +50,7 @@ export async function enrollCommand(store: Store, f: EnrollFlags, io: EnrollIo):
     return 0;
   }
 
-  const users = parseUsersCsv(await readCsv(f.csv!));
+  const users = parseUsersCsv(await readAdminFile(f.csv!));
   await issuer.checkApp(f.app);
   const issued: IssuedCode[] = [];
   for (const u of users) {
