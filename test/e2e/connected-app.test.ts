@@ -92,7 +92,7 @@ describe('connected app: sign in by approving on the desktop', () => {
   }
 
   it('signs in to the example application by approving on the desktop', async () => {
-    await d.getByTestId('approvals').waitFor();
+    await d.getByRole('navigation', { name: 'Main' }).waitFor(); // unlocked; the request cards appear when a request does
     await w.goto(example.url);
     await w.getByLabel('Your Sealpost user name').fill('alice');
     await w.getByRole('button', { name: 'Sign in with Sealpost' }).click();
@@ -136,7 +136,7 @@ describe('connected app: sign in by approving on the desktop', () => {
       if (r.code !== 0) throw new Error(`${channel}: ${r.message}`);
     }
     const d2 = await second.open(browser);
-    await d2.getByTestId('approvals').waitFor();
+    await d2.getByRole('navigation', { name: 'Main' }).waitFor();
 
     await w.getByRole('button', { name: 'Sign out' }).click();
     await w.getByLabel('Your Sealpost user name').fill('alice');

@@ -101,7 +101,15 @@ function Request({ a, pinSet, busy, onDecide }: { a: Approval; pinSet: boolean; 
   );
 }
 
-export function ApprovalCard() {
+/** Tells the request cards that a claim just made a request theirs (no need to wait for the event). */
+const CLAIMED_EVENT = 'sealpost:approval-claimed';
+
+/**
+ * `requests` (above every screen): the pending requests' cards, nothing when there
+ * are none. `claim` (Settings, Connected apps): the form for the code an
+ * application shows when its sign-in named nobody.
+ */
+export function ApprovalCard({ mode = 'requests' }: { mode?: 'requests' | 'claim' }) {
   const [requests, setRequests] = useState<Approval[]>([]);
   const [pinSet, setPinSet] = useState(true);
   const [error, setError] = useState<string | null>(null);
@@ -121,16 +129,20 @@ export function ApprovalCard() {
   }, []);
 
   useEffect(() => {
+    if (mode !== 'requests') return;
     void reload();
     const off = sealpost.onEvent((e) => {
       if (e.type === 'approvals' || e.type === 'sync') void reload();
     });
+    const onClaimed = () => void reload();
+    window.addEventListener(CLAIMED_EVENT, onClaimed);
     const timer = setInterval(() => void reload(), FALLBACK_MS);
     return () => {
       off();
+      window.removeEventListener(CLAIMED_EVENT, onClaimed);
       clearInterval(timer);
     };
-  }, [reload]);
+  }, [reload, mode]);
 
   async function decide(id: string, approve: boolean, pin: string): Promise<boolean> {
     setBusy(id);
@@ -150,9 +162,33 @@ export function ApprovalCard() {
     setError(null);
     const r = await sealpost.approvals.claim({ code });
     if (r.code !== 0) setError(r.message);
-    else setCode('');
-    await reload();
+    else {
+      setCode('');
+      window.dispatchEvent(new Event(CLAIMED_EVENT));
+    }
   }
+
+  if (mode === 'claim') {
+    return (
+      <div className="approval-code" data-testid="approval-claim">
+        <form className="row" onSubmit={(e) => void claim(e)}>
+          <label>
+            Signing in to an application that shows a code? Type it here
+            <input value={code} maxLength={9} placeholder="ABCD-EFGH" autoComplete="off" onChange={(e) => setCode(e.target.value)} />
+          </label>
+          <button type="submit" className="secondary" disabled={code.trim().length < 8}>
+            Continue
+          </button>
+        </form>
+        {error && (
+          <p role="alert" className="alarm small">
+            {error}
+          </p>
+        )}
+      </div>
+    );
+  }
+  if (requests.length === 0 && !error) return null;
 
   return (
     <section className="approvals" aria-label="Requests from connected apps" data-testid="approvals">
@@ -164,18 +200,6 @@ export function ApprovalCard() {
           {error}
         </p>
       )}
-      <details className="small approval-code">
-        <summary>Signing in to an application with a code?</summary>
-        <form className="row" onSubmit={(e) => void claim(e)}>
-          <label>
-            Code shown by the application
-            <input value={code} maxLength={9} placeholder="ABCD-EFGH" autoComplete="off" onChange={(e) => setCode(e.target.value)} />
-          </label>
-          <button type="submit" className="secondary" disabled={code.trim().length < 8}>
-            Continue
-          </button>
-        </form>
-      </details>
     </section>
   );
 }

@@ -9,6 +9,7 @@ import { AppWindow } from 'lucide-react';
 import type { Output } from '../../../../shared/contract';
 import { sealpost } from '../../bridge';
 import { Dialog } from '../../components/Dialog';
+import { ApprovalCard } from '../../components/ApprovalCard';
 import { EmptyState } from '../../components/EmptyState';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import type { UiError } from '../../errors';
@@ -95,6 +96,7 @@ export function ConnectedApps() {
         </ul>
       )}
       {list && <p className="muted small">{list.note}</p>}
+      <ApprovalCard mode="claim" />
       <Dialog
         open={confirming !== null}
         title={confirming ? `Block ${confirming.name}?` : 'Block'}
