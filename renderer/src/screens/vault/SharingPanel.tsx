@@ -141,7 +141,7 @@ export function SharingPanel({ identifier, onChanged }: { identifier: string; on
           </div>
         </div>
       )}
-      <form className="row" onSubmit={submit}>
+      <form className="row row-bottom" onSubmit={submit}>
         <label>
           Share with (a user name)
           <input value={who} onChange={(e) => setWho(e.target.value)} list="share-contacts" required />
