@@ -4,6 +4,7 @@
  * backend in use), the key service, export of the public key (the private
  * key is never exported from here), and linking a new device (once registered).
  */
+import { CardStatus } from '../components/CardStatus';
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import type { Output } from '../../../shared/contract';
 import { keysKeptIn, type Status } from '../lib/status';
@@ -154,12 +155,7 @@ function AutoLock({ status, onChange }: { status: Status; onChange: () => void }
           Set
         </button>
       </form>
-      {note && (
-        <p className="ok" role="status">
-          {note}
-        </p>
-      )}
-      {error && <ErrorBanner error={error} />}
+      <CardStatus note={note} error={error} />
     </section>
   );
 }
@@ -202,12 +198,7 @@ function Notifications() {
       )}
       <p className="muted small">The system keeps notification text outside Sealpost and may show it on the lock screen, where anyone near the computer can read it.</p>
       <BrowserNotifications />
-      {note && (
-        <p className="ok" role="status">
-          {note}
-        </p>
-      )}
-      {error && <ErrorBanner error={error} />}
+      <CardStatus note={note} error={error} />
     </section>
   );
 }

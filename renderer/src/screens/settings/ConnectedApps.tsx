@@ -4,6 +4,7 @@
  * profile, and when; blocking one stops future approvals. Keys already delivered
  * cannot be taken back, and the card says so (the engine's note) before and after.
  */
+import { CardStatus } from '../../components/CardStatus';
 import { useCallback, useEffect, useState } from 'react';
 import { AppWindow } from 'lucide-react';
 import type { Output } from '../../../../shared/contract';
@@ -11,7 +12,6 @@ import { sealpost } from '../../bridge';
 import { Dialog } from '../../components/Dialog';
 import { ApprovalCard } from '../../components/ApprovalCard';
 import { EmptyState } from '../../components/EmptyState';
-import { ErrorBanner } from '../../components/ErrorBanner';
 import type { UiError } from '../../errors';
 import { call } from '../../lib/call';
 import { useRefreshOn } from '../../lib/events';
@@ -114,12 +114,7 @@ export function ConnectedApps() {
       >
         <p>{list?.note}</p>
       </Dialog>
-      {note && (
-        <p className="ok" role="status">
-          {note}
-        </p>
-      )}
-      {error && <ErrorBanner error={error} />}
+      <CardStatus note={note} error={error} />
     </section>
   );
 }

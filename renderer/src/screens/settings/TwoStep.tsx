@@ -7,12 +7,12 @@
  * codes, shown once. The key service keeps the secret; nothing of it stays here
  * once the card moves on.
  */
+import { CardStatus } from '../../components/CardStatus';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { Download } from 'lucide-react';
 import type { Output } from '../../../../shared/contract';
 import { sealpost } from '../../bridge';
 import { CopyButton } from '../../components/CopyButton';
-import { ErrorBanner } from '../../components/ErrorBanner';
 import type { UiError } from '../../errors';
 import { call } from '../../lib/call';
 import { saveFile } from '../../lib/download';
@@ -180,12 +180,7 @@ export function TwoStep() {
           {!status.required && <CodeForm label="Code from your app (or a recovery code)" action="Turn off" busy={busy} onSubmit={disable} danger />}
         </>
       )}
-      {note && (
-        <p className="ok" role="status">
-          {note}
-        </p>
-      )}
-      {error && <ErrorBanner error={error} />}
+      <CardStatus note={note} error={error} />
     </section>
   );
 }
