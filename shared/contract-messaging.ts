@@ -102,15 +102,51 @@ export const MessageValue = z.object({
   attachments: z.array(AttachmentValue),
   /** Outgoing with attachments: parts (and the message) the key service acknowledged so far, of total; else null. */
   upload: z.object({ done: z.number().int(), total: z.number().int() }).nullable(),
+  /** The conversation it belongs to: the peer's user id for two people, 'group:…' for three or more. */
+  conversation: z.string(),
+  /**
+   * Outgoing to several people, listed by conversation: each recipient's copy (its own id, state and
+   * delivery; `state` above sums them up: failed if any failed, delivered when all are). Else null.
+   */
+  recipients: z
+    .array(
+      z.object({
+        id: z.number().int(),
+        peer: z.string(),
+        peerName: z.string().nullable(),
+        state: z.enum(['queued', 'sending', 'sent', 'delivered', 'failed', 'received']),
+        deliveredAt: z.number().int().nullable(),
+        reason: z.string().nullable(),
+      }),
+    )
+    .nullable(),
 });
 
-/** One conversation (everything exchanged with one peer), as the chat list shows it. */
-export const ConversationValue = z.object({
-  peer: z.string(),
-  /** The contact's user name; null when the peer is not a contact (an unknown sender). */
-  name: z.string().nullable(),
+/** One person of a conversation (besides us). */
+export const MemberValue = z.object({
+  userId: z.string(),
+  /** Their user name: the contact's, or as the message named them when they are not a contact. */
+  name: z.string(),
   verified: z.boolean(),
-  /** The contact's key changed and the user has not looked at it yet. */
+  keyChanged: z.boolean(),
+});
+
+/**
+ * One conversation, as the chat list shows it: everything exchanged with one peer, or among one
+ * group of people (a message to several, and every reply to all of them).
+ */
+export const ConversationValue = z.object({
+  /** The conversation's id (messages:list `conversation`): the peer's user id, or 'group:…'. */
+  peer: z.string(),
+  /** Three or more people (us included). */
+  group: z.boolean(),
+  /** Everyone in it besides us (one for a two-person conversation). */
+  members: z.array(MemberValue),
+  /** The contact's user name, or the members' names joined; null when the peer is not a contact (an unknown sender). */
+  name: z.string().nullable(),
+  /** Every member is verified. */
+  verified: z.boolean(),
+  /** A member's key changed and the user has not looked at it yet. */
   keyChanged: z.boolean(),
   /** The newest message's time in conversation order (ms): sent time for ours, the sender's signed time for theirs. */
   lastAt: z.number().int(),
@@ -225,13 +261,17 @@ export const messagingChannels = {
   'messages:list': call(
     z
       .object({
+        /** Every message with one person, one row per copy (a group send counts once per recipient). */
         peer: PeerId.optional(),
+        /** One conversation (ConversationValue.peer) as the chat shows it: one row per send, with `recipients`. */
+        conversation: PeerId.optional(),
         query: z.string().min(1).max(200).optional(),
         beforeId: MessageId.optional(),
         limit: z.number().int().min(1).max(1000).optional(),
         unreadOnly: z.boolean().optional(),
       })
-      .strict(),
+      .strict()
+      .refine((v) => v.peer === undefined || v.conversation === undefined, 'give peer or conversation, not both'),
     z.array(MessageValue),
   ),
   /** Conversations by last activity, newest first, paged; computed in SQL, previews from the local cache (only the newest message of each is opened). */
@@ -241,7 +281,7 @@ export const messagingChannels = {
   ),
   'messages:read': call(z.object({ id: MessageId, markRead: z.boolean().optional() }).strict(), MessageValue),
   'messages:markRead': call(
-    z.union([z.object({ ids: z.array(MessageId).min(1).max(10_000) }).strict(), z.object({ peer: PeerId }).strict()]),
+    z.union([z.object({ ids: z.array(MessageId).min(1).max(10_000) }).strict(), z.object({ peer: PeerId }).strict(), z.object({ conversation: PeerId }).strict()]),
     z.object({ changed: z.number().int() }),
   ),
   /** "Retry" a failed message / "send now" one waiting message (or all without `id`): due now, then a sync. */

@@ -8,28 +8,29 @@
  */
 import { ResultCode } from '../../../shared/codes.js';
 import type { Output } from '../../../shared/contract.js';
-import { type MessageContent, openCache } from '../sync/content.js';
+import { openCache } from '../sync/content.js';
 import type { Db } from '../vault/_sql.js';
 import { getContact } from '../vault/contacts.js';
 import { listConversations, listInOrder } from '../vault/conversations.js';
 import { VaultError } from '../vault/errors.js';
 import { getMessage, type Message } from '../vault/messages.js';
 import { getMessageInfo } from '../vault/sync-store.js';
+import { backfillThreads, isGroup, threadMembers } from '../vault/threads.js';
+import { readRegistration } from '../sync/registration.js';
+import type { MessageValue, OpenedMessage } from './message-value.js';
 import { ServiceError } from './results.js';
 
-type MessageValue = Output<'messages:read'>;
 type ConversationValue = Output<'messages:conversations'>[number];
+type MemberValue = ConversationValue['members'][number];
 
-export type ListInput = { peer?: string; query?: string; beforeId?: number; limit?: number; unreadOnly?: boolean };
-/** A message's info row and its content opened from the cache (null: rejected or unreadable). */
-export type OpenedMessage = { info: ReturnType<typeof getMessageInfo>; content: MessageContent | null };
+export type ListInput = { peer?: string; conversation?: string; query?: string; beforeId?: number; limit?: number; unreadOnly?: boolean };
 
 /** How much of the newest message a conversation row shows. */
 const PREVIEW_CHARS = 160;
 /** Rows read per step while a search or the unread filter skips some. */
 const FILTER_PAGE = 500;
 
-function inOrder(db: Db, q: { peer?: string; beforeId?: number; limit: number }): Message[] {
+function inOrder(db: Db, q: { peer?: string; thread?: string; beforeId?: number; limit: number }): Message[] {
   try {
     return listInOrder(db, q);
   } catch (e) {
@@ -50,7 +51,7 @@ export function listMessageValues(db: Db, input: ListInput, valueOf: (m: Message
   const out: MessageValue[] = [];
   let before = input.beforeId;
   for (;;) {
-    const page = inOrder(db, { ...(input.peer && { peer: input.peer }), ...(before && { beforeId: before }), limit: pageSize });
+    const page = inOrder(db, { ...(input.peer && { peer: input.peer }), ...(input.conversation && { thread: input.conversation }), ...(before && { beforeId: before }), limit: pageSize });
     for (const m of page) {
       if (input.unreadOnly && (m.direction !== 'in' || m.read)) continue;
       const info = getMessageInfo(db, m.id);
@@ -71,19 +72,32 @@ const previewOf = (text: string | null): string | null => {
   return flat.length > PREVIEW_CHARS ? `${flat.slice(0, PREVIEW_CHARS - 1)}…` : flat;
 };
 
+/** A conversation's people besides us: the peer, or a group's members, with what the contacts say of them. */
+function membersOf(db: Db, thread: string, fallbackName: string | null): MemberValue[] {
+  const people = isGroup(thread) ? threadMembers(db, thread) : [{ userId: thread, username: fallbackName ?? thread }];
+  return people.map((p) => {
+    const contact = getContact(db, p.userId);
+    return { userId: p.userId, name: contact?.username ?? p.username, verified: contact?.verified ?? false, keyChanged: contact?.keyChanged ?? false };
+  });
+}
+
 /** messages:conversations: by last activity, each with its newest message's value. */
 export function conversationValues(db: Db, input: { limit?: number; offset?: number }, valueOf: (m: Message) => MessageValue): ConversationValue[] {
   return listConversations(db, { limit: input.limit ?? 100, offset: input.offset ?? 0 }).flatMap((row) => {
     const m = getMessage(db, row.lastId);
     if (!m) return [];
     const v = valueOf(m);
-    const contact = getContact(db, row.peer);
+    const group = isGroup(row.thread);
+    const contact = group ? null : getContact(db, row.thread);
+    const members = membersOf(db, row.thread, contact?.username ?? v.peerName);
     return [
       {
-        peer: row.peer,
-        name: contact?.username ?? v.peerName,
-        verified: contact?.verified ?? false,
-        keyChanged: contact?.keyChanged ?? false,
+        peer: row.thread,
+        group,
+        members,
+        name: group ? members.map((p) => p.name).join(', ') : (contact?.username ?? v.peerName),
+        verified: members.length > 0 && members.every((p) => p.verified),
+        keyChanged: members.some((p) => p.keyChanged),
         lastAt: row.lastAt,
         messages: row.messages,
         unread: row.unread,
@@ -91,4 +105,20 @@ export function conversationValues(db: Db, input: { limit?: number; offset?: num
       },
     ];
   });
+}
+
+/**
+ * Files the rows stored before conversations of several people existed under
+ * their conversation (their recipient list is in the sealed content, so this
+ * waits for unlocked keys). Cheap when there are none: one indexed look.
+ */
+export function backfillConversations(db: Db, key: Uint8Array): void {
+  const self = readRegistration(db)?.userId;
+  if (!self) return;
+  const participants = (id: number) => {
+    const cache = getMessageInfo(db, id)?.cache;
+    const content = cache ? openCache(key, cache) : null;
+    return content ? { parties: content, cacheHex: Buffer.from(cache!).toString('hex') } : null;
+  };
+  while (backfillThreads(db, self, participants) > 0);
 }

@@ -25,27 +25,26 @@ import type { Keychain } from '../keychain/types.js';
 import type { AuditAction, JsonValue } from '../vault/audit.js';
 import type { Db } from '../vault/_sql.js';
 import { acknowledgeKeyChange, type Contact, getContact, getContactByUsername, listContacts, markVerified } from '../vault/contacts.js';
-import { countUnread, getMessage, listMessages, markRead, type Message } from '../vault/messages.js';
-import { countOutbox, getOutboxEntry, retryNow } from '../vault/outbox.js';
+import { countUnread, getMessage, listMessages, markRead } from '../vault/messages.js';
+import { countOutbox, retryNow } from '../vault/outbox.js';
 import { getSetting, setSetting } from '../vault/settings.js';
-import { getAttachment, getMessageInfo, getProgress, listContactKeys, markPeerMessagesVerified } from '../vault/sync-store.js';
+import { getMessageInfo, listContactKeys, markPeerMessagesVerified } from '../vault/sync-store.js';
 import { sealedPath } from '../sync/attachments.js';
-import { inboxRef } from '../sync/flush.js';
 import { composeMessage } from '../sync/compose.js';
-import { cacheKey, type MessageContent, openCache } from '../sync/content.js';
+import { cacheKey } from '../sync/content.js';
 import { lookupContact } from '../sync/directory.js';
 import { SyncEngine, type SyncReport } from '../sync/engine.js';
 import { isSyncError, type SyncError } from '../sync/errors.js';
 import { readRegistration, registerDevice } from '../sync/registration.js';
 import type { BackoffPolicy } from '../sync/backoff.js';
 import { Attachments, type AttachmentToOpen } from './attachments.js';
-import type { OpenedMessage } from './message-lists.js';
+import { messageValue, type MessageValue } from './message-value.js';
 import type { PublicIdentity } from './profile.js';
 import { failureOf, ok, ServiceError } from './results.js';
 import type { UnlockedKeys } from './unlocked-keys.js';
 import { withOwnKey } from './own-keys.js';
 import { rotationOf } from './contact-rotation-value.js';
-import { conversationValues, listMessageValues, type ListInput } from './message-lists.js';
+import { backfillConversations, conversationValues, listMessageValues, type ListInput } from './message-lists.js';
 
 export interface MessagingContext {
   /** False when the managed policy turns message text in notifications off. */
@@ -92,7 +91,6 @@ type MessagingChannels =
   | 'notifications:set';
 
 const NOTIFY_TEXT_KEY = 'notifyShowText';
-const OutboxPayload = z.object({ attachments: z.array(z.object({ parts: z.number().int().min(0) })) });
 
 /** What a notification may show about one new message (only with the opt-in). */
 export interface NotificationPreview {
@@ -101,7 +99,6 @@ export interface NotificationPreview {
   text: string;
 }
 
-type MessageValue = Output<'messages:read'>;
 type SendInput = { to: string[]; subject?: string; text: string; files?: { path: string; name?: string }[]; onProgress?: ProgressCallback };
 type ContactValue = Output<'contacts:list'>[number];
 
@@ -220,62 +217,11 @@ export class Messaging {
     return (await lookupContact(conn, this.c.db, username, this.c.now())).contact;
   }
 
-  /** The value of one message; `key` opens the local cache. */
-  private messageValue(m: Message, key: Uint8Array, opened?: OpenedMessage): MessageValue {
-    const info = opened ? opened.info : getMessageInfo(this.c.db, m.id);
-    const content: MessageContent | null = opened ? opened.content : info?.cache ? openCache(key, info.cache) : null;
-    const entry = m.direction === 'out' && m.clientId ? getOutboxEntry(this.c.db, m.clientId) : null;
-    const peer = getContact(this.c.db, m.peer);
-    const base = m.direction === 'in' ? 'received' : entry?.state === 'sending' ? 'sending' : entry?.state === 'pending' ? 'queued' : m.state === 'received' ? 'sent' : m.state;
-    const deliveredAt = m.direction === 'out' ? (info?.deliveredAt ?? null) : null;
-    const state: MessageValue['state'] = base === 'sent' && deliveredAt !== null ? 'delivered' : base;
-    const upload =
-      m.direction === 'out' && m.clientId && content && content.attachments.length > 0 ? this.uploadProgress(m.clientId, m.peer, entry?.payload ?? null, state === 'sent' || state === 'delivered') : null;
-    return {
-      id: m.id,
-      direction: m.direction,
-      peer: m.peer,
-      peerName: peer?.username ?? (m.direction === 'in' && content && info?.sender === 'unknown' ? `${content.from.username}?` : null),
-      state,
-      reason: m.direction === 'in' ? (info?.reason ?? null) : (entry?.lastError ?? null),
-      attempts: entry?.attempts ?? 0,
-      nextAttemptAt: entry && entry.state === 'pending' ? entry.nextAttemptAt : null,
-      sender: info?.sender ?? (m.direction === 'out' ? 'self' : 'rejected'),
-      read: m.direction === 'out' || m.read,
-      createdAt: m.createdAt,
-      sentAt: info?.sentAt ?? null,
-      deliveredAt,
-      subject: content?.subject ?? null,
-      text: info?.sender === 'rejected' ? null : (content?.text ?? null),
-      attachments: (content?.attachments ?? []).map((a) => {
-        const row = getAttachment(this.c.db, a.id);
-        return { id: a.id, name: a.name, size: a.size, contentType: a.contentType, sha256: a.sha256, state: row?.state ?? 'missing' };
-      }),
-      upload,
-    };
-  }
-
-  /** Parts and message acknowledged by the key service, per recipient inbox (flush.ts counts the same steps). */
-  private uploadProgress(clientId: string, peer: string, payload: Uint8Array | null, sent: boolean): { done: number; total: number } | null {
-    if (!payload) return sent ? { done: 1, total: 1 } : null;
-    let steps: number;
-    try {
-      steps = OutboxPayload.parse(JSON.parse(new TextDecoder().decode(payload))).attachments.reduce((n, a) => n + a.parts, 0) + 1;
-    } catch {
-      return null;
-    }
-    const inboxes = listContactKeys(this.c.db, peer).flatMap((k) => (k.inbox ? [k.inbox] : []));
-    if (inboxes.length === 0) return { done: 0, total: steps };
-    const total = steps * inboxes.length;
-    const done = sent ? total : inboxes.reduce((n, inbox) => n + Math.min(steps, getProgress(this.c.db, clientId, inboxRef(inbox))), 0);
-    return { done, total };
-  }
-
   /** The attachment a UI read asks for, checked like saveAttachments does. */
   private attachmentToOpen(messageId: number, attachmentId: string): AttachmentToOpen {
     const m = getMessage(this.c.db, messageId);
     if (!m) throw new ServiceError(ResultCode.NotFound, `No message ${messageId}.`);
-    const value = this.withKey((key) => this.messageValue(m, key));
+    const value = this.withKey((key) => messageValue(this.c.db, m, key));
     if (value.sender === 'rejected') throw new ServiceError(ResultCode.Tampered, `Message ${messageId} was rejected (${value.reason ?? 'unreadable'}): its attachments are not opened.`);
     const a = value.attachments.find((x) => x.id === attachmentId);
     if (!a) throw new ServiceError(ResultCode.NotFound, `Message ${messageId} has no such attachment.`);
@@ -305,7 +251,7 @@ export class Messaging {
       const out: NotificationPreview[] = [];
       for (const m of listMessages(this.c.db, { limit: 200 })) {
         if (m.direction !== 'in' || m.read) continue;
-        const v = this.messageValue(m, key);
+        const v = messageValue(this.c.db, m, key);
         if (v.text === null || v.sender === 'rejected') continue;
         out.push({ from: `${v.peerName ?? v.peer}${v.sender === 'verified' ? '' : ' (not verified)'}`, subject: v.subject, text: v.text });
         if (out.length >= limit) break;
@@ -326,11 +272,17 @@ export class Messaging {
   }
 
   private list(input: ListInput): MessageValue[] {
-    return this.withKey((key) => listMessageValues(this.c.db, input, (m, opened) => this.messageValue(m, key, opened), key));
+    return this.withKey((key) => {
+      backfillConversations(this.c.db, key);
+      return listMessageValues(this.c.db, input, (m, opened) => messageValue(this.c.db, m, key, opened, input.conversation !== undefined), key);
+    });
   }
 
   private conversations(input: { limit?: number; offset?: number }): Output<'messages:conversations'> {
-    return this.withKey((key) => conversationValues(this.c.db, input, (m) => this.messageValue(m, key)));
+    return this.withKey((key) => {
+      backfillConversations(this.c.db, key);
+      return conversationValues(this.c.db, input, (m) => messageValue(this.c.db, m, key));
+    });
   }
 
   /** Streams a message's attachments, opened and checked, into `dir`. */
@@ -338,7 +290,7 @@ export class Messaging {
     const keys = this.c.unlocked();
     const m = getMessage(this.c.db, id);
     if (!m) throw new ServiceError(ResultCode.NotFound, `No message ${id}.`);
-    const value = this.withKey((key) => this.messageValue(m, key));
+    const value = this.withKey((key) => messageValue(this.c.db, m, key));
     if (value.sender === 'rejected') throw new ServiceError(ResultCode.Tampered, `Message ${id} was rejected (${value.reason ?? 'unreadable'}): its attachments are not opened.`);
     const info = getMessageInfo(this.c.db, id);
     const saved = [];
@@ -489,7 +441,7 @@ export class Messaging {
         this.audited('message.open', String(input.id), () => {
           const m = getMessage(c.db, input.id);
           if (!m) throw new ServiceError(ResultCode.NotFound, `No message ${input.id}.`);
-          const v = this.withKey((key) => this.messageValue(m, key));
+          const v = this.withKey((key) => messageValue(this.c.db, m, key));
           if (input.markRead !== false && m.direction === 'in' && !m.read) {
             markRead(c.db, { ids: [m.id] });
             v.read = true;
@@ -498,7 +450,7 @@ export class Messaging {
         }),
       'messages:markRead': (input) =>
         run(() => {
-          const changed = markRead(c.db, 'ids' in input ? { ids: input.ids } : { peer: input.peer });
+          const changed = markRead(c.db, 'ids' in input ? { ids: input.ids } : 'peer' in input ? { peer: input.peer } : { thread: input.conversation });
           if (changed > 0) c.emit?.({ type: 'messages', received: 0, changed });
           return { changed };
         }),

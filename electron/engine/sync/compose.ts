@@ -14,6 +14,7 @@ import type { Db } from '../vault/_sql.js';
 import type { Contact } from '../vault/contacts.js';
 import { queueOutgoingMessage } from '../vault/outbox.js';
 import { listContactKeys, putAttachment, putMessageInfo } from '../vault/sync-store.js';
+import { isGroup, setThread, threadOf } from '../vault/threads.js';
 import { newClientId } from './client-id.js';
 import { ensureAttachmentsDir, hashFile, PART_SIZE, sealedPath } from './attachments.js';
 import type { Registration } from './connection.js';
@@ -102,6 +103,7 @@ export async function composeMessage(d: ComposeDeps, input: ComposeInput): Promi
     const cache = sealCache(key, content);
     const payload: OutboxPayload = { attachments: attachments.map((a) => ({ id: a.id, parts: a.parts, partSize: a.partSize })) };
     const payloadBytes = new TextEncoder().encode(JSON.stringify(payload));
+    const { thread, members } = threadOf(d.registration.userId, content);
     return d.db.transaction(() => {
       const messageIds: number[] = [];
       const clientIds: string[] = [];
@@ -109,6 +111,8 @@ export async function composeMessage(d: ComposeDeps, input: ComposeInput): Promi
         const clientId = newClientId(d.now);
         const { messageId } = queueOutgoingMessage(d.db, { clientId, peer: c.userId, envelope, payload: payloadBytes, now: d.now });
         putMessageInfo(d.db, { messageId, sender: 'self', cache, sentAt: d.now, attachments: attachments.length });
+        // One row per recipient; a group conversation shows the first (the others point at it).
+        setThread(d.db, messageId, isGroup(thread) ? thread : c.userId, members, isGroup(thread) && messageIds.length > 0 ? messageIds[0]! : null);
         messageIds.push(messageId);
         clientIds.push(clientId);
       }

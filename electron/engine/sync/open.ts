@@ -23,6 +23,7 @@ import type { Db } from '../vault/_sql.js';
 import { rotatedFingerprints } from '../vault/contact-rotations.js';
 import { type Contact, getContact } from '../vault/contacts.js';
 import { insertIncoming } from '../vault/messages.js';
+import { setThread, threadOf } from '../vault/threads.js';
 import {
   addPart,
   countParts,
@@ -41,6 +42,7 @@ import { completeIncoming, parsePart, writePart } from './attachments.js';
 import type { Connection } from './connection.js';
 import { cacheKey, MESSAGE_CONTENT_TYPE, type MessageContent, parseContent, sealCache } from './content.js';
 import { lookupContact } from './directory.js';
+import { readRegistration } from './registration.js';
 
 export interface OpenDeps {
   db: Db;
@@ -242,6 +244,7 @@ async function storeEnvelopes(d: OpenDeps, raws: RawMessage[], rebuilt: Rebuilt[
     verdicts.push(await judge(d, outcome.value, rb.env, digest, senders));
   }
   const seen = new Set<string>();
+  const self = readRegistration(d.db)?.userId ?? null;
   d.db.transaction(() => {
     for (let i = 0; i < raws.length; i++) {
       const raw = raws[i]!;
@@ -262,12 +265,18 @@ async function storeEnvelopes(d: OpenDeps, raws: RawMessage[], rebuilt: Rebuilt[
             sentAt: v.opened.sentAt,
             attachments: v.content.attachments.length,
           });
+          // Filed among everyone it was addressed to; an unknown sender's claim of who else was addressed is not trusted for that.
+          if (self !== null && v.sender !== 'unknown') {
+            const { thread, members } = threadOf(self, v.content);
+            setThread(d.db, id, thread, members);
+          } else setThread(d.db, id, v.peer, []);
           for (const a of v.content.attachments) {
             putAttachment(d.db, { id: a.id, messageId: id, direction: 'in', sealedSize: a.sealedSize, sealedHash: a.sealedSha256, parts: a.parts, partSize: a.partSize, state: 'partial', createdAt: d.now() });
           }
           report.received++;
         } else {
           putMessageInfo(d.db, { messageId: id, sender: 'rejected', reason: v.reason, senderFingerprint: v.fp });
+          setThread(d.db, id, v.peer, []);
           report.rejected++;
         }
       }

@@ -22,6 +22,10 @@ export interface Message {
   read: boolean;
   serverId: string | null;
   clientId: string | null;
+  /** The conversation (vault/threads.ts): the peer for two people, 'group:…' for more. */
+  thread: string;
+  /** Outgoing to several people: the first row of the same send; null on that first row and elsewhere. */
+  batch: number | null;
 }
 
 const Row = z
@@ -36,6 +40,8 @@ const Row = z
     read: col.bool,
     server_id: col.text.nullable(),
     client_id: col.text.nullable(),
+    thread: col.text.nullable(),
+    batch: col.int.positive().nullable(),
   })
   .transform(
     (r): Message => ({
@@ -49,6 +55,8 @@ const Row = z
       read: r.read,
       serverId: r.server_id,
       clientId: r.client_id,
+      thread: r.thread ?? r.peer,
+      batch: r.batch,
     }),
   );
 
@@ -104,9 +112,12 @@ export function listMessages(db: Db, q: { peer?: string; beforeId?: number; limi
   return parseRows(Row, rows, 'messages');
 }
 
-/** Marks incoming messages read (given ids, or all of one peer). Returns how many changed. */
-export function markRead(db: Db, target: { ids: readonly number[] } | { peer: string }): number {
+/** Marks incoming messages read (given ids, all of one peer, or all of one conversation). Returns how many changed. */
+export function markRead(db: Db, target: { ids: readonly number[] } | { peer: string } | { thread: string }): number {
   if ('peer' in target) return stmt(db, `UPDATE messages SET read = 1 WHERE peer = ? AND direction = 'in' AND read = 0`).run(target.peer).changes;
+  if ('thread' in target) {
+    return stmt(db, `UPDATE messages SET read = 1 WHERE (thread = ? OR (thread IS NULL AND peer = ?)) AND direction = 'in' AND read = 0`).run(target.thread, target.thread).changes;
+  }
   const mark = stmt(db, `UPDATE messages SET read = 1 WHERE id = ? AND read = 0`);
   return db.transaction(() => target.ids.reduce((n, id) => n + mark.run(id).changes, 0))();
 }

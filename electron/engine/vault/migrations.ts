@@ -232,6 +232,25 @@ export const MIGRATIONS: readonly string[] = Object.freeze([
   ) STRICT;
   CREATE INDEX sent_receipts_due ON sent_receipts (checked_at, client_id);
   `,
+  /* 6: conversations of several people (vault/threads.ts, docs/sync.md "Conversations") */ `
+  -- The conversation a message belongs to: the peer's user id for two people, 'group:<hash>'
+  -- for more. NULL on rows stored before this version until they are read with the keys
+  -- unlocked (their recipient list is inside the sealed content); read as the peer meanwhile.
+  ALTER TABLE messages ADD COLUMN thread TEXT;
+  -- Outgoing: the first row of the same send (one row per recipient, one bubble per send).
+  ALTER TABLE messages ADD COLUMN batch INTEGER;
+  CREATE INDEX messages_by_thread ON messages (thread, id);
+  CREATE INDEX messages_unthreaded ON messages (id) WHERE thread IS NULL;
+  CREATE INDEX messages_by_batch ON messages (batch) WHERE batch IS NOT NULL;
+
+  -- Who is in a group conversation besides us, with the user name the content gave.
+  CREATE TABLE thread_members (
+    thread   TEXT NOT NULL,
+    user_id  TEXT NOT NULL,
+    username TEXT NOT NULL,
+    PRIMARY KEY (thread, user_id)
+  ) STRICT;
+  `,
 ]);
 
 /** The schema version this build writes. */
