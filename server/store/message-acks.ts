@@ -10,7 +10,7 @@
  * the messages between the two marks. Two readers acknowledging at once may
  * both report a message: the report is a hint, the state is the mark.
  */
-import type { Row } from './sql-store.js';
+import type { Row } from './sql-row.js';
 import type { AckedMessage } from './types.js';
 
 export interface AckQueries {

@@ -23,7 +23,8 @@
  * serialised on the chain head's row lock, one commit at a time.
  */
 import { createHash } from 'node:crypto';
-import { DUPLICATE_QUERY, sameContent, type Row } from './sql-store.js';
+import { DUPLICATE_QUERY, sameContent } from './sql-messages.js';
+import type { Row } from './sql-row.js';
 import { AUDIT_GENESIS, MissingRow, auditsInsert, type AuditAppend, type InsertMessagesResult, type NewAuditEntry, type NewMessage } from './types.js';
 
 export type QueuedWrite =

@@ -2,20 +2,12 @@ import pg from 'pg';
 import { MIGRATIONS, MIGRATIONS_TABLE, migrationSql } from './schema.js';
 import { BatchedLookup, type LookupKey } from './batched-lookup.js';
 import { MAX_BATCH, writeBatch, type Outcome, type QueuedWrite } from './postgres-group-commit.js';
-import {
-  COUNTER_UPSERT,
-  DEVICE_AUTH_COLUMNS,
-  DUPLICATE_QUERY,
-  KEY_REF_COLUMNS,
-  MESSAGE_COLUMNS,
-  SqlStore,
-  messageValues,
-  sameContent,
-  toDeviceAuth,
-  toKey,
-  toKeyRef,
-  type Row,
-} from './sql-store.js';
+import { COUNTER_UPSERT } from './sql-audit-counters.js';
+import { KEY_REF_COLUMNS, toKey, toKeyRef } from './sql-keys.js';
+import { DUPLICATE_QUERY, MESSAGE_COLUMNS, messageValues, sameContent } from './sql-messages.js';
+import type { Row } from './sql-row.js';
+import { SqlStore } from './sql-store.js';
+import { DEVICE_AUTH_COLUMNS, toDeviceAuth } from './sql-users-devices.js';
 import {
   MissingRow,
   auditsInsert,

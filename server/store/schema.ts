@@ -7,7 +7,7 @@ import type { StoreKind } from './types.js';
  *   {{blob}}   bytes
  *   {{without_rowid}}  SQLite's WITHOUT ROWID for small rows keyed by their primary key
  * Booleans are INTEGER 0/1 and times BIGINT milliseconds in both stores, so
- * the SQL in sql-store.ts reads the same everywhere. Append new migrations;
+ * the SQL in the sql-*.ts modules reads the same everywhere. Append new migrations;
  * never edit an applied one.
  */
 export interface Migration {

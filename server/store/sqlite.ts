@@ -1,25 +1,16 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { AuthReadCache, touchesAuthTables } from './auth-read-cache.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, migrationSql } from './schema.js';
+import { INSERT_AGENT_TOKEN_ID, PRUNE_AGENT_TOKEN_IDS } from './sql-agent-delegations.js';
+import { COUNTER_UPSERT } from './sql-audit-counters.js';
+import type { Row } from './sql-row.js';
+import { SqlStore } from './sql-store.js';
+import { SqliteBatch, type SyncStatements } from './sqlite-batch.js';
+import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
+import { WriteBatcher, type Outcome } from './sqlite-write-batcher.js';
 import {
-  COUNTER_UPSERT,
-  DUPLICATE_QUERY,
-  INSERT_AGENT_TOKEN_ID,
-  MESSAGE_COLUMNS,
-  PRUNE_AGENT_TOKEN_IDS,
-  SqlStore,
-  messageValues,
-  sameContent,
-  type Row,
-} from './sql-store.js';
-import {
-  AUDIT_GENESIS,
-  MissingRow,
   auditsInsert,
   type AgentAuthRow,
   type AppRow,
@@ -33,6 +24,12 @@ import {
   type NewMessage,
 } from './types.js';
 
+/** Expired agent-token ids are deleted at most this often (an expired token is refused before its id is looked up). */
+const AGENT_TOKEN_PRUNE_MS = 1000;
+
+/** A cached statement: `order` maps `?` positions to parameters; `clearsAuthCache` for writes that may change a cached row. */
+type Prepared = { stmt: Database.Statement; order: number[]; clearsAuthCache: boolean };
+
 /**
  * The embedded store: one SQLite file through better-sqlite3 (WAL mode,
  * synchronous=NORMAL: a commit survives a crash of the process; the last
@@ -40,91 +37,31 @@ import {
  *
  * better-sqlite3 is synchronous, so a transaction can never interleave with
  * another request's statements. Hot-path writes (messages, audit entries,
- * rate-limit counters) go through a write batcher: every write queued during
- * one turn of the event loop is committed in one transaction ("group
- * commit"). If one op throws, the batch is rolled back and each op re-run in
- * its own transaction, so one failure never undoes another request's write;
- * callers get their own result or error only after the commit.
+ * rate-limit counters) go through a write batcher (sqlite-write-batcher.ts):
+ * every write queued during one turn of the event loop is committed in one
+ * transaction ("group commit"). If one op throws, the batch is rolled back and
+ * each op re-run in its own transaction, so one failure never undoes another
+ * request's write; callers get their own result or error only after the
+ * commit. The ops themselves are in sqlite-batch.ts.
  *
  * Authentication reads (apps, devices, delegations, keys) are cached between
  * changes (auth-read-cache.ts): the store clears the cache on its own writes
  * to those tables and when data_version shows another connection committed.
  *
- * Checkpoints run on a worker thread (below). Several processes may open the
- * same file (BEGIN IMMEDIATE serializes writers; busy_timeout waits), but
- * PostgreSQL is the store for scale-out.
+ * Checkpoints run on a worker thread (sqlite-checkpointer.ts). Several
+ * processes may open the same file (BEGIN IMMEDIATE serializes writers;
+ * busy_timeout waits), but PostgreSQL is the store for scale-out.
  */
-const CHECKPOINT_INTERVAL_MS = 250;
-/** A group commit refused with SQLITE_BUSY is retried after 2, 4, … 50 ms, for up to 5 s. */
-const BUSY_RETRY_FIRST_MS = 2;
-const BUSY_RETRY_MAX_MS = 50;
-const BUSY_GIVE_UP_MS = 5000;
-/** WAL frames (4 KiB pages) after which the checkpointer resets the log: ~64 MiB. */
-const WAL_RESET_FRAMES = 16_384;
-/** Expired agent-token ids are deleted at most this often (an expired token is refused before its id is looked up). */
-const AGENT_TOKEN_PRUNE_MS = 1000;
-
-/**
- * Runs in a worker thread (CommonJS, eval'd) with its own connection: a
- * passive checkpoint every interval (never blocks the writer). When the log
- * has grown past WAL_RESET_FRAMES it resets it, holding the write lock as
- * briefly as it can:
- *   1. fdatasync the database file, with no lock held, so the reset's own
- *      sync has little left to flush;
- *   2. a RESTART checkpoint: waits for the writer's current batch, copies the
- *      frames written since the passive one, syncs, and makes the next commit
- *      write the log from its beginning (journal_size_limit trims the file to
- *      64 MiB then, so the WAL stays bounded under sustained writes).
- * Measured under bench:server load: ~7 ms with the write lock held per reset,
- * against 40–90 ms for a TRUNCATE checkpoint without step 1 (TRUNCATE also
- * frees and regrows the 64 MiB file every time).
- */
-const CHECKPOINTER = `
-const { workerData, parentPort } = require('node:worker_threads');
-const fs = require('node:fs');
-const Database = require(workerData.driver);
-const db = new Database(workerData.file);
-db.pragma('busy_timeout = 5000');
-let dbFd = null;
-try { dbFd = fs.openSync(workerData.file, 'r+'); } catch { /* no pre-sync: the checkpoint still syncs */ }
-const timer = setInterval(() => {
-  try {
-    const [state] = db.pragma('wal_checkpoint(PASSIVE)');
-    if (state && state.log > workerData.resetFrames) {
-      if (dbFd !== null) fs.fdatasyncSync(dbFd);
-      db.pragma('wal_checkpoint(RESTART)');
-    }
-  } catch { /* busy: next time */ }
-}, workerData.intervalMs);
-parentPort.on('message', (m) => {
-  if (m !== 'stop') return;
-  clearInterval(timer);
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* ignore */ }
-  db.close();
-  if (dbFd !== null) fs.closeSync(dbFd);
-  parentPort.postMessage('stopped');
-});
-`;
-
-const INSERT_MESSAGE = `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-  ON CONFLICT (key_id, client_id, part) DO NOTHING`;
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-/** A cached statement: `order` maps `?` positions to parameters; `clearsAuthCache` for writes that may change a cached row. */
-type Prepared = { stmt: Database.Statement; order: number[]; clearsAuthCache: boolean };
-
 export class SqliteStore extends SqlStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Prepared>();
   private readonly authCache = new AuthReadCache();
-  private queue: Array<{ op: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void; queuedAt: number }> = [];
-  private flushScheduled = false;
-  /** Audit chain heads touched by the batch being committed. */
-  private heads: Map<string, { seq: number; hash: Buffer }> | null = null;
-  /** The next MessageId of each key the batch being committed has sent to. */
-  private nextSeq: Map<number, number> | null = null;
-  private closed = false;
+  private readonly batcher = new WriteBatcher((ops) => this.commitOps(ops));
+  /** The group commit in progress, for its ops. */
+  private batch: SqliteBatch | null = null;
+  private readonly sync: SyncStatements = { allSync: (sql, params) => this.allSync(sql, params), runSync: (sql, params) => this.runSync(sql, params) };
+  private readonly checkpointer: Checkpointer | null;
 
   constructor(readonly file: string) {
     super();
@@ -135,32 +72,7 @@ export class SqliteStore extends SqlStore {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('journal_size_limit = 67108864');
-    if (file !== ':memory:') this.startCheckpointer();
-  }
-
-  private checkpointer: Worker | null = null;
-
-  /**
-   * WAL checkpoints (copying the log into the database file, with fsync) run
-   * on a worker thread with its own connection, so commits on the event loop
-   * never pay for them. Without the worker, SQLite's auto-checkpoint stays on.
-   */
-  private startCheckpointer(): void {
-    try {
-      const worker = new Worker(CHECKPOINTER, {
-        eval: true,
-        workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), file: this.file, intervalMs: CHECKPOINT_INTERVAL_MS, resetFrames: WAL_RESET_FRAMES },
-      });
-      worker.unref();
-      worker.on('error', () => {
-        this.checkpointer = null;
-        if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
-      });
-      this.checkpointer = worker;
-      this.db.pragma('wal_autocheckpoint = 0');
-    } catch {
-      this.checkpointer = null;
-    }
+    this.checkpointer = file !== ':memory:' ? startCheckpointer(this.db, file) : null;
   }
 
   /** Prepared statement for `$n`-style SQL, cached; `order` maps `?` positions to parameters. */
@@ -292,72 +204,6 @@ export class SqliteStore extends SqlStore {
     return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
   }
 
-  /** Queues a synchronous write for the next group commit. */
-  private write<T>(op: () => T): Promise<T> {
-    if (this.closed) return Promise.reject(new Error('store is closed'));
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ op, resolve: resolve as (v: unknown) => void, reject, queuedAt: Date.now() });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    const batch = this.queue;
-    this.queue = [];
-    if (batch.length === 0) return;
-    let outcomes: Outcome[] | null;
-    try {
-      outcomes = this.commitOps(batch.map((b) => b.op));
-    } catch (error) {
-      if (this.retryLater(batch, error)) return;
-      for (const item of batch) item.reject(error);
-      return;
-    }
-    // An op threw and the batch was rolled back: run each op in its own transaction.
-    outcomes ??= batch.map((b) => {
-      try {
-        return this.commitOps([b.op])![0]!;
-      } catch (error) {
-        return { ok: false, error };
-      }
-    });
-    batch.forEach((item, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) item.resolve(outcome.value);
-      else item.reject(outcome.error);
-    });
-  }
-
-  private retryTimer: NodeJS.Timeout | null = null;
-  private retryDelayMs = BUSY_RETRY_FIRST_MS;
-
-  /**
-   * SQLITE_BUSY for the whole group commit (nothing was committed: BEGIN or
-   * COMMIT was refused) puts the batch back at the head of the queue and
-   * tries again shortly. busy_timeout covers most lock waits, but SQLite
-   * returns BUSY at once in some cases, e.g. while the checkpointer's
-   * RESTART checkpoint is resetting the log; a request must not fail for
-   * that. Gives up (false) once the oldest write has waited BUSY_GIVE_UP_MS.
-   */
-  private retryLater(batch: typeof this.queue, error: unknown): boolean {
-    const code = (error as { code?: unknown } | null)?.code;
-    if (this.closed || typeof code !== 'string' || !code.startsWith('SQLITE_BUSY')) return false;
-    if (Date.now() - batch[0]!.queuedAt > BUSY_GIVE_UP_MS) return false;
-    this.queue = [...batch, ...this.queue];
-    if (!this.retryTimer) {
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = null;
-        this.flush();
-      }, this.retryDelayMs);
-      this.retryDelayMs = Math.min(this.retryDelayMs * 2, BUSY_RETRY_MAX_MS);
-    }
-    return true;
-  }
-
   /**
    * Runs ops in one transaction. null when one of several ops threw (all
    * rolled back); a single op's error is returned as its outcome.
@@ -366,8 +212,8 @@ export class SqliteStore extends SqlStore {
   private commitOps(ops: Array<() => unknown>): Outcome[] | null {
     this.endSharedRead();
     const tx = this.txStatements();
-    this.heads = new Map();
-    this.nextSeq = new Map();
+    const batch = new SqliteBatch(this.sync);
+    this.batch = batch;
     tx.begin.run();
     const outcomes: Outcome[] = [];
     for (const op of ops) {
@@ -375,27 +221,19 @@ export class SqliteStore extends SqlStore {
         outcomes.push({ ok: true, value: op() });
       } catch (error) {
         tx.rollback.run();
-        this.heads = null;
-        this.nextSeq = null;
+        this.batch = null;
         return ops.length === 1 ? [{ ok: false, error }] : null;
       }
     }
     try {
-      for (const [chain, head] of this.heads) {
-        this.runSync('INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, $2, $3) ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash', [
-          chain,
-          head.seq,
-          head.hash,
-        ]);
-      }
+      batch.writeHeads();
       tx.commit.run();
-      this.retryDelayMs = BUSY_RETRY_FIRST_MS;
+      this.batcher.committed();
     } catch (error) {
       if (this.db.inTransaction) tx.rollback.run();
       throw error;
     } finally {
-      this.heads = null;
-      this.nextSeq = null;
+      this.batch = null;
     }
     return outcomes;
   }
@@ -428,89 +266,27 @@ export class SqliteStore extends SqlStore {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
-    if (this.queue.length > 0) this.flush();
+    if (this.batcher.closed) return;
+    // Commits what is queued; writes still busy after that last attempt fail rather than hang.
+    this.batcher.close();
     this.endSharedRead();
-    this.closed = true;
-    // Still busy after the last attempt: those writes fail rather than hang.
-    for (const item of this.queue.splice(0)) item.reject(new Error('store closed before the write could be committed'));
-    const worker = this.checkpointer;
-    this.checkpointer = null;
-    if (worker) {
-      await new Promise<void>((resolve) => {
-        const done = () => resolve();
-        worker.once('message', done);
-        worker.once('exit', done);
-        worker.once('error', done);
-        worker.postMessage('stop');
-      });
-      await worker.terminate();
-    }
+    await this.checkpointer?.stop();
     // The last connection to close checkpoints the WAL into the file.
     this.db.close();
   }
 
   insertMessages(keyId: number, messages: NewMessage[], clientId: string | null, contentHash: Buffer | null, audit?: AuditAppend): Promise<InsertMessagesResult> {
-    return this.write(() => {
-      const result = this.insertMessagesInTx(keyId, messages, clientId, contentHash);
+    return this.batcher.write(() => {
+      const batch = this.batch!;
+      const result = batch.insertMessages(keyId, messages, clientId, contentHash);
       // The send and its audit entry commit together (one group commit, not two).
-      if (audit && auditsInsert(result)) this.appendAuditInTx(audit.entry, audit.canonical);
+      if (audit && auditsInsert(result)) batch.appendAudit(audit.entry, audit.canonical);
       return result;
     });
   }
 
-  /**
-   * Writers are serialized (one connection's batch, or BEGIN IMMEDIATE across
-   * processes), so inside the transaction MAX(seq) + 1 is the key's next
-   * MessageId; it is read once per key and batch (nextSeq) and counted on from
-   * there. A clientId seen before inserts nothing (0 rows changed): the send
-   * was stored already, and the stored ids are returned.
-   */
-  private insertMessagesInTx(keyId: number, messages: NewMessage[], clientId: string | null, contentHash: Buffer | null): InsertMessagesResult {
-    const nextSeq = this.nextSeq!;
-    let seq = nextSeq.get(keyId) ?? Number(this.allSync('SELECT COALESCE(MAX(seq), 0) AS last FROM messages WHERE key_id = $1', [keyId])[0]!.last) + 1;
-    const ids: number[] = [];
-    for (const [part, m] of messages.entries()) {
-      let inserted: number;
-      try {
-        inserted = this.runSync(INSERT_MESSAGE, messageValues(keyId, seq, m, clientId, part, contentHash));
-      } catch (error) {
-        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new MissingRow('key not found');
-        throw error;
-      }
-      if (inserted === 0) {
-        const existing = this.allSync(DUPLICATE_QUERY, [keyId, clientId]);
-        return { ids: existing.map((r) => Number(r.seq)), duplicate: true, sameContent: sameContent(existing, messages, contentHash) };
-      }
-      ids.push(seq);
-      seq += 1;
-      nextSeq.set(keyId, seq);
-    }
-    return { ids, duplicate: false, sameContent: true };
-  }
-
   appendAudit(e: NewAuditEntry, canonical: Buffer): Promise<number> {
-    return this.write(() => this.appendAuditInTx(e, canonical));
-  }
-
-  /** Inside a group commit: the chain head is read once per batch and written back before COMMIT (commitOps). */
-  private appendAuditInTx(e: NewAuditEntry, canonical: Buffer): number {
-    const heads = this.heads!;
-    let head = heads.get(e.chain);
-    if (!head) {
-      const row = this.allSync('SELECT seq, hash FROM audit_heads WHERE chain = $1', [e.chain])[0];
-      head = row ? { seq: Number(row.seq), hash: row.hash as Buffer } : { seq: 0, hash: AUDIT_GENESIS };
-    }
-    const next = { seq: head.seq + 1, hash: createHash('sha256').update(head.hash).update(canonical).digest() };
-    this.runSync(
-      `INSERT INTO audit_log (chain, seq, ts, user_id, device_id, actor, action, target, result, status, ip, hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      [e.chain, next.seq, e.ts, e.userId, e.deviceId, e.actor, e.action, e.target, e.result, e.status, e.ip, next.hash],
-    );
-    heads.set(e.chain, next);
-    return next.seq;
+    return this.batcher.write(() => this.batch!.appendAudit(e, canonical));
   }
 
   private lastAgentTokenPrune = 0;
@@ -524,7 +300,7 @@ export class SqliteStore extends SqlStore {
    * as across batches.
    */
   override useAgentTokenId(appId: string, jti: string, expiresAt: number, now: number): Promise<boolean> {
-    return this.write(() => {
+    return this.batcher.write(() => {
       if (now - this.lastAgentTokenPrune >= AGENT_TOKEN_PRUNE_MS) {
         this.runSync(PRUNE_AGENT_TOKEN_IDS, [now]);
         this.lastAgentTokenPrune = now;
@@ -534,7 +310,7 @@ export class SqliteStore extends SqlStore {
   }
 
   incrementCounters(hits: CounterHit[]): Promise<Map<string, number>> {
-    return this.write(() => {
+    return this.batcher.write(() => {
       const counts = new Map<string, number>();
       for (const h of hits) counts.set(h.key, Number(this.allSync(COUNTER_UPSERT, [h.key, h.windowStart, h.n])[0]!.count));
       return counts;
