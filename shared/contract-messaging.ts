@@ -158,6 +158,8 @@ export const ConversationValue = z.object({
     direction: z.enum(['in', 'out']),
     state: MessageValue.shape.state,
     sender: SenderState,
+    /** Incoming: who wrote it (their user name), which a group's row shows before the preview. */
+    from: z.string().nullable(),
     subject: z.string().nullable(),
     preview: z.string().nullable(),
     attachments: z.number().int(),

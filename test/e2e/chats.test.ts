@@ -5,7 +5,8 @@
  * to the one he wrote them in), Enter sends and Shift+Enter makes a new line,
  * a draft kept per conversation, a pasted image and a dropped file attached,
  * the image previewed inline from memory (a blob: URL the CSP allows) on both
- * sides, and the safety number as digits and QR code in Contacts.
+ * sides, the safety number as digits and QR code in Contacts, and a group
+ * started from New conversation where everyone's replies meet.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -185,5 +186,61 @@ describe('chats', () => {
     }
     expect(numbers[0]).toBe(numbers[1]);
     await screenshot(a, '42-contact-qr');
+  });
+
+  it("starts a group from New conversation; everyone's replies meet in it, each with who wrote it", async () => {
+    await ok(t.bob, 'contacts:lookup', { username: 'carol' });
+    for (const peer of ['alice', 'bob']) {
+      const r = await dispatch(carol.handlers, 'contacts:lookup', { username: peer });
+      if (r.code !== 0) throw new Error(`carol lookup ${peer}: ${r.message}`);
+    }
+    await ui.goTo(a, 'Chats');
+    await a.getByRole('button', { name: 'New conversation' }).first().click();
+    await a.getByRole('dialog', { name: 'New conversation' }).getByRole('button', { name: 'New group' }).click();
+    const picker = a.getByRole('dialog', { name: 'New group' });
+    const start = picker.getByRole('button', { name: /^Start group/ });
+    expect(await start.isDisabled()).toBe(true);
+    await picker.getByRole('checkbox', { name: /bob/ }).click();
+    await picker.getByRole('checkbox', { name: /carol/ }).click();
+    expect(await picker.getByRole('checkbox', { name: /carol/ }).getAttribute('aria-checked')).toBe('true');
+    await start.click();
+    await a.getByRole('heading', { name: 'No messages with bob, carol yet' }).waitFor();
+    await composer(a, 'bob, carol').fill('Group hello');
+    await composer(a, 'bob, carol').press('Enter');
+    await log(a, 'bob, carol').getByRole('article').filter({ hasText: 'Group hello' }).waitFor();
+    await ui.syncNow(a);
+
+    // carol answers everyone from her desktop's engine.
+    for (const [channel, input] of [
+      ['sync:now', {}],
+      ['messages:send', { to: ['alice', 'bob'], text: 'Hi both' }],
+      ['sync:now', {}],
+    ] as const) {
+      const r = await dispatch(carol.handlers, channel, input);
+      if (r.code !== 0) throw new Error(`carol ${channel}: ${r.message}`);
+    }
+
+    await ui.goTo(b, 'Chats');
+    await ui.syncNow(b);
+    await ui.openConversation(b, 'alice, carol');
+    const bobs = log(b, 'alice, carol');
+    await bobs.getByRole('article').filter({ hasText: 'Hi both' }).waitFor();
+    expect(await bobs.locator('.bubble-text').allTextContents()).toEqual(['Group hello', 'Hi both']);
+    expect(await bobs.locator('.bubble-sender').allTextContents()).toEqual(['alice', 'carol']);
+    await composer(b, 'alice, carol').fill('Count me in');
+    await composer(b, 'alice, carol').press('Enter');
+    await bobs.getByRole('article').filter({ hasText: 'Count me in' }).waitFor();
+    await ui.syncNow(b);
+
+    await ui.syncNow(a);
+    const alices = log(a, 'bob, carol');
+    await alices.getByRole('article').filter({ hasText: 'Count me in' }).waitFor();
+    expect(await alices.locator('.bubble-text').allTextContents()).toEqual(['Group hello', 'Hi both', 'Count me in']);
+    expect(await alices.locator('.bubble-sender').allTextContents()).toEqual(['carol', 'bob']);
+    // One row for the group in the list, beside the two-person ones.
+    const row = a.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: /^bob, carol/ });
+    expect(await row.count()).toBe(1);
+    expect(await row.textContent()).toContain('bob: Count me in');
+    await screenshot(a, '43-group');
   });
 });

@@ -3,7 +3,7 @@
  * profile (bob) to this one's key, stored through the vault's own calls in one
  * transaction as a receive stores them (messages row with the envelope, its
  * message_info with the sender check, signed time, digest and the opened
- * content sealed under the local cache key), instead of thousands of sends
+ * content sealed under the local cache key, its conversation), instead of thousands of sends
  * through a key service. Used by the conversation tests and the ui_10k benchmark.
  */
 import { createHash } from 'node:crypto';
@@ -13,6 +13,8 @@ import type { Service } from '../../electron/engine/service/index.js';
 import { cacheKey, MESSAGE_CONTENT_TYPE, type MessageContent, sealCache } from '../../electron/engine/sync/content.js';
 import { getContact, insertIncoming, markRead, markVerified, upsertContact } from '../../electron/engine/vault/index.js';
 import { putMessageInfo } from '../../electron/engine/vault/sync-store.js';
+import { setThread } from '../../electron/engine/vault/threads.js';
+import { readRegistration } from '../../electron/engine/sync/registration.js';
 
 /** The engine's context behind a Service (unlocked keys, vault), for test set-up only. */
 export const engineOf = (service: Service): MessagingContext => (service.messaging as unknown as { c: MessagingContext }).c;
@@ -45,8 +47,10 @@ export function seedConversation(alice: Service, bob: Service, o: SeedOptions): 
     upsertContact(a.db, { userId: o.userId, username: o.username, fingerprint: bobId.fingerprint, did: bobId.did, encryptionKey: bobId.rsaPublicPem }, now);
     if (o.verified) markVerified(a.db, o.userId, bobId.fingerprint, now);
   }
+  const reg = readRegistration(a.db);
+  const me = { username: reg?.username ?? 'me', userid: reg?.userId ?? 'me' };
   const sealed = Array.from({ length: o.count }, (_, i) => {
-    const content: MessageContent = { v: 1, from: { username: o.username, userid: o.userId }, to: [{ username: 'me', userid: 'me' }], text: o.text(i), attachments: [] };
+    const content: MessageContent = { v: 1, from: { username: o.username, userid: o.userId }, to: [me], text: o.text(i), attachments: [] };
     const sentAt = o.sentAt(i);
     const envelope = sealEnvelope({ body: JSON.stringify(content), contentType: MESSAGE_CONTENT_TYPE, sender: bobKeys.sender, recipients: [aliceId.rsaPublicPem], sentAt });
     return { content, sentAt, envelope };
@@ -58,6 +62,8 @@ export function seedConversation(alice: Service, bob: Service, o: SeedOptions): 
         const serverId = `seed:${o.userId}:${(o.firstServerId ?? 1) + i}`;
         // The key service's SentOn is a little after the signed time.
         const { id } = insertIncoming(a.db, { peer: o.userId, envelope, serverId, createdAt: sentAt + 40, receivedAt: now });
+        // A two-person conversation, filed as a receive files it.
+        setThread(a.db, id, o.userId, []);
         putMessageInfo(a.db, {
           messageId: id,
           sender: o.verified ? 'verified' : 'unverified',

@@ -101,7 +101,7 @@ export function conversationValues(db: Db, input: { limit?: number; offset?: num
         lastAt: row.lastAt,
         messages: row.messages,
         unread: row.unread,
-        last: { id: v.id, direction: v.direction, state: v.state, sender: v.sender, subject: v.subject, preview: previewOf(v.text), attachments: v.attachments.length },
+        last: { id: v.id, direction: v.direction, state: v.state, sender: v.sender, from: v.direction === 'in' ? v.peerName : null, subject: v.subject, preview: previewOf(v.text), attachments: v.attachments.length },
       },
     ];
   });

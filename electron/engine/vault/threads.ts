@@ -1,21 +1,19 @@
 /**
  * Which conversation a message belongs to. Two people talk in a conversation
  * named by the other's user id (the message's peer); three or more in a group
- * conversation named `group:` + a hash of everyone's user ids but ours, so the
- * sender's device and every recipient's device arrive at the same name for the
- * same set of people without agreeing on anything first. The recipient list
- * the name is computed from is inside the signed, sealed content.
+ * conversation named `group:` + a hash of everyone's user ids but ours
+ * (shared/conversation-id.ts), so no device has to agree with another on
+ * anything first. The recipient list the name is computed from is inside the
+ * signed, sealed content.
  *
  * An outgoing message to several people is stored once per recipient (each has
  * its own outbox entry and delivery state); `batch` ties those rows to the
  * first one, which is the row a conversation shows.
  * @module
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { conversationId, isGroupId } from '../../../shared/conversation-id.js';
 import { col, type Db, parseRows, stmt } from './_sql.js';
-
-export const GROUP_PREFIX = 'group:';
 
 /** A person of a conversation as the sealed content names them. */
 export interface Party {
@@ -38,13 +36,11 @@ export function threadOf(self: string, p: Participants): { thread: string; membe
   const others = new Map<string, Party>();
   for (const party of [p.from, ...p.to]) if (party.userid !== self && !others.has(party.userid)) others.set(party.userid, party);
   const members = [...others.values()].sort((a, b) => (a.userid < b.userid ? -1 : a.userid > b.userid ? 1 : 0));
-  if (members.length === 1) return { thread: members[0]!.userid, members };
   if (members.length === 0) return { thread: self, members };
-  const hash = createHash('sha256').update(members.map((m) => m.userid).join('\n')).digest('hex').slice(0, 32);
-  return { thread: `${GROUP_PREFIX}${hash}`, members };
+  return { thread: conversationId(members.map((m) => m.userid)), members };
 }
 
-export const isGroup = (thread: string): boolean => thread.startsWith(GROUP_PREFIX);
+export const isGroup = isGroupId;
 
 /** Files a message under its conversation; a group's members are kept with it. */
 export function setThread(db: Db, messageId: number, thread: string, members: readonly Party[], batch: number | null = null): void {

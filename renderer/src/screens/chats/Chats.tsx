@@ -18,7 +18,8 @@ import { useRefreshOn } from '../../lib/events';
 import { ConversationList, MessageHit } from './ConversationList';
 import { ConversationView, type ConversationTarget } from './ConversationView';
 import { forgetOnLock } from './forget-on-lock';
-import { nameOf, type Conversation, type Message } from './format';
+import { conversationId } from '../../../../shared/conversation-id';
+import { nameOf, targetOf, type Conversation, type Message } from './format';
 import { NewConversation } from './NewConversation';
 import './chats.css';
 
@@ -88,10 +89,16 @@ export function Chats({ newConversationRequest = 0, openRequest = null, onChange
     if (newConversationRequest !== firstRequest.current) setPicking(true);
   }, [newConversationRequest]);
   useEffect(() => {
-    if (openRequest) setTarget({ peer: openRequest.peer, name: openRequest.name });
+    if (openRequest) setTarget({ peer: openRequest.peer, name: openRequest.name, members: [{ userId: openRequest.peer, name: openRequest.name }] });
   }, [openRequest]);
 
-  const open = useCallback((c: Conversation) => setTarget({ peer: c.peer, name: nameOf(c) }), []);
+  const open = useCallback((c: Conversation) => setTarget(targetOf(c)), []);
+  /** A search hit opens its conversation (a group's from the list when it is there). */
+  const openHit = (m: Message) => {
+    const known = conversations?.find((c) => c.peer === m.conversation);
+    const name = m.peerName ?? m.peer;
+    setTarget(known ? targetOf(known) : { peer: m.conversation, name, members: [{ userId: m.peer, name }] });
+  };
   const opened = useCallback(() => {
     void reload();
     onChange?.();
@@ -153,7 +160,7 @@ export function Chats({ newConversationRequest = 0, openRequest = null, onChange
                   <ul className="list" aria-label="Matching messages">
                     {hits.map((m) => (
                       <li key={m.id}>
-                        <MessageHit m={m} onOpen={(hit) => setTarget({ peer: hit.peer, name: hit.peerName ?? hit.peer })} />
+                        <MessageHit m={m} onOpen={openHit} />
                       </li>
                     ))}
                   </ul>
@@ -189,9 +196,10 @@ export function Chats({ newConversationRequest = 0, openRequest = null, onChange
       <NewConversation
         open={picking}
         onClose={() => setPicking(false)}
-        onPick={(c) => {
+        onPick={(picked) => {
           setPicking(false);
-          setTarget({ peer: c.userId, name: c.username });
+          const members = picked.map((c) => ({ userId: c.userId, name: c.username }));
+          setTarget({ peer: conversationId(members.map((m) => m.userId)), name: members.map((m) => m.name).join(', '), members });
           void reload();
         }}
       />

@@ -30,10 +30,12 @@ export interface ComposerHandle {
 }
 
 export interface ComposerProps {
-  /** The conversation's key (the peer's user id): drafts are kept under it. */
+  /** The conversation's key (the peer's user id, or a group's id): drafts are kept under it. */
   peer: string;
-  /** Who the message goes to (user name). */
+  /** Who it goes to, as the placeholder says it (a name, or a group's names). */
   to: string;
+  /** The user names it is sent to: one, or everyone in a group. */
+  recipients: string[];
   onSent: () => void;
 }
 
@@ -44,7 +46,7 @@ function pastedName(file: File): string {
   return `pasted-${stamp}.${ext}`;
 }
 
-export const Composer = forwardRef<ComposerHandle, ComposerProps>(function Composer({ peer, to, onSent }, ref) {
+export const Composer = forwardRef<ComposerHandle, ComposerProps>(function Composer({ peer, to, recipients, onSent }, ref) {
   const [text, setText] = useState(() => getDraft(peer));
   const [attached, setAttached] = useState<Attached[]>([]);
   const [busy, setBusy] = useState(false);
@@ -122,7 +124,7 @@ export const Composer = forwardRef<ComposerHandle, ComposerProps>(function Compo
     setBusy(true);
     setText('');
     setDraft(peer, '');
-    const r = await call(sealpost.messages.send({ to: [to], text: sending, ...(stageIds.length > 0 && { attachments: stageIds }) }));
+    const r = await call(sealpost.messages.send({ to: recipients, text: sending, ...(stageIds.length > 0 && { attachments: stageIds }) }));
     setBusy(false);
     if (!r.ok) {
       setText((now) => {

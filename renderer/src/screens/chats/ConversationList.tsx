@@ -7,7 +7,7 @@
  */
 import { memo } from 'react';
 import { Virtuoso } from 'react-virtuoso';
-import { AlertTriangle, Lock, Paperclip } from 'lucide-react';
+import { AlertTriangle, Lock, Paperclip, Users } from 'lucide-react';
 import { Avatar } from '../../components/Avatar';
 import { listTime, nameOf, sortAt, type Conversation, type Message } from './format';
 
@@ -16,7 +16,7 @@ function previewText(c: Conversation): string {
   if (l.preview === null) return 'Message rejected: not shown';
   const body = l.preview || l.subject || (l.attachments > 0 ? `${l.attachments} attachment${l.attachments === 1 ? '' : 's'}` : '');
   if (l.direction === 'out') return `You: ${l.state === 'failed' ? '(not sent) ' : ''}${body}`;
-  return body;
+  return c.group && l.from ? `${l.from}: ${body}` : body;
 }
 
 export const ConversationRow = memo(function ConversationRow({ c, selected, onOpen }: { c: Conversation; selected: boolean; onOpen: (c: Conversation) => void }) {
@@ -30,7 +30,13 @@ export const ConversationRow = memo(function ConversationRow({ c, selected, onOp
       data-peer={c.peer}
       aria-label={`${name}${c.unread > 0 ? `, ${c.unread} unread` : ''}${c.keyChanged ? ', key changed' : c.verified ? ', verified' : ''}: ${previewText(c)}`}
     >
-      <Avatar name={name} />
+      {c.group ? (
+        <span className="avatar group-avatar" aria-hidden="true">
+          <Users size={18} />
+        </span>
+      ) : (
+        <Avatar name={name} />
+      )}
       <span className="row-main">
         <span className="row-title">
           <span className="truncate">{name}</span>

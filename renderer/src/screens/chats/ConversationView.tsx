@@ -8,7 +8,7 @@
  */
 import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react';
 import { Virtuoso, type VirtuosoHandle } from 'react-virtuoso';
-import { ArrowLeft, Info, Lock, MessageSquare, ShieldAlert, ShieldQuestion, Upload } from 'lucide-react';
+import { ArrowLeft, Info, Lock, MessageSquare, ShieldAlert, Upload, Users } from 'lucide-react';
 import { sealpost } from '../../bridge';
 import { Avatar } from '../../components/Avatar';
 import { Dialog } from '../../components/Dialog';
@@ -17,59 +17,22 @@ import { ErrorBanner } from '../../components/ErrorBanner';
 import type { UiError } from '../../errors';
 import { call } from '../../lib/call';
 import { useRefreshOn, useWhenVisible } from '../../lib/events';
-import { ContactDetails, KeyChangedAlarm, type Contact } from '../contacts/ContactDetails';
+import { ContactDetails, type Contact } from '../contacts/ContactDetails';
 import { Composer, type ComposerHandle } from './Composer';
 import { byConversationOrder, dayLabel, sameDay, sortAt, type Message } from './format';
 import { MessageBubble } from './MessageBubble';
+import { SenderCheck, type MemberContact } from './SenderCheck';
 
 const PAGE = 50;
 /** Virtuoso's index of the first item; prepending older pages counts down from here. */
 const START_INDEX = 1_000_000;
 
 export interface ConversationTarget {
+  /** The conversation's id: the peer's user id, or a group's. */
   peer: string;
   name: string;
-}
-
-function SenderCheck({ contact, onDetails }: { contact: Contact | null | undefined; onDetails: () => void }) {
-  if (contact === undefined) return null;
-  if (!contact) {
-    return (
-      <p className="sender-check warn" data-testid="sender-check">
-        <ShieldAlert size={16} aria-hidden="true" />
-        <span>Not a contact: who sent these could not be checked.</span>
-      </p>
-    );
-  }
-  if (contact.keyChanged) {
-    return (
-      <div className="sender-check-alarm" data-testid="sender-check">
-        <KeyChangedAlarm contact={contact} />
-        <button type="button" className="secondary small" onClick={onDetails}>
-          Compare the safety number
-        </button>
-      </div>
-    );
-  }
-  if (contact.verified) {
-    return (
-      <p className="sender-check ok" data-testid="sender-check">
-        <Lock size={14} aria-hidden="true" />
-        <span>Verified: you compared safety numbers with {contact.username}. Messages are end-to-end encrypted.</span>
-      </p>
-    );
-  }
-  return (
-    <p className="sender-check" data-testid="sender-check">
-      <ShieldQuestion size={16} aria-hidden="true" />
-      <span>
-        {contact.username} is not verified yet.{' '}
-        <button type="button" className="link" onClick={onDetails}>
-          Compare safety numbers
-        </button>
-      </span>
-    </p>
-  );
+  /** Everyone in it besides us (one for two people). */
+  members: { userId: string; name: string }[];
 }
 
 function merge(current: Message[], incoming: Message[]): Message[] {
@@ -81,29 +44,32 @@ function merge(current: Message[], incoming: Message[]): Message[] {
 export function ConversationView({ target, onBack, onOpened }: { target: ConversationTarget; onBack: () => void; onOpened?: () => void }) {
   const [messages, setMessages] = useState<Message[] | null>(null);
   const [firstIndex, setFirstIndex] = useState(START_INDEX);
-  /** undefined while loading; null: not a contact. */
-  const [contact, setContact] = useState<Contact | null | undefined>(undefined);
+  /** undefined while loading. */
+  const [contacts, setContacts] = useState<Contact[] | undefined>(undefined);
   const [error, setError] = useState<UiError | null>(null);
-  const [details, setDetails] = useState(false);
+  /** Whose contact details are open (a user id), or the group's member list. */
+  const [details, setDetails] = useState<string | null>(null);
+  const [membersOpen, setMembersOpen] = useState(false);
   const [dragging, setDragging] = useState(false);
   const olderDone = useRef(false);
   const loadingOlder = useRef(false);
   const composer = useRef<ComposerHandle>(null);
   const list = useRef<VirtuosoHandle>(null);
   const { peer } = target;
+  const group = target.members.length > 1;
 
   const markRead = useCallback(
     async (page: Message[]) => {
       if (document.visibilityState !== 'visible') return;
       if (!page.some((m) => m.direction === 'in' && !m.read)) return;
-      await call(sealpost.messages.markRead({ peer }));
+      await call(sealpost.messages.markRead({ conversation: peer }));
       onOpened?.();
     },
     [peer, onOpened],
   );
 
   const loadNewest = useCallback(async () => {
-    const r = await call(sealpost.messages.list({ peer, limit: PAGE }));
+    const r = await call(sealpost.messages.list({ conversation: peer, limit: PAGE }));
     if (!r.ok) return setError(r.error);
     setError(null);
     setMessages((current) => {
@@ -115,8 +81,8 @@ export function ConversationView({ target, onBack, onOpened }: { target: Convers
 
   const loadContact = useCallback(async () => {
     const r = await call(sealpost.contacts.list({}));
-    if (r.ok) setContact(r.value.find((c) => c.userId === peer) ?? null);
-  }, [peer]);
+    if (r.ok) setContacts(r.value);
+  }, []);
 
   useEffect(() => {
     void loadNewest();
@@ -129,7 +95,7 @@ export function ConversationView({ target, onBack, onOpened }: { target: Convers
   const loadOlder = useCallback(async () => {
     if (olderDone.current || loadingOlder.current || !messages || messages.length === 0) return;
     loadingOlder.current = true;
-    const r = await call(sealpost.messages.list({ peer, limit: PAGE, beforeId: messages[0]!.id }));
+    const r = await call(sealpost.messages.list({ conversation: peer, limit: PAGE, beforeId: messages[0]!.id }));
     loadingOlder.current = false;
     if (!r.ok) return setError(r.error);
     if (r.value.length < PAGE) olderDone.current = true;
@@ -143,7 +109,15 @@ export function ConversationView({ target, onBack, onOpened }: { target: Convers
   }, [loadNewest]);
 
   const hasFiles = (e: DragEvent) => e.dataTransfer.types.includes('Files');
-  const reachable = contact?.reachable ?? false;
+  const members: MemberContact[] | undefined = contacts && target.members.map((m) => ({ ...m, contact: contacts.find((c) => c.userId === m.userId) ?? null }));
+  /** Two people: the other's contact (null: not a contact). */
+  const contact = members && !group ? members[0]!.contact : undefined;
+  const reachable = !!members && members.every((m) => m.contact?.reachable);
+  const allVerified = !!members && members.every((m) => m.contact?.verified && !m.contact.keyChanged);
+  const anyChanged = !!members && members.some((m) => m.contact?.keyChanged);
+  const detailsContact = details ? (contacts?.find((c) => c.userId === details) ?? null) : null;
+  const updateContact = (c: Contact) => setContacts((all) => all?.map((x) => (x.userId === c.userId ? c : x)));
+  const blocked = members?.find((m) => !m.contact?.reachable);
 
   return (
     <div
@@ -170,19 +144,31 @@ export function ConversationView({ target, onBack, onOpened }: { target: Convers
         <button type="button" className="icon-btn back-btn" onClick={onBack} aria-label="Back to chats">
           <ArrowLeft size={18} aria-hidden="true" />
         </button>
-        <Avatar name={target.name} size="sm" />
+        {group ? (
+          <span className="avatar sm group-avatar" aria-hidden="true">
+            <Users size={16} />
+          </span>
+        ) : (
+          <Avatar name={target.name} size="sm" />
+        )}
         <h2 className="truncate" id="conversation-title">
           {target.name}
         </h2>
-        {contact?.verified && !contact.keyChanged && <Lock size={16} aria-label="Verified contact" className="ok" />}
-        {contact?.keyChanged && <ShieldAlert size={18} aria-label="Key changed" className="warning" />}
-        {contact && (
-          <button type="button" className="icon-btn" onClick={() => setDetails(true)} aria-label={`Details of ${target.name}`} title="Contact details">
+        {allVerified && <Lock size={16} aria-label={group ? 'Everyone verified' : 'Verified contact'} className="ok flex-none" />}
+        {anyChanged && <ShieldAlert size={18} aria-label="Key changed" className="warning flex-none" />}
+        {(group || contact) && (
+          <button
+            type="button"
+            className="icon-btn"
+            onClick={() => (group ? setMembersOpen(true) : setDetails(peer))}
+            aria-label={group ? `People in ${target.name}` : `Details of ${target.name}`}
+            title={group ? 'People in this conversation' : 'Contact details'}
+          >
             <Info size={18} aria-hidden="true" />
           </button>
         )}
       </header>
-      <SenderCheck contact={contact} onDetails={() => setDetails(true)} />
+      <SenderCheck members={members} onDetails={setDetails} />
       {error && (
         <div className="pane-banner">
           <ErrorBanner error={error} />
@@ -191,7 +177,7 @@ export function ConversationView({ target, onBack, onOpened }: { target: Convers
       <div className="message-area">
         {messages !== null && messages.length === 0 && (
           <EmptyState icon={MessageSquare} title={`No messages with ${target.name} yet`}>
-            Write the first one below. It is sealed on this device for {target.name} only.
+            Write the first one below. It is sealed on this device for {group ? 'these people' : target.name} only.
           </EmptyState>
         )}
         {messages !== null && messages.length > 0 && (
@@ -218,7 +204,7 @@ export function ConversationView({ target, onBack, onOpened }: { target: Convers
                       <span>{dayLabel(at)}</span>
                     </div>
                   )}
-                  <MessageBubble m={m} onChange={() => void loadNewest()} />
+                  <MessageBubble m={m} showSender={group} onChange={() => void loadNewest()} />
                 </div>
               );
             }}
@@ -232,12 +218,41 @@ export function ConversationView({ target, onBack, onOpened }: { target: Convers
         )}
       </div>
       {reachable ? (
-        <Composer key={peer} ref={composer} peer={peer} to={target.name} onSent={onSent} />
+        <Composer key={peer} ref={composer} peer={peer} to={target.name} recipients={members!.map((m) => m.contact!.username)} onSent={onSent} />
       ) : (
-        <p className="composer-off muted small">{contact === undefined ? '' : contact ? `${target.name} has no inbox on the key service yet: messages cannot be written to them.` : 'Add them as a contact to reply.'}</p>
+        <p className="composer-off muted small">
+          {!blocked ? '' : blocked.contact ? `${blocked.name} has no inbox on the key service yet: messages cannot be written to them.` : group ? `Add ${blocked.name} as a contact to write to this group.` : 'Add them as a contact to reply.'}
+        </p>
       )}
-      <Dialog open={details && !!contact} title={target.name} onClose={() => setDetails(false)} wide>
-        {contact && <ContactDetails contact={contact} onChange={setContact} />}
+      <Dialog open={membersOpen} title={`People in ${target.name}`} onClose={() => setMembersOpen(false)}>
+        <ul className="list picker" aria-label="People">
+          {members?.map((m) => (
+            <li key={m.userId}>
+              <button
+                type="button"
+                className="list-row"
+                disabled={!m.contact}
+                onClick={() => {
+                  setMembersOpen(false);
+                  setDetails(m.userId);
+                }}
+              >
+                <Avatar name={m.name} size="sm" />
+                <span className="row-main">
+                  <span className="row-title">
+                    {m.name}
+                    {m.contact?.verified && !m.contact.keyChanged && <Lock size={13} aria-label="verified" className="ok" />}
+                    {m.contact?.keyChanged && <ShieldAlert size={14} aria-label="key changed" className="warning" />}
+                  </span>
+                  <span className="row-sub">{!m.contact ? 'Not a contact' : m.contact.keyChanged ? 'Key changed: compare again' : m.contact.verified ? 'Verified' : 'Not verified yet'}</span>
+                </span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      </Dialog>
+      <Dialog open={!!detailsContact} title={detailsContact?.username ?? ''} onClose={() => setDetails(null)} wide>
+        {detailsContact && <ContactDetails contact={detailsContact} onChange={updateContact} />}
       </Dialog>
     </div>
   );

@@ -1,7 +1,9 @@
 /**
  * One message: a bubble (ours right, theirs left) with its text, attachments,
  * time and, for ours, the outbox state (queued, sending, sent, delivered,
- * failed with Retry). A rejected message shows why, never its text.
+ * failed with Retry). A rejected message shows why, never its text. In a
+ * group, theirs name who wrote them, and ours say how each copy stands when
+ * the copies differ (Retry sends the failed ones again).
  */
 import { useState } from 'react';
 import { AlertTriangle, Check, CheckCheck, Clock, RotateCw, ShieldAlert } from 'lucide-react';
@@ -22,20 +24,29 @@ function StateIcon({ state }: { state: Message['state'] }) {
   return <Clock {...props} />;
 }
 
+/** The copies Retry / Send now act on: the ones in the send's summed-up state. */
+const copiesIn = (m: Message, state: Message['state']) => (m.recipients ? m.recipients.filter((r) => r.state === state) : [{ id: m.id, reason: m.reason }]);
+
 function OutboxActions({ m, onChange }: { m: Message; onChange: () => void }) {
   const [error, setError] = useState<UiError | null>(null);
   const [busy, setBusy] = useState(false);
   if (m.state !== 'failed' && m.state !== 'queued') return null;
+  const copies = copiesIn(m, m.state);
+  const reasons = [...new Set(copies.flatMap((c) => (c.reason ? [c.reason] : [])))];
   async function retry() {
     setBusy(true);
-    const r = await call(sealpost.messages.retry({ id: m.id }));
+    let failure: UiError | null = null;
+    for (const c of copies) {
+      const r = await call(sealpost.messages.retry({ id: c.id }));
+      if (!r.ok) failure = r.error;
+    }
     setBusy(false);
-    setError(r.ok ? null : r.error);
+    setError(failure);
     onChange();
   }
   return (
     <div className="bubble-actions">
-      {m.state === 'failed' && m.reason && <span className="small">{m.reason}</span>}
+      {m.state === 'failed' && reasons.length > 0 && <span className="small">{reasons.join('; ')}</span>}
       <button type="button" className={m.state === 'failed' ? 'small' : 'secondary small'} onClick={() => void retry()} disabled={busy}>
         <RotateCw size={14} aria-hidden="true" />
         {m.state === 'failed' ? 'Retry' : 'Send now'}
@@ -45,13 +56,30 @@ function OutboxActions({ m, onChange }: { m: Message; onChange: () => void }) {
   );
 }
 
-export function MessageBubble({ m, onChange }: { m: Message; onChange: () => void }) {
+/** Each copy's state, when they are not all the same (all the same: the bubble's state says it). */
+function CopyStates({ m }: { m: Message }) {
+  const copies = m.recipients;
+  if (!copies || copies.every((c) => c.state === copies[0]!.state)) return null;
+  return (
+    <p className="bubble-copies small" data-testid="copy-states">
+      {copies.map((c, i) => (
+        <span key={c.id} className={`state-${c.state}`}>
+          {i > 0 && ' · '}
+          {STATE_TEXT[c.state]} to {c.peerName ?? c.peer}
+        </span>
+      ))}
+    </p>
+  );
+}
+
+export function MessageBubble({ m, showSender = false, onChange }: { m: Message; showSender?: boolean; onChange: () => void }) {
   const mine = m.direction === 'out';
   const at = sortAt(m);
   const uploading = mine && m.upload && m.state !== 'sent' && m.state !== 'delivered' ? m.upload : null;
   return (
     <article className={`bubble-row ${mine ? 'mine' : 'theirs'}`} aria-label={`${mine ? 'You' : (m.peerName ?? m.peer)} at ${fullTime(at)}`} data-message-id={m.id}>
       <div className={`bubble${m.state === 'failed' ? ' failed' : ''}${m.text === null ? ' rejected' : ''}`}>
+        {showSender && !mine && <p className="bubble-sender">{m.peerName ?? m.peer}</p>}
         {m.subject && <p className="bubble-subject">{m.subject}</p>}
         {m.text === null ? (
           <p className="bubble-text rejected-text">
@@ -80,13 +108,18 @@ export function MessageBubble({ m, onChange }: { m: Message; onChange: () => voi
             {clockTime(at)}
           </time>
           {mine && (
-            <span className={`bubble-state state-${m.state}`} data-testid="outbox-state" title={STATE_TEXT[m.state]}>
+            <span
+              className={`bubble-state state-${m.state}`}
+              data-testid="outbox-state"
+              title={m.recipients ? m.recipients.map((c) => `${c.peerName ?? c.peer}: ${STATE_TEXT[c.state]}`).join('\n') : STATE_TEXT[m.state]}
+            >
               <StateIcon state={m.state} />
               <span>{STATE_TEXT[m.state]}</span>
             </span>
           )}
         </footer>
       </div>
+      {mine && <CopyStates m={m} />}
       {mine && <OutboxActions m={m} onChange={onChange} />}
     </article>
   );

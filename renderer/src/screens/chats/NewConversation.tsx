@@ -1,11 +1,13 @@
 /**
  * The new-conversation dialog: pick one of your contacts (filtered as you
  * type), or look someone up in the key service's directory by user name.
- * Opened from the chat list's button and by Ctrl/Cmd+N (the shell bumps
- * Chats' `newConversationRequest`).
+ * "New group" turns the list into check boxes: two or more people start a
+ * group conversation (every message goes to all of them). Opened from the
+ * chat list's button and by Ctrl/Cmd+N (the shell bumps Chats'
+ * `newConversationRequest`).
  */
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import { Lock, Search, ShieldAlert, UserPlus } from 'lucide-react';
+import { Check, Lock, Search, ShieldAlert, UserPlus, Users } from 'lucide-react';
 import type { Output } from '../../../../shared/contract';
 import { sealpost } from '../../bridge';
 import { Avatar } from '../../components/Avatar';
@@ -16,16 +18,20 @@ import { call } from '../../lib/call';
 
 type Contact = Output<'contacts:list'>[number];
 
-export function NewConversation({ open, onClose, onPick }: { open: boolean; onClose: () => void; onPick: (c: Contact) => void }) {
+/** `onPick`: one contact (a two-person conversation) or several (a group). */
+export function NewConversation({ open, onClose, onPick }: { open: boolean; onClose: () => void; onPick: (people: Contact[]) => void }) {
   const [contacts, setContacts] = useState<Contact[]>([]);
   const [filter, setFilter] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<UiError | null>(null);
+  /** Group mode: the user ids ticked so far; null picks one person. */
+  const [group, setGroup] = useState<string[] | null>(null);
 
   useEffect(() => {
     if (!open) return;
     setFilter('');
     setError(null);
+    setGroup(null);
     void call(sealpost.contacts.list({})).then((r) => (r.ok ? setContacts(r.value) : setError(r.error)));
   }, [open]);
 
@@ -40,16 +46,31 @@ export function NewConversation({ open, onClose, onPick }: { open: boolean; onCl
     const username = filter.trim();
     if (!username) return;
     const known = contacts.find((c) => c.username === username);
-    if (known) return onPick(known);
+    if (known) return choose(known);
     setBusy(true);
     const r = await call(sealpost.contacts.lookup({ username }));
     setBusy(false);
     if (!r.ok) return setError(r.error);
-    onPick(r.value);
+    const found = r.value;
+    setContacts((all) => [...all.filter((c) => c.userId !== found.userId), found]);
+    setFilter('');
+    choose(found);
   }
 
+  /** One person opens at once; in group mode a person is ticked or unticked. */
+  function choose(c: Contact) {
+    if (group === null) return onPick([c]);
+    setGroup(group.includes(c.userId) ? group.filter((id) => id !== c.userId) : [...group, c.userId]);
+  }
+  const ticked = group ? contacts.filter((c) => group.includes(c.userId)) : [];
+
   return (
-    <Dialog open={open} title="New conversation" onClose={onClose} description="Choose a contact, or find someone by their user name.">
+    <Dialog
+      open={open}
+      title={group ? 'New group' : 'New conversation'}
+      onClose={onClose}
+      description={group ? 'Tick two or more people. Every message in the group goes to all of them.' : 'Choose a contact, or find someone by their user name.'}
+    >
       <form onSubmit={(e) => void lookup(e)} className="stack">
         <div className="search-field">
           <Search size={16} aria-hidden="true" />
@@ -59,7 +80,14 @@ export function NewConversation({ open, onClose, onPick }: { open: boolean; onCl
           <ul className="list picker" aria-label="Contacts">
             {shown.map((c) => (
               <li key={c.userId}>
-                <button type="button" className="list-row" onClick={() => onPick(c)} disabled={!c.reachable}>
+                <button
+                  type="button"
+                  className="list-row"
+                  onClick={() => choose(c)}
+                  disabled={!c.reachable}
+                  {...(group && { role: 'checkbox', 'aria-checked': group.includes(c.userId) })}
+                >
+                  {group && <span className={`tick${group.includes(c.userId) ? ' on' : ''}`}>{group.includes(c.userId) && <Check size={14} aria-hidden="true" />}</span>}
                   <Avatar name={c.username} size="sm" />
                   <span className="row-main">
                     <span className="row-title">
@@ -82,6 +110,23 @@ export function NewConversation({ open, onClose, onPick }: { open: boolean; onCl
           </button>
         )}
         {error && <ErrorBanner error={error} />}
+        {group === null ? (
+          contacts.length > 1 && (
+            <button type="button" className="secondary" onClick={() => setGroup([])}>
+              <Users size={16} aria-hidden="true" /> New group
+            </button>
+          )
+        ) : (
+          <div className="row row-end">
+            <button type="button" className="secondary" onClick={() => setGroup(null)}>
+              Back
+            </button>
+            <button type="button" onClick={() => onPick(ticked)} disabled={ticked.length < 2}>
+              <Users size={16} aria-hidden="true" />
+              {ticked.length < 2 ? 'Start group' : `Start group with ${ticked.map((c) => c.username).join(', ')}`}
+            </button>
+          </div>
+        )}
       </form>
     </Dialog>
   );

@@ -49,3 +49,10 @@ export function dayLabel(ms: number, now = Date.now()): string {
 
 /** The conversation's display name. */
 export const nameOf = (c: { name: string | null; peer: string }): string => c.name ?? c.peer;
+
+/** What opening a conversation of the list needs: its id, name and people. */
+export const targetOf = (c: Conversation): { peer: string; name: string; members: { userId: string; name: string }[] } => ({
+  peer: c.peer,
+  name: nameOf(c),
+  members: c.members.length > 0 ? c.members.map((m) => ({ userId: m.userId, name: m.name })) : [{ userId: c.peer, name: nameOf(c) }],
+});
