@@ -19,7 +19,7 @@ const SIZES = [
 ] as const;
 const SCHEMES = ['light', 'dark'] as const;
 /** In the order a reader meets them; 'unlock' last because it locks the page. */
-const SHOTS: Exclude<ScreenName, 'first-run' | 'recovery' | 'linking'>[] = ['chats', 'conversation', 'contacts', 'vault', 'item', 'sharing', 'audit', 'settings', 'unlock'];
+const SHOTS: Exclude<ScreenName, 'first-run' | 'recovery' | 'linking'>[] = ['chats', 'conversation', 'group', 'contacts', 'vault', 'item', 'sharing', 'audit', 'settings', 'unlock'];
 
 async function shoot(page: Page, name: string): Promise<void> {
   // Let fonts and the last layout settle; the caret would make shots differ run to run.

@@ -6,7 +6,8 @@
  * The data is made through the engine's own channels (dispatch, as the
  * webhost calls them) so the tour does not depend on the flows the other
  * tests click through: alice and bob on one local key service, verified
- * contacts, a few messages each way, an image attachment, a shared note.
+ * contacts, a few messages each way, an image attachment, a shared note, and
+ * a group conversation with carol (an engine without a page).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,13 +15,15 @@ import { join } from 'node:path';
 import { deflateSync, crc32 } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import type { Channel, Output } from '../../shared/contract.js';
+import { TEST_KDF_PARAMS } from '../../electron/engine/crypto/pin-kdf.js';
 import { dispatch } from '../../electron/engine/dispatch.js';
+import { openService } from '../../electron/engine/service/index.js';
 import type { RunningServer, CreatedApp } from '../../server/index.js';
 import { startApp, startE2eKeyService, ui, type RunningApp } from './harness.js';
 
 export const PIN = '2468';
 
-export async function ok<C extends Channel>(app: RunningApp, channel: C, input: unknown): Promise<Output<C>> {
+export async function ok<C extends Channel>(app: Pick<RunningApp, 'name' | 'service'>, channel: C, input: unknown): Promise<Output<C>> {
   const r = await dispatch(app.service.handlers, channel, input);
   if (r.code !== 0) throw new Error(`${app.name} ${channel}: ${r.code} ${r.message ?? ''}`);
   return r.value as Output<C>;
@@ -86,10 +89,21 @@ export async function startTour(label: string): Promise<Tour> {
     const contact = await ok(app, 'contacts:lookup', { username: peer });
     await ok(app, 'contacts:verify', { userId: contact.userId, fingerprint: contact.fingerprint });
   }
-  const say = async (from: RunningApp, to: string, text: string, extra: { subject?: string; attachments?: string[] } = {}) => {
-    await ok(from, 'messages:send', { to: [to], text, ...extra });
+  const say = async (from: Pick<RunningApp, 'name' | 'service'>, to: string | string[], text: string, extra: { subject?: string; attachments?: string[] } = {}) => {
+    await ok(from, 'messages:send', { to: typeof to === 'string' ? [to] : to, text, ...extra });
     await ok(from, 'sync:now', {});
   };
+  // carol: a third person, for a group conversation (earlier than the two-person one, which stays on top).
+  const carol = { name: 'carol', service: await openService({ profileDir: join(dir, 'carol'), keychain: 'file', kdfParams: TEST_KDF_PARAMS, actor: 'tour' }) };
+  await ok(carol, 'identity:create', { pin: PIN, rsaBits: 2048 });
+  await ok(carol, 'device:register', { server: ks.url, appId: keyApp.appId, serverKey: keyApp.serverKey, clientKey: keyApp.clientKey, username: 'carol' });
+  for (const [app, peer] of [[alice, 'carol'], [bob, 'carol'], [carol, 'alice'], [carol, 'bob']] as const) await ok(app, 'contacts:lookup', { username: peer });
+  await say(alice, ['bob', 'carol'], 'Who brings dessert on Thursday?');
+  await ok(carol, 'sync:now', {});
+  await say(carol, ['alice', 'bob'], 'I will: the lemon tart.');
+  await ok(bob, 'sync:now', {});
+  await say(bob, ['alice', 'carol'], 'Then I bring the wine.');
+  await ok(alice, 'sync:now', {});
   await say(alice, 'bob', 'Thursday at 8? I booked the place on the corner.', { subject: 'Dinner' });
   await ok(bob, 'sync:now', {});
   await say(bob, 'alice', 'Yes! See you there.');
@@ -113,18 +127,19 @@ export async function startTour(label: string): Promise<Tour> {
     fresh,
     async close() {
       for (const app of [alice, bob, fresh]) await app.close().catch(() => undefined);
+      carol.service.close();
       await ks.close().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
-export type ScreenName = 'first-run' | 'unlock' | 'chats' | 'conversation' | 'contacts' | 'vault' | 'item' | 'sharing' | 'audit' | 'settings' | 'recovery' | 'linking';
+export type ScreenName = 'first-run' | 'unlock' | 'chats' | 'conversation' | 'group' | 'contacts' | 'vault' | 'item' | 'sharing' | 'audit' | 'settings' | 'recovery' | 'linking';
 
-export const SCREEN_NAMES: ScreenName[] = ['first-run', 'unlock', 'chats', 'conversation', 'contacts', 'vault', 'item', 'sharing', 'audit', 'settings', 'recovery', 'linking'];
+export const SCREEN_NAMES: ScreenName[] = ['first-run', 'unlock', 'chats', 'conversation', 'group', 'contacts', 'vault', 'item', 'sharing', 'audit', 'settings', 'recovery', 'linking'];
 
 /** The screens a populated, unlocked desktop shows (first-run needs the fresh desktop). */
-export const UNLOCKED_SCREENS: Exclude<ScreenName, 'first-run' | 'unlock'>[] = ['chats', 'conversation', 'contacts', 'vault', 'item', 'sharing', 'audit', 'settings', 'recovery', 'linking'];
+export const UNLOCKED_SCREENS: Exclude<ScreenName, 'first-run' | 'unlock'>[] = ['chats', 'conversation', 'group', 'contacts', 'vault', 'item', 'sharing', 'audit', 'settings', 'recovery', 'linking'];
 
 /** Waits until the page shows the unlocked app (unlocking with the tour's PIN if it shows the unlock screen). */
 export async function ensureUnlocked(page: Page): Promise<void> {
@@ -158,6 +173,11 @@ export async function showScreen(page: Page, screen: Exclude<ScreenName, 'first-
     case 'conversation':
       await ui.goTo(page, 'Chats');
       await ui.openConversation(page, 'bob');
+      return;
+    case 'group':
+      // alice's view of the group (bob's would be "alice, carol").
+      await ui.goTo(page, 'Chats');
+      await ui.openConversation(page, 'bob, carol');
       return;
     case 'contacts':
       await ui.goTo(page, 'Contacts');
