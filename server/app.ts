@@ -56,6 +56,8 @@ export async function buildApp(ctx: ServerContext): Promise<FastifyInstance> {
     frameworkErrors,
     clientErrorHandler,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    // HTTPS (and wss for /v1/stream) when configured (config.ts TlsOptions), else plain HTTP.
+    ...(o.tls && { https: { cert: o.tls.cert, key: o.tls.key } }),
   });
 
   // First, so its onRequest hook (which marks upgrade requests, and closes their socket after a refusal) runs before any hook that can refuse.

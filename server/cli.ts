@@ -3,12 +3,12 @@
  * `npm run server [-- <command>] [options]`: run the key service or administer it.
  * runCli() is exported for tests; main() runs when this file is the entry point.
  */
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Admin, AdminError, WEAK_KEY_LENGTH } from './admin.js';
-import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_RATE_LIMIT, DEFAULT_STREAM, type ServerOptions } from './config.js';
+import { checkTls, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_RATE_LIMIT, DEFAULT_STREAM, type ServerOptions } from './config.js';
 import { connectedAppCommand } from './connected/command.js';
 import { enrollCommand } from './enrollment/enroll-command.js';
 import { startServer } from './index.js';
@@ -49,7 +49,7 @@ Commands:
                                one code per CSV line "username[,ttl]"; prints (or writes, mode 0600)
                                "username,code,link,expiresAt"
       [--public-url <url>]     SEALPOST_PUBLIC_URL: the service's address in the links
-                               (default http://<host>:<port>)
+                               (default http(s)://<host>:<port>)
   totp-reset --app <id> --username <name> [--json]
                                turn off a user's two-step verification (lost authenticator and
                                recovery codes: check who is asking first); audited (docs/recovery.md)
@@ -89,6 +89,9 @@ Options (flag / environment variable; flags win):
   --trust-proxy <v>   SEALPOST_TRUST_PROXY trust X-Forwarded-For: true, a hop count, or proxy addresses
                                            (needed behind a load balancer for per-IP limits)
   --cors-origin <o>   SEALPOST_CORS_ORIGIN allowed CORS origin(s), comma-separated (default *)
+  --tls-cert <file>   SEALPOST_TLS_CERT_FILE serve HTTPS (and wss streams) with this PEM certificate
+                                           (chain); needs --tls-key (default plain HTTP)
+  --tls-key <file>    SEALPOST_TLS_KEY_FILE  the certificate's PEM private key (unencrypted)
   --log-level <l>     LOG_LEVEL            fatal, error, warn, info (default), debug, silent
   --app <id>, --device <id>, --name <n>, --json   for the admin commands
   -h, --help                               this text
@@ -118,6 +121,8 @@ const OPTIONS = {
   'stream-heartbeat': { type: 'string' },
   'trust-proxy': { type: 'string' },
   'cors-origin': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
   'log-level': { type: 'string' },
   name: { type: 'string' },
   'app-id': { type: 'string' },
@@ -165,6 +170,33 @@ function trustProxy(value: string | undefined): ServerOptions['trustProxy'] {
   return value;
 }
 
+/** Names the certificate file when TLS is configured (flag or environment), for the scheme of URLs. */
+const tlsCertFile = (v: Values, env: NodeJS.ProcessEnv): string | undefined => v['tls-cert'] || env.SEALPOST_TLS_CERT_FILE || undefined;
+
+/**
+ * The TLS certificate and key from their files: both or neither.
+ * @throws {UsageError} only one given, or a file that cannot be read
+ */
+function tlsOptions(v: Values, env: NodeJS.ProcessEnv): ServerOptions['tls'] {
+  const certFile = tlsCertFile(v, env);
+  const keyFile = v['tls-key'] || env.SEALPOST_TLS_KEY_FILE || undefined;
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) throw new UsageError(`TLS needs both a certificate and its key: --tls-cert/SEALPOST_TLS_CERT_FILE and --tls-key/SEALPOST_TLS_KEY_FILE (only ${certFile ? 'the certificate' : 'the key'} was given)`);
+  const read = (file: string, what: string): string => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read the TLS ${what} file ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  };
+  try {
+    return checkTls({ cert: read(certFile, 'certificate'), key: read(keyFile, 'key') });
+  } catch (e) {
+    if (e instanceof RangeError) throw new UsageError(`${e.message}: ${certFile}, ${keyFile}`);
+    throw e;
+  }
+}
+
 /** ServerOptions from flags and environment. @throws {UsageError} */
 export function serverOptionsFrom(v: Values, env: NodeJS.ProcessEnv): ServerOptions {
   const level = v['log-level'] ?? env.LOG_LEVEL ?? 'info';
@@ -172,6 +204,7 @@ export function serverOptionsFrom(v: Values, env: NodeJS.ProcessEnv): ServerOpti
   const rsaBits = intOption(v['rsa-bits'] ?? env.SEALPOST_RSA_BITS, '--rsa-bits');
   if (rsaBits !== undefined && rsaBits !== 2048 && rsaBits !== 3072 && rsaBits !== 4096) throw new UsageError('--rsa-bits must be 2048, 3072 or 4096');
   const cors = v['cors-origin'] ?? env.SEALPOST_CORS_ORIGIN;
+  const tls = tlsOptions(v, env);
   const options: ServerOptions = {
     ...storeOptions(v, env),
     host: v.host ?? env.HOST ?? DEFAULT_HOST,
@@ -195,6 +228,7 @@ export function serverOptionsFrom(v: Values, env: NodeJS.ProcessEnv): ServerOpti
     corsOrigin: cors ? (cors === '*' ? '*' : cors.split(',').map((s) => s.trim())) : '*',
     logger: { level: level as (typeof LOG_LEVELS)[number] },
     ...(rsaBits ? { rsaBits } : {}),
+    ...(tls ? { tls } : {}),
     ...(env.SEALPOST_JWT_SECRET ? { jwtSecret: env.SEALPOST_JWT_SECRET } : {}),
   };
   return options;
@@ -280,7 +314,8 @@ async function admin(command: string, v: Values, io: CliIo, sub?: string): Promi
         return result.ok ? 0 : 3;
       }
       case 'enroll': {
-        const publicUrl = v['public-url'] ?? io.env.SEALPOST_PUBLIC_URL ?? `http://${v.host ?? io.env.HOST ?? DEFAULT_HOST}:${v.port ?? io.env.PORT ?? DEFAULT_PORT}`;
+        const scheme = tlsCertFile(v, io.env) ? 'https' : 'http';
+        const publicUrl = v['public-url'] ?? io.env.SEALPOST_PUBLIC_URL ?? `${scheme}://${v.host ?? io.env.HOST ?? DEFAULT_HOST}:${v.port ?? io.env.PORT ?? DEFAULT_PORT}`;
         return await enrollCommand(store, { app: v.app, username: v.username, ttl: v.ttl, csv: v.csv, out: v.out, json: v.json, publicUrl }, io);
       }
       case 'totp-reset':

@@ -2,6 +2,7 @@
  * Server options: what startServer() takes, the defaults, and how the CLI
  * builds them from flags and environment variables (cli.ts documents each).
  */
+import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { type ScryptParams, DEFAULT_SCRYPT } from './crypto/secrets.js';
 import { ALLOWED_RSA_BITS, type RsaBits } from './crypto/online.js';
 import type { Store } from './store/types.js';
@@ -69,6 +70,18 @@ export interface ServerOptions extends StoreOptions {
   logger?: boolean | LogOptions;
   /** Push stream limits and timers (benchmarks raise `perDevice` / `perIp` to hold many idle streams). */
   stream?: Partial<StreamOptions>;
+  /**
+   * Serve HTTPS (and the push stream as wss) with this certificate (chain) and private
+   * key, both PEM; default plain HTTP, for loopback or behind a TLS-terminating proxy.
+   */
+  tls?: TlsOptions;
+}
+
+export interface TlsOptions {
+  /** The server certificate, PEM; intermediates may follow it. */
+  cert: string;
+  /** Its private key, PEM (unencrypted). */
+  key: string;
 }
 
 export interface ResolvedOptions {
@@ -86,6 +99,8 @@ export interface ResolvedOptions {
   corsOrigin: string | string[] | boolean;
   logger: false | LogOptions;
   stream: StreamOptions;
+  /** null: plain HTTP. */
+  tls: TlsOptions | null;
 }
 
 export const DEFAULT_PORT = 8787;
@@ -136,7 +151,30 @@ export function resolveOptions(o: ServerOptions): ResolvedOptions {
       sendBufferBytes: positiveInt(o.stream?.sendBufferBytes, DEFAULT_STREAM.sendBufferBytes, 'stream.sendBufferBytes', 64 * 1024 * 1024),
       recheckSeconds: positiveInt(o.stream?.recheckSeconds, DEFAULT_STREAM.recheckSeconds, 'stream.recheckSeconds', 86_400),
     },
+    tls: o.tls ? checkTls(o.tls) : null,
   };
+}
+
+/**
+ * The certificate and key must parse and belong together: found at start, not at the
+ * first client's handshake (which would only fail that connection, with no clear log).
+ * @throws {RangeError} naming which one is wrong
+ */
+export function checkTls(tls: TlsOptions): TlsOptions {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(tls.cert);
+  } catch (e) {
+    throw new RangeError(`the TLS certificate is not a PEM certificate (${(e as Error).message})`);
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(tls.key);
+  } catch (e) {
+    throw new RangeError(`the TLS key is not an unencrypted PEM private key (${(e as Error).message})`);
+  }
+  if (!cert.checkPrivateKey(key)) throw new RangeError(`the TLS key is not the private key of the certificate (${cert.subject.replace(/\n/g, ', ')})`);
+  return { cert: tls.cert, key: tls.key };
 }
 
 export { DEFAULT_DB_FILE };

@@ -37,7 +37,7 @@ export { Admin, AdminError } from './admin.js';
 export { openStore } from './store/index.js';
 
 export interface RunningServer {
-  /** Base URL, e.g. http://127.0.0.1:8787 (no trailing slash). */
+  /** Base URL, e.g. http://127.0.0.1:8787, https://… with `tls` (no trailing slash). */
   url: string;
   host: string;
   port: number;
@@ -108,7 +108,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const hostForUrl = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
     const bus = events;
     return {
-      url: `http://${hostForUrl}:${port}`,
+      url: `${resolved.tls ? 'https' : 'http'}://${hostForUrl}:${port}`,
       host: resolved.host,
       port,
       store,
