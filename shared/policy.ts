@@ -21,6 +21,20 @@ const Key = z.string().min(8).max(256);
 
 export const EscrowPolicy = z.object({ url: HttpUrl, appId: Id, clientKey: Key }).strict();
 
+/**
+ * One CA certificate: PEM, or its DER in base64 on one line (a Windows REG_MULTI_SZ item
+ * cannot hold a newline). Only the shape is checked here (this file also runs in the
+ * renderer); the engine parses each one as X.509 when it loads the policy
+ * (electron/engine/policy/certificates.ts) and fails closed on one that does not parse.
+ */
+export const TrustedCertificate = z
+  .string()
+  .max(16_384)
+  .refine(
+    (s) => /^\s*-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/.test(s) || /^\s*[A-Za-z0-9+/]{32,}={0,2}\s*$/.test(s),
+    'must be a PEM certificate (-----BEGIN CERTIFICATE-----) or its base64 DER on one line',
+  );
+
 export const PolicySchema = z
   .object({
     /** The key service the desktop registers with (prefilled on first run). */
@@ -33,6 +47,8 @@ export const PolicySchema = z
     allowedKeyServices: z.array(HttpUrl).min(1).max(50),
     /** Where recovery shares go: the escrow service (URL, app id, client key). */
     escrow: EscrowPolicy,
+    /** CA certificates trusted for the key service and escrow besides the public ones (an organisation's own CA). */
+    trustedCertificates: z.array(TrustedCertificate).min(1).max(20),
     /** A PIN is required: "0" (no PIN) is refused. */
     requirePin: z.boolean(),
     /** Shortest PIN (digits); 4 is the engine's own minimum. */
@@ -67,6 +83,7 @@ export const POLICY_KINDS: Record<PolicyKey, 'string' | 'strings' | 'boolean' | 
   clientKey: 'string',
   allowedKeyServices: 'strings',
   escrow: 'escrow',
+  trustedCertificates: 'strings',
   requirePin: 'boolean',
   pinMinLength: 'integer',
   autoLockMaxMs: 'integer',
@@ -85,6 +102,7 @@ export const POLICY_DEFAULTS: { [K in PolicyKey]-?: Policy[K] | null } = {
   clientKey: null,
   allowedKeyServices: null,
   escrow: null,
+  trustedCertificates: null,
   requirePin: false,
   pinMinLength: 4,
   autoLockMaxMs: null,

@@ -13,6 +13,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { PolicySchema, type Policy, type PolicyKey } from '../../../shared/policy.js';
+import { certificateProblems } from './certificates.js';
 import { PolicyError } from './errors.js';
 import { MANAGED_PLIST, readPlistPolicy } from './plist.js';
 import { parseRegQuery, queryRegistry, REGISTRY_KEYS, registryToRaw } from './registry.js';
@@ -139,7 +140,12 @@ export async function readJsonPolicy(file: string, mustExist: boolean): Promise<
 function validate(layer: Layer): Policy {
   if (typeof layer.raw !== 'object' || layer.raw === null || Array.isArray(layer.raw)) throw new PolicyError(layer.where, 'the policy must be an object of settings');
   const parsed = PolicySchema.safeParse(layer.raw);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    // The schema checks a certificate's shape only (it runs in the renderer too); here each must parse.
+    const bad = certificateProblems(parsed.data.trustedCertificates ?? []);
+    if (bad.length > 0) throw new PolicyError(layer.where, `invalid policy: ${bad.join('; ')}`);
+    return parsed.data;
+  }
   const problems = parsed.error.issues.map((i) => {
     if (i.code === 'unrecognized_keys') return `unknown setting${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`;
     return `${i.path.join('.') || '(policy)'}: ${i.message}`;

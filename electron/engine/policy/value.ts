@@ -3,9 +3,11 @@
  * the organisation set (and so locked) it and where it came from, plus the recovery-
  * backup reminder (recoveryBackupRequiredDays) computed from the identity's creation
  * and the last backup. Answers under an invalid policy too (state and error).
+ * trustedCertificates are shown as "subject (SHA-256 fingerprint, valid until)".
  * @module
  */
-import { POLICY_DEFAULTS, POLICY_KEYS, type PolicyValue } from '../../../shared/policy.js';
+import { POLICY_DEFAULTS, POLICY_KEYS, type PolicyKey, type PolicyValue } from '../../../shared/policy.js';
+import { describeCertificate } from './certificates.js';
 import type { LoadedPolicy } from './load.js';
 
 const DAY_MS = 24 * 60 * 60_000;
@@ -18,12 +20,17 @@ export interface PolicyValueContext {
   now(): number;
 }
 
+/** A value as the UI and `sealpost policy` show it: certificates by subject and fingerprint, not kilobytes of PEM. */
+function shown(key: PolicyKey, value: unknown): unknown {
+  return key === 'trustedCertificates' && Array.isArray(value) ? value.map((item) => describeCertificate(String(item))) : value;
+}
+
 export async function policyValue(loaded: LoadedPolicy, c: PolicyValueContext): Promise<PolicyValue> {
   const settings: PolicyValue['settings'] = {};
   for (const key of POLICY_KEYS) {
     const set = loaded.values[key] !== undefined;
     settings[key] = {
-      value: set ? loaded.values[key] : POLICY_DEFAULTS[key],
+      value: set ? shown(key, loaded.values[key]) : POLICY_DEFAULTS[key],
       source: set ? 'policy' : 'default',
       where: set ? (loaded.where[key] ?? null) : null,
       locked: set,
