@@ -94,6 +94,10 @@ function serverCodeWords(raw: RawFailure, status: number | null): Words | null {
 
 function keyServiceWords(name: string, raw: RawFailure): Words | null {
   if (name === 'NoInternetAccess') return unreachable(raw.message ?? '');
+  // The key service's TLS certificate did not verify (engine SyncError 'untrusted'); the message says why.
+  if (raw.details?.kind === 'untrusted') {
+    return { text: 'The key service’s certificate is not trusted, so Sealpost did not connect.', hint: 'If your organisation runs the key service with its own certificate authority, IT can add it with the trustedCertificates policy. Messages wait in the outbox.' };
+  }
   const status = httpStatus(raw);
   const own = serverCodeWords(raw, status);
   if (own) return own;

@@ -2,8 +2,10 @@
  * The key service's HTTP client (docs/api.md, "What the desktop engine calls").
  * Every response is validated against the shared wire schemas (shared/wire.ts)
  * before anything uses it; every failure is a typed SyncError:
- * no connection or a timeout -> 'offline', 5xx -> 'server', 429 -> 'rate-limited'
- * (with Retry-After), 401 -> 'auth', 403 -> 'denied', other 4xx -> 'rejected'.
+ * no connection or a timeout -> 'offline', a certificate that does not verify ->
+ * 'untrusted', 5xx -> 'server', 429 -> 'rate-limited' (with Retry-After), 401 -> 'auth',
+ * 403 -> 'denied', other 4xx -> 'rejected'. Requests trust the public CAs plus the
+ * managed policy's trustedCertificates (tls-trust.ts).
  *
  * Secrets (server key, JWT, privatekeyhash) go in headers only, never in URLs
  * (URLs end up in proxy logs), and never into error messages.
@@ -25,6 +27,7 @@ import {
 import type { Delegation } from '../../../shared/delegation.js';
 import { OwnDevicesResponse, RevokeDeviceResponse, type OwnDevice } from '../../../shared/devices-wire.js';
 import { SyncError } from './errors.js';
+import { trustedFetch, untrustedError } from './tls-trust.js';
 
 /**
  * Credentials a request carries (docs/api.md, Conventions: Credentials). `agent`
@@ -175,8 +178,11 @@ export class KeyServiceClient {
     const what = `${method} ${path.replace(/\/v1\/keys\/[^/?]+/, '/v1/keys/[token]').replace(/\?.*$/, '')}`;
     let res: Response;
     try {
-      res = await fetch(`${this.baseUrl}${path}`, { method, headers, ...(body !== undefined && { body }), signal: AbortSignal.timeout(this.timeoutMs) });
+      res = await trustedFetch(`${this.baseUrl}${path}`, { method, headers, ...(body !== undefined && { body }), signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (e) {
+      // A certificate that does not verify is not an outage: say what is wrong with it.
+      const untrusted = untrustedError(e, this.baseUrl);
+      if (untrusted) throw untrusted;
       // undici throws TypeError('fetch failed') with the socket error as cause; a timeout is an AbortError/TimeoutError.
       const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
       throw new SyncError('offline', `The key service at ${this.baseUrl} cannot be reached (${cause}).`, {}, { cause: e });

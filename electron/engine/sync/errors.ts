@@ -16,8 +16,12 @@
  * - rejected: any other 4xx: the request itself is wrong; retrying will not help.
  * - bad-response: the service answered something that fails its documented schema.
  * - unregistered: this profile has no registration or credentials yet.
+ * - untrusted: the TLS certificate the service presented does not verify (unknown CA,
+ *   expired, wrong host): not "offline", the message names the problem (tls-trust.ts).
+ *   Retried like an outage (IT may fix the certificate or the trustedCertificates
+ *   policy; a captive portal goes away), so queued messages wait instead of failing.
  */
-export type SyncErrorKind = 'offline' | 'server' | 'rate-limited' | 'auth' | 'denied' | 'rejected' | 'bad-response' | 'unregistered';
+export type SyncErrorKind = 'offline' | 'server' | 'rate-limited' | 'auth' | 'denied' | 'rejected' | 'bad-response' | 'unregistered' | 'untrusted';
 
 export class SyncError extends Error {
   constructor(
@@ -30,9 +34,9 @@ export class SyncError extends Error {
     this.name = 'SyncError';
   }
 
-  /** Worth trying again later (network, 5xx, 429); the others need a person or a fix. */
+  /** Worth trying again later (network, 5xx, 429, a certificate that may be fixed); the others need a person or a fix. */
   get transient(): boolean {
-    return this.kind === 'offline' || this.kind === 'server' || this.kind === 'rate-limited';
+    return this.kind === 'offline' || this.kind === 'server' || this.kind === 'rate-limited' || this.kind === 'untrusted';
   }
 }
 

@@ -17,12 +17,16 @@
  *   dead: the socket is dropped and the stream reconnects.
  * - A revoked device (close 4403, HTTP 403 on the upgrade) stops reconnecting
  *   until start() is called again (the next unlock).
+ * - wss trusts what the requests trust (tls-trust.ts: the public CAs plus the
+ *   managed policy's trustedCertificates); a certificate that does not verify is
+ *   the failure's reason in words, and the stream retries like after a drop.
  * @module
  */
 import WebSocket from 'ws';
 import { StreamClose, StreamEvent } from '../../../shared/stream-wire.js';
 import type { Auth } from './client.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from './backoff.js';
+import { certificateProblem, trustedCa, untrustedMessage } from './tls-trust.js';
 
 /** Where the stream stands. `waiting`: between a failure and the next attempt. */
 export type StreamPhase = 'off' | 'connecting' | 'live' | 'waiting' | 'unavailable' | 'revoked';
@@ -128,7 +132,8 @@ export class StreamClient {
       return;
     }
     const timeoutMs = this.d.connectTimeoutMs ?? 10_000;
-    const ws = new WebSocket(streamUrl(this.d.server), { headers, handshakeTimeout: timeoutMs, maxPayload: 64 * 1024, perMessageDeflate: false });
+    const ca = trustedCa(); // the managed policy's CAs besides the public ones (tls-trust.ts); null: ws's defaults
+    const ws = new WebSocket(streamUrl(this.d.server), { headers, handshakeTimeout: timeoutMs, maxPayload: 64 * 1024, perMessageDeflate: false, ...(ca && { ca }) });
     this.ws = ws;
     // Until hello: a server that accepts but never greets is as dead as one that never answers.
     this.arm(gen, timeoutMs, 'no hello from the key service');
@@ -172,7 +177,8 @@ export class StreamClient {
       if (gen === this.generation && this.current === 'live') this.arm(gen, this.deadAfter(), 'no ping from the key service');
     });
     ws.on('error', (e) => {
-      closedWith ??= e.message;
+      const problem = certificateProblem(e);
+      closedWith ??= problem === null ? e.message : untrustedMessage(problem, this.d.server);
     });
     ws.on('close', (code, reason) => {
       if (gen !== this.generation) return;
