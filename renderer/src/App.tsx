@@ -8,9 +8,9 @@
  * Chats.
  */
 import { Fragment, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Lock } from 'lucide-react';
 import { sealpost } from './bridge';
 import { ApprovalCard } from './components/ApprovalCard';
+import { Brand } from './components/Brand';
 import { TotpRequiredBanner } from './components/TotpRequiredBanner';
 import { ErrorBanner } from './components/ErrorBanner';
 import { Sidebar, type Screen } from './components/Sidebar';
@@ -144,6 +144,9 @@ export function App() {
   if (managed.policy?.state === 'invalid') {
     return (
       <div className="auth-layout">
+        <header className="row">
+          <Brand />
+        </header>
         <main id="content" tabIndex={-1}>
           <PolicyInvalid policy={managed.policy} />
         </main>
@@ -159,12 +162,7 @@ export function App() {
           Skip to content
         </a>
         <header className="row">
-          <div className="brand">
-            <span className="brand-mark" aria-hidden="true">
-              <Lock size={16} />
-            </span>
-            <h1>Sealpost</h1>
-          </div>
+          <Brand />
           {status && (
             <span className={`badge ${status.hasIdentity && !status.unlocked ? '' : 'badge-accent'}`} data-testid="lock-state">
               {status.unlocked ? 'Unlocked' : status.hasIdentity ? 'Locked' : status.wiped ? 'Keys erased' : 'New'}

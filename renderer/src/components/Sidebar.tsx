@@ -5,6 +5,7 @@
  */
 import { KeyRound, Lock, MessagesSquare, ScrollText, Settings, Users, type LucideIcon } from 'lucide-react';
 import type { UiError } from '../errors';
+import { Brand } from './Brand';
 import { SyncState, type SyncStatus } from './SyncState';
 
 export type Screen = 'chats' | 'contacts' | 'vault' | 'audit' | 'settings';
@@ -32,12 +33,7 @@ const mod = typeof navigator !== 'undefined' && /Mac/.test(navigator.platform) ?
 export function Sidebar({ screen, onNavigate, unread, sync, onSynced, onSyncError, onLock }: SidebarProps) {
   return (
     <aside className="sidebar" aria-label="Sealpost">
-      <div className="brand">
-        <span className="brand-mark" aria-hidden="true">
-          <Lock size={16} />
-        </span>
-        <h1>Sealpost</h1>
-      </div>
+      <Brand />
       <nav aria-label="Main" className="sidebar-nav">
         {SCREENS.map(({ id, label, icon: Icon }) => (
           <button key={id} type="button" className="nav-item" aria-current={screen === id ? 'page' : undefined} title={label} onClick={() => onNavigate(id)}>
