@@ -8,11 +8,11 @@
  * `onMessage` (from the shell): open the conversation with a contact in Chats.
  */
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
-import { AlertTriangle, ArrowLeft, Lock, Search, UserPlus, Users } from 'lucide-react';
+import { AlertTriangle, ArrowLeft, Lock, UserPlus, Users } from 'lucide-react';
 import { sealpost } from '../../bridge';
 import { Avatar } from '../../components/Avatar';
 import { EmptyState } from '../../components/EmptyState';
-import { ErrorBanner } from '../../components/ErrorBanner';
+import { ListPane } from '../../components/ListPane';
 import type { UiError } from '../../errors';
 import { call } from '../../lib/call';
 import { useRefreshOn } from '../../lib/events';
@@ -63,61 +63,51 @@ export function Contacts({ onMessage }: ContactsProps) {
   return (
     <section className="screen contacts" aria-labelledby="contacts-title">
       <div className={`split-view${current ? ' show-detail' : ''}`}>
-        <div className="pane-list">
-          <div className="toolbar chats-toolbar">
-            <div className="row">
-              <h1 id="contacts-title" className="pane-title">
-                Contacts
-              </h1>
-            </div>
-            <div className="search-field">
-              <Search size={16} aria-hidden="true" />
-              <input type="search" data-search aria-label="Search contacts" placeholder="Search" value={filter} onChange={(e) => setFilter(e.target.value)} />
-            </div>
-          </div>
-          <form className="toolbar add-contact" onSubmit={(e) => void lookup(e)}>
-            <div className="row">
-              <label className="grow">
-                Find someone by user name
-                <input value={username} onChange={(e) => setUsername(e.target.value)} required autoComplete="off" />
-              </label>
-              <button type="submit" disabled={busy || !username.trim()} className="add-contact-btn">
-                <UserPlus size={16} aria-hidden="true" />
-                {busy ? 'Looking up…' : 'Add contact'}
-              </button>
-            </div>
-          </form>
-          {error && (
-            <div className="pane-banner">
-              <ErrorBanner error={error} />
-            </div>
-          )}
-          <div className="pane-list-body">
-            {contacts !== null && contacts.length === 0 ? (
+        <ListPane
+          title="Contacts"
+          titleId="contacts-title"
+          search={{ label: 'Search contacts', value: filter, onChange: setFilter }}
+          tools={
+            <form className="toolbar add-contact" onSubmit={(e) => void lookup(e)}>
+              <div className="row">
+                <label className="grow">
+                  Find someone by user name
+                  <input value={username} onChange={(e) => setUsername(e.target.value)} required autoComplete="off" />
+                </label>
+                <button type="submit" disabled={busy || !username.trim()} className="add-contact-btn">
+                  <UserPlus size={16} aria-hidden="true" />
+                  {busy ? 'Looking up…' : 'Add contact'}
+                </button>
+              </div>
+            </form>
+          }
+          error={error}
+          empty={
+            contacts?.length === 0 && (
               <EmptyState icon={Users} title="No contacts yet">
                 Find someone by their user name above. Their keys come from the key service’s directory; compare safety numbers to verify them.
               </EmptyState>
-            ) : (
-              <ul className="list" aria-label="Contacts">
-                {shown.map((c) => (
-                  <li key={c.userId}>
-                    <button type="button" className="list-row" aria-current={c.userId === selected ? 'true' : undefined} onClick={() => setSelected(c.userId)}>
-                      <Avatar name={c.username} />
-                      <span className="row-main">
-                        <span className="row-title">
-                          <span className="truncate">{c.username}</span>
-                          {c.verified && !c.keyChanged && <Lock size={13} aria-hidden="true" className="ok flex-none" />}
-                          {c.keyChanged && <AlertTriangle size={14} aria-hidden="true" className="warning flex-none" />}
-                        </span>
-                        <span className="row-sub">{c.keyChanged ? 'Key changed: compare again' : c.verified ? 'Verified' : 'Not verified'}</span>
-                      </span>
-                    </button>
-                  </li>
-                ))}
-              </ul>
-            )}
-          </div>
-        </div>
+            )
+          }
+        >
+          <ul className="list" aria-label="Contacts">
+            {shown.map((c) => (
+              <li key={c.userId}>
+                <button type="button" className="list-row" aria-current={c.userId === selected ? 'true' : undefined} onClick={() => setSelected(c.userId)}>
+                  <Avatar name={c.username} />
+                  <span className="row-main">
+                    <span className="row-title">
+                      <span className="truncate">{c.username}</span>
+                      {c.verified && !c.keyChanged && <Lock size={13} aria-hidden="true" className="ok flex-none" />}
+                      {c.keyChanged && <AlertTriangle size={14} aria-hidden="true" className="warning flex-none" />}
+                    </span>
+                    <span className="row-sub">{c.keyChanged ? 'Key changed: compare again' : c.verified ? 'Verified' : 'Not verified'}</span>
+                  </span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        </ListPane>
         <div className="pane-detail">
           {current ? (
             <>
