@@ -8,10 +8,10 @@
  * (e.g. from a contact's Message button), applied whenever its `n` changes.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { MessagesSquare, Search, SquarePen } from 'lucide-react';
+import { MessagesSquare, SquarePen } from 'lucide-react';
 import { sealpost } from '../../bridge';
 import { EmptyState } from '../../components/EmptyState';
-import { ErrorBanner } from '../../components/ErrorBanner';
+import { ListPane } from '../../components/ListPane';
 import type { UiError } from '../../errors';
 import { call } from '../../lib/call';
 import { useRefreshOn } from '../../lib/events';
@@ -110,79 +110,69 @@ export function Chats({ newConversationRequest = 0, openRequest = null, onChange
   return (
     <section className="screen chats" aria-labelledby="chats-title">
       <div className={`split-view${target ? ' show-detail' : ''}`}>
-        <div className="pane-list">
-          <div className="toolbar chats-toolbar">
-            <div className="row">
-              <h1 id="chats-title" className="pane-title">
-                Chats
-              </h1>
-              <button type="button" className="icon-btn" onClick={() => setPicking(true)} aria-label="New conversation" title="New conversation (Ctrl+N)">
-                <SquarePen size={18} aria-hidden="true" />
-              </button>
+        <ListPane
+          title="Chats"
+          titleId="chats-title"
+          action={
+            <button type="button" className="icon-btn" onClick={() => setPicking(true)} aria-label="New conversation" title="New conversation (Ctrl+N)">
+              <SquarePen size={18} aria-hidden="true" />
+            </button>
+          }
+          search={{ label: 'Search chats and messages', value: query, onChange: setQuery }}
+          error={error}
+          bodyClassName="chats-list-body"
+        >
+          {named !== null ? (
+            <div className="search-results">
+              <h2 className="list-heading">Chats</h2>
+              {named.length === 0 ? (
+                <p className="muted small list-note">No chat with that name.</p>
+              ) : (
+                <ul className="list" aria-label="Matching chats">
+                  {named.map((c) => (
+                    <li key={c.peer}>
+                      <button type="button" className="list-row" onClick={() => open(c)}>
+                        <span className="row-main">
+                          <span className="row-title">{nameOf(c)}</span>
+                        </span>
+                      </button>
+                    </li>
+                  ))}
+                </ul>
+              )}
+              <h2 className="list-heading">Messages</h2>
+              {hits === null ? (
+                <p className="muted small list-note" aria-busy="true">
+                  Searching…
+                </p>
+              ) : hits.length === 0 ? (
+                <p className="muted small list-note">No message contains “{query.trim()}”.</p>
+              ) : (
+                <ul className="list" aria-label="Matching messages">
+                  {hits.map((m) => (
+                    <li key={m.id}>
+                      <MessageHit m={m} onOpen={openHit} />
+                    </li>
+                  ))}
+                </ul>
+              )}
             </div>
-            <div className="search-field">
-              <Search size={16} aria-hidden="true" />
-              <input type="search" data-search aria-label="Search chats and messages" placeholder="Search" value={query} onChange={(e) => setQuery(e.target.value)} />
-            </div>
-          </div>
-          {error && (
-            <div className="pane-banner">
-              <ErrorBanner error={error} />
-            </div>
+          ) : conversations === null ? null : conversations.length === 0 ? (
+            <EmptyState
+              icon={MessagesSquare}
+              title="No conversations yet"
+              action={
+                <button type="button" onClick={() => setPicking(true)}>
+                  <SquarePen size={16} aria-hidden="true" /> New conversation
+                </button>
+              }
+            >
+              Start one with a contact. Messages are sealed on this device and sent when the key service can be reached.
+            </EmptyState>
+          ) : (
+            <ConversationList conversations={conversations} selected={target?.peer ?? null} onOpen={open} onEndReached={() => void more()} />
           )}
-          <div className="pane-list-body chats-list-body">
-            {named !== null ? (
-              <div className="search-results">
-                <h2 className="list-heading">Chats</h2>
-                {named.length === 0 ? (
-                  <p className="muted small list-note">No chat with that name.</p>
-                ) : (
-                  <ul className="list" aria-label="Matching chats">
-                    {named.map((c) => (
-                      <li key={c.peer}>
-                        <button type="button" className="list-row" onClick={() => open(c)}>
-                          <span className="row-main">
-                            <span className="row-title">{nameOf(c)}</span>
-                          </span>
-                        </button>
-                      </li>
-                    ))}
-                  </ul>
-                )}
-                <h2 className="list-heading">Messages</h2>
-                {hits === null ? (
-                  <p className="muted small list-note" aria-busy="true">
-                    Searching…
-                  </p>
-                ) : hits.length === 0 ? (
-                  <p className="muted small list-note">No message contains “{query.trim()}”.</p>
-                ) : (
-                  <ul className="list" aria-label="Matching messages">
-                    {hits.map((m) => (
-                      <li key={m.id}>
-                        <MessageHit m={m} onOpen={openHit} />
-                      </li>
-                    ))}
-                  </ul>
-                )}
-              </div>
-            ) : conversations === null ? null : conversations.length === 0 ? (
-              <EmptyState
-                icon={MessagesSquare}
-                title="No conversations yet"
-                action={
-                  <button type="button" onClick={() => setPicking(true)}>
-                    <SquarePen size={16} aria-hidden="true" /> New conversation
-                  </button>
-                }
-              >
-                Start one with a contact. Messages are sealed on this device and sent when the key service can be reached.
-              </EmptyState>
-            ) : (
-              <ConversationList conversations={conversations} selected={target?.peer ?? null} onOpen={open} onEndReached={() => void more()} />
-            )}
-          </div>
-        </div>
+        </ListPane>
         <div className="pane-detail">
           {target ? (
             <ConversationView key={target.peer} target={target} onBack={() => setTarget(null)} onOpened={opened} />
