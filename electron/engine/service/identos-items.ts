@@ -2,7 +2,7 @@
  * The IDENTOS vault calls on single items (encrypt, decrypt, grantAccess):
  * sealing data as a vault item under its own data key, opening it with the
  * key this device holds, and wrapping that key for contacts. Moved out of the
- * service facade (index.ts), which maps them to results and audits them.
+ * service facade (handler-table.ts maps them to results and audits them).
  * @module
  */
 import { randomBytes } from 'node:crypto';

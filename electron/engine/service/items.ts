@@ -36,7 +36,7 @@ import { failureOf, ok, ServiceError } from './results.js';
 import type { UnlockedKeys } from './unlocked-keys.js';
 import { unwrapOwnDek } from './own-keys.js';
 
-/** What the item handlers need from the engine (index.ts passes its own). */
+/** What the item handlers need from the engine (handler-table.ts passes its own). */
 export interface ItemContext {
   db: Db;
   now(): number;
