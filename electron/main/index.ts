@@ -21,6 +21,7 @@ import { TEST_KDF_PARAMS } from '../engine/crypto/pin-kdf.js';
 import { dispatch } from '../engine/dispatch.js';
 import { defaultProfileDir } from '../engine/paths.js';
 import { openService, type Service } from '../engine/service/index.js';
+import { desktopHandlers } from './desktop.js';
 import { ENROLL_SCHEME, findLinkArgument, PendingEnrollLink } from './enroll-link.js';
 import { forwardEvents, registerIpc } from './ipc.js';
 import { installMenu } from './menu.js';
@@ -79,7 +80,7 @@ async function createWindow(): Promise<void> {
   const handlers = service.handlers;
   // Sync on a timer (the engine backs off while offline and syncs only while unlocked).
   service.messaging.sync.start();
-  registerIpc(handlers, () => mainWindow);
+  registerIpc(handlers, desktopHandlers(handlers, () => mainWindow), () => mainWindow);
   const lock = () => void handlers['session:lock']({});
   // Unknown channels (sync:now before the sync engine exists) answer InvalidParameter; never throw.
   const syncNow = () => void dispatch(handlers, 'sync:now', {});

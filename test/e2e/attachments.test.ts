@@ -4,19 +4,26 @@
  * progress) while the key service is stopped; the message is sealed and queued
  * with its upload progress and the staged plaintext is gone from disk; the key
  * service starts, the message goes out; bob receives it from a verified sender
- * and saves the attachments, byte for byte (SHA-256 compared). On the way: the
- * notification text opt-in (off by default), the staging channels' edge checks,
- * and staged files removed on lock and on restart.
+ * and saves the attachments, byte for byte (SHA-256 compared): in browser mode
+ * as downloads (no "Open folder"), and as the desktop app does it (the page as
+ * Electron's preload builds it, main's save handlers, the system's dialog and
+ * file manager played by the test: test/e2e/desktop-shell.ts), where main
+ * writes the checked bytes where the dialog said and "Open folder" shows the
+ * file. On the way: the notification text opt-in (off by default), the staging
+ * channels' edge checks, and staged files removed on lock and on restart.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../electron/engine/dispatch.js';
+import { dispatchDesktop } from '../../electron/main/desktop-dispatch.js';
+import { desktopCalls } from '../../electron/main/save-attachment.js';
 import { notificationContent } from '../../shared/notification-text.js';
 import { ATTACHMENT_LIMITS } from '../../shared/contract-messaging.js';
 import type { Channel, Output } from '../../shared/contract.js';
+import { openAsDesktop } from './desktop-shell.js';
 import { screenshot, startTwoDesktops, ui, type RunningApp, type TwoDesktops } from './harness.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -172,12 +179,83 @@ describe('attachments between two desktops', () => {
       expect(sha256(saved)).toBe(sha256(original));
       await got.getByText(`Saved ${name} (checked).`).waitFor();
     }
+    // The browser keeps its downloads to itself: nothing to open a folder with.
+    expect(await got.getByRole('button', { name: 'Open folder' }).count()).toBe(0);
     // Alice can save her own sent copy too (sealed for her as well).
     const own = await ok(alice, 'messages:list', { limit: 1 });
     const att = own[0]!.attachments.find((x) => x.name === 'notes.txt')!;
     const chunk = await ok(alice, 'attachments:read', { messageId: own[0]!.id, attachmentId: att.id, offset: 0 });
     expect(chunk).toMatchObject({ name: 'notes.txt', contentType: 'text/plain', size: notes.length, offset: 0, done: true, sha256: sha256(notes) });
     expect(Buffer.from(chunk.data, 'base64').equals(notes)).toBe(true);
+  });
+
+  it('in the desktop app, Save asks where in the system dialog, main writes the checked bytes there, and Open folder shows the file', async () => {
+    const shell = await openAsDesktop(bob, t.browser);
+    try {
+      const p = shell.page;
+      let downloads = 0;
+      p.on('download', () => downloads++);
+      await ui.goTo(p, 'Chats');
+      await p.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: /^alice/ }).click();
+      const got = p.getByRole('log', { name: 'alice', exact: true }).getByRole('article').filter({ hasText: 'The report and my notes, as promised.' });
+      await got.getByRole('list', { name: 'Attachments' }).getByText(/checked/).nth(1).waitFor();
+      const folder = join(t.dir, 'saved by bob');
+      mkdirSync(folder);
+
+      // Cancel in the dialog: nothing saved, nothing said.
+      shell.answers.push(null);
+      await got.getByRole('button', { name: 'Save report.bin' }).click();
+      await expect.poll(() => shell.asked).toEqual(['report.bin']);
+      await got.getByRole('button', { name: 'Save report.bin' }).waitFor();
+      expect(await got.getByText(/^Saved /).count()).toBe(0);
+      expect(readdirSync(folder)).toEqual([]);
+
+      // The name the user gave in the dialog: the checked bytes land there (0600), and nothing else does.
+      const target = join(folder, 'Q3 report.bin');
+      shell.answers.push(target);
+      await got.getByRole('button', { name: 'Save report.bin' }).click();
+      await got.getByText('Saved Q3 report.bin (checked).').waitFor();
+      expect(sha256(readFileSync(target))).toBe(sha256(report));
+      expect(statSync(target).mode & 0o077).toBe(0);
+      expect(readdirSync(folder)).toEqual(['Q3 report.bin']);
+      await screenshot(p, '34-desktop-saved-open-folder');
+      await got.getByRole('button', { name: 'Open folder' }).click();
+      await expect.poll(() => shell.shown).toEqual([target]);
+
+      // Over an existing file (the dialog asked first): replaced by the attachment.
+      writeFileSync(join(folder, 'notes.txt'), 'older notes');
+      shell.answers.push(join(folder, 'notes.txt'));
+      await got.getByRole('button', { name: 'Save notes.txt' }).click();
+      await got.getByText('Saved notes.txt (checked).').waitFor();
+      expect(readFileSync(join(folder, 'notes.txt')).equals(notes)).toBe(true);
+
+      // A folder that is gone: said in words; no partial file anywhere.
+      shell.answers.push(join(folder, 'gone', 'notes.txt'));
+      await got.getByRole('button', { name: 'Save notes.txt' }).click();
+      await got.getByText('The file could not be saved: the folder does not exist (any more).').waitFor();
+      expect(readdirSync(folder).sort()).toEqual(['Q3 report.bin', 'notes.txt']);
+
+      // The saved file moved away: Open folder says so instead of opening nothing.
+      rmSync(target);
+      await got.getByRole('button', { name: 'Open folder' }).click();
+      await got.getByText(/Q3 report\.bin is no longer in .*: it was moved or deleted\./).waitFor();
+      expect(shell.shown).toEqual([target]);
+      expect(downloads).toBe(0);
+
+      // Main checks what a page sends: the attachment's own name only, its ids, no path; the engine's refusals pass through.
+      const [m] = await ok(bob, 'messages:list', { limit: 1 });
+      const att = m!.attachments.find((x) => x.name === 'notes.txt')!;
+      shell.answers.push(join(folder, 'renamed.exe'));
+      expect(await shell.call('desktop:saveAttachment', { messageId: m!.id, attachmentId: att.id, name: 'invoice.pdf' })).toMatchObject({ code: -29 });
+      shell.answers.push(join(folder, 'x.bin'));
+      expect(await shell.call('desktop:saveAttachment', { messageId: m!.id, attachmentId: '0'.repeat(32), name: 'x.bin' })).toMatchObject({ code: -404 });
+      expect(await shell.call('desktop:saveAttachment', { messageId: m!.id, attachmentId: att.id, name: '../notes.txt' })).toMatchObject({ code: -29 });
+      expect(await shell.call('desktop:saveAttachment', { messageId: m!.id, attachmentId: att.id, name: 'notes.txt', path: '/tmp/notes.txt' })).toMatchObject({ code: -29 });
+      expect(shell.answers).toEqual([]);
+      expect(readdirSync(folder).sort()).toEqual(['notes.txt']);
+    } finally {
+      await shell.close();
+    }
   });
 
   it('attachments:read hands out bounded chunks of the checked file', async () => {
@@ -231,6 +309,8 @@ describe('attachments between two desktops', () => {
   });
 
   it('staged files are removed when the keys lock and, left over, when the engine starts again', async () => {
+    const [m] = await ok(bob, 'messages:list', { limit: 1 });
+    const att = m!.attachments.find((x) => x.name === 'notes.txt')!;
     const { stageId } = await ok(bob, 'attachments:stageBegin', { name: 'draft.txt', size: 4 });
     await ok(bob, 'attachments:stageChunk', { stageId, index: 0, data: Buffer.from('wxyz').toString('base64') });
     expect(staged(bob)).toHaveLength(1);
@@ -240,6 +320,12 @@ describe('attachments between two desktops', () => {
     // Locked: nothing can be staged or read.
     expect((await call(bob, 'attachments:stageBegin', { name: 'x.txt', size: 1 })).code).toBe(-104);
     expect((await call(bob, 'attachments:stageChunk', { stageId, index: 1, data: 'AA==' })).code).toBe(-104);
+    // Nor saved by the desktop app: Locked from the engine, and no file, whole or partial, where the dialog said.
+    const lockedFolder = join(t.dir, 'saved while locked');
+    mkdirSync(lockedFolder);
+    const main = desktopCalls({ read: (input) => bob.service.handlers['attachments:read'](input), choosePath: async () => join(lockedFolder, 'notes.txt'), reveal: () => undefined });
+    expect((await dispatchDesktop(main, 'desktop:saveAttachment', { messageId: m!.id, attachmentId: att.id, name: 'notes.txt' })).code).toBe(-104);
+    expect(readdirSync(lockedFolder)).toEqual([]);
     // Unlocked again, the staged file is gone for good.
     await ok(bob, 'session:authenticate', { pin: '2468' });
     expect((await call(bob, 'attachments:stageChunk', { stageId, index: 1, data: 'AA==' })).code).toBe(-404);

@@ -1,15 +1,18 @@
 /**
  * One attachment in a message bubble: name, size and state; images previewed
- * inline (opened in memory, shown through a blob: URL); Save offers the checked
- * bytes as a download. Reading a big file shows progress and can be cancelled.
+ * inline (opened in memory, shown through a blob: URL). Save: in Electron the
+ * system's save dialog, main writes the checked bytes there, and "Open folder"
+ * shows the file; in browser mode the page reads the checked bytes (progress,
+ * cancel) and offers them as a download, and there is no "Open folder" (the
+ * browser keeps its downloads to itself).
  */
 import { useEffect, useRef, useState } from 'react';
-import { Download, File as FileIcon, Image as ImageIcon, X } from 'lucide-react';
+import { Download, File as FileIcon, FolderOpen, Image as ImageIcon, X } from 'lucide-react';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import type { UiError } from '../../errors';
 import { formatSize } from '../../lib/base64';
 import { saveFile } from '../../lib/download';
-import { AUTO_PREVIEW_BYTES, cachedPreview, Cancelled, isPreviewable, keepPreview, OpenError, openAttachment } from './attachment-io';
+import { AUTO_PREVIEW_BYTES, cachedPreview, Cancelled, isPreviewable, keepPreview, OpenError, openAttachment, saveWithDialog, savesWithDialog, showSavedFile } from './attachment-io';
 import type { Message } from './format';
 
 type Attachment = Message['attachments'][number];
@@ -26,6 +29,10 @@ export function AttachmentItem({ message, attachment: a }: { message: Message; a
   const [preview, setPreview] = useState<string | null>(() => (image ? cachedPreview(a.id) : null));
   const [progress, setProgress] = useState<{ done: number; total: number; what: 'preview' | 'save' } | null>(null);
   const [note, setNote] = useState<string | null>(null);
+  /** Saved through the desktop shell: its id, for "Open folder". */
+  const [saved, setSaved] = useState<string | null>(null);
+  /** The save dialog is open, or main is writing the file (Electron). */
+  const [saving, setSaving] = useState(false);
   const [error, setError] = useState<UiError | null>(null);
   const abort = useRef<AbortController | null>(null);
 
@@ -35,6 +42,7 @@ export function AttachmentItem({ message, attachment: a }: { message: Message; a
     abort.current = controller;
     setError(null);
     setNote(null);
+    setSaved(null);
     setProgress({ done: 0, total: a.size, what });
     try {
       const { name, blob } = await openAttachment(message.id, a, (done, total) => setProgress({ done, total, what }), controller.signal);
@@ -51,6 +59,32 @@ export function AttachmentItem({ message, attachment: a }: { message: Message; a
         abort.current = null;
         setProgress(null);
       }
+    }
+  }
+
+  async function saveThroughShell() {
+    setError(null);
+    setNote(null);
+    setSaved(null);
+    setSaving(true);
+    try {
+      const file = await saveWithDialog(message.id, a);
+      if (!file) return;
+      setNote(`Saved ${file.name} (checked).`);
+      setSaved(file.saveId);
+    } catch (e) {
+      setError(asUiError(e));
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  async function openFolder(saveId: string) {
+    setError(null);
+    try {
+      await showSavedFile(saveId);
+    } catch (e) {
+      setError(asUiError(e));
     }
   }
 
@@ -78,8 +112,8 @@ export function AttachmentItem({ message, attachment: a }: { message: Message; a
             Show
           </button>
         )}
-        {openable && !progress && (
-          <button type="button" className="icon-btn" onClick={() => void read('save')} aria-label={`Save ${a.name}`} title={`Save ${a.name}`}>
+        {openable && !progress && !saving && (
+          <button type="button" className="icon-btn" onClick={() => void (savesWithDialog ? saveThroughShell() : read('save'))} aria-label={`Save ${a.name}`} title={`Save ${a.name}`}>
             <Download size={18} aria-hidden="true" />
           </button>
         )}
@@ -92,10 +126,23 @@ export function AttachmentItem({ message, attachment: a }: { message: Message; a
           </button>
         </div>
       )}
+      {saving && (
+        <div className="attachment-progress">
+          {/* No value: main reports no progress; the dialog is where to cancel. */}
+          <progress aria-label={`Saving ${a.name}`} />
+        </div>
+      )}
       {note && (
-        <span className="small" role="status">
-          {note}
-        </span>
+        <div className="row">
+          <span className="small" role="status">
+            {note}
+          </span>
+          {saved && (
+            <button type="button" className="secondary small" onClick={() => void openFolder(saved)}>
+              <FolderOpen size={16} aria-hidden="true" /> Open folder
+            </button>
+          )}
+        </div>
       )}
       {error && <ErrorBanner error={error} />}
     </li>

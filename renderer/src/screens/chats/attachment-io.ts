@@ -1,14 +1,20 @@
 /**
  * Opening a received (or sent) attachment in the page: its checked bytes are
  * read in chunks over attachments:read into memory, with progress and cancel,
- * and either offered as a download (Save) or shown inline through a `blob:`
- * URL (images). Nothing is written to disk unless the user saves it. Object
- * URLs of previews are kept in a small cache and revoked when it overflows or
- * the keys lock.
+ * and either offered as a download (Save in browser mode) or shown inline
+ * through a `blob:` URL (images). Nothing is written to disk unless the user
+ * saves it. Object URLs of previews are kept in a small cache and revoked when
+ * it overflows or the keys lock.
+ *
+ * In Electron, Save goes through the desktop shell instead (saveWithDialog):
+ * main shows the system's save dialog, writes the checked bytes where the user
+ * chose and answers with an id for "Open folder"; the page never sees the
+ * bytes or names a path.
  */
 import { sealpost } from '../../bridge';
-import { describeError, type UiError } from '../../errors';
+import { describeError, type RawFailure, type UiError } from '../../errors';
 import { base64ToBytes } from '../../lib/base64';
+import { desktop } from '../../lib/desktop';
 
 export class Cancelled extends Error {
   constructor() {
@@ -97,4 +103,40 @@ export function keepPreview(attachmentId: string, blob: Blob): string {
 export function dropPreviews(): void {
   for (const url of previews.values()) URL.revokeObjectURL(url);
   previews.clear();
+}
+
+/** Save goes through the system's save dialog and "Open folder" exists (Electron); else Save is a download. */
+export const savesWithDialog = desktop !== null;
+
+/** A failed desktop call in words: a file-system refusal names its reason (details.kind 'fs', electron/main/save-attachment.ts). */
+function desktopError(r: RawFailure): OpenError {
+  const ui = describeError(r);
+  const reason = r.details?.kind === 'fs' && typeof r.details.reason === 'string' ? r.details.reason : null;
+  return new OpenError(reason ? { ...ui, text: `The file could not be saved: ${reason}.`, hint: 'Save it again and choose another folder.' } : ui);
+}
+
+async function desktopCall<T>(pending: Promise<{ code: 0; value: T } | RawFailure> | undefined): Promise<T> {
+  if (!pending) throw new OpenError({ text: 'Saving to a folder needs the desktop app.', details: 'InvalidState (-2): no desktop shell' });
+  let r;
+  try {
+    r = await pending;
+  } catch (e) {
+    throw new OpenError({ text: 'The Sealpost app is not reachable.', details: `Failed (-1): ${e instanceof Error ? e.message : String(e)}` });
+  }
+  if (r.code !== 0) throw desktopError(r);
+  return (r as { value: T }).value;
+}
+
+/**
+ * Electron's Save: the system's dialog, then main writes the checked bytes there.
+ * The saved file's id and name, or null when the user cancelled the dialog; throws OpenError.
+ */
+export async function saveWithDialog(messageId: number, attachment: { id: string; name: string }): Promise<{ saveId: string; name: string } | null> {
+  const value = await desktopCall(desktop?.saveAttachment({ messageId, attachmentId: attachment.id, name: attachment.name }));
+  return value.saved ? { saveId: value.saveId, name: value.name } : null;
+}
+
+/** "Open folder": the file manager with the saved file selected; throws OpenError (e.g. the file was moved). */
+export async function showSavedFile(saveId: string): Promise<void> {
+  await desktopCall(desktop?.showSaved({ saveId }));
 }
