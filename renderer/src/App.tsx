@@ -32,14 +32,6 @@ import { Settings } from './screens/Settings';
 import { Unlock } from './screens/Unlock';
 import { Vault } from './screens/Vault';
 
-export type { Status } from './lib/status';
-
-/**
- * Events drive the screens; this slow reload only catches what no event can
- * report: changes another process (the CLI) made to the same profile, whose
- * engine is not ours. Reading status does not keep the keys unlocked.
- */
-const SAFETY_REFRESH_MS = 60_000;
 
 export function App() {
   const [status, setStatus] = useState<Status | null>(null);
@@ -101,9 +93,8 @@ export function App() {
   useEffect(() => {
     void loadPolicy();
     void refresh();
-    const timer = setInterval(() => void refresh(), SAFETY_REFRESH_MS);
-    return () => clearInterval(timer);
   }, [refresh, loadPolicy]);
+  // Events drive it, changes the command line makes to the same profile included (the engine watches for them).
   useRefreshOn(['sync', 'messages', 'lock'], refresh);
   // The reminder goes once a backup is stored (recovery:backup reports no event: re-read when Settings changes something).
   useEffect(() => {

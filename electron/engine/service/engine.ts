@@ -19,6 +19,7 @@ import { Linking } from './linking.js';
 import { Messaging } from './messaging.js';
 import { readPublicIdentity } from './profile.js';
 import { Recovery } from './recovery.js';
+import { watchExternalChanges } from './external-changes.js';
 import { Rotation } from './rotation.js';
 import type { OpenedServiceOptions, Service } from './service-types.js';
 import { sharingHandlers } from './sharing.js';
@@ -133,6 +134,8 @@ export class Engine implements EngineParts {
 
   service(): Service {
     const { core } = this;
+    // The command line on the same profile writes through its own connection: the UI hears of it too.
+    const stopWatching = watchExternalChanges(core.db, (e) => core.events.emit(e));
     return {
       handlers: handlerTable(this),
       files: new FileCrypto({ identity: () => core.identity(), unlocked: () => core.unlocked(), record: core.record }),
@@ -143,6 +146,7 @@ export class Engine implements EngineParts {
       onEvent: (listener) => core.events.on(listener),
       overrideAutoLock: (ms) => core.session.setAutoLockMs(ms),
       close: () => {
+        stopWatching();
         void this.linking.cancel();
         this.messaging.sync.stop();
         core.session.lock('manual');

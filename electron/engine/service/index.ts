@@ -16,6 +16,7 @@
  */
 import { openKeychain } from '../keychain/open.js';
 import { loadPolicy } from '../policy/load.js';
+import { setTrustedCertificates } from '../sync/tls-trust.js';
 import { openVault } from '../vault/db.js';
 import { Engine } from './engine.js';
 import { profileName } from './profile.js';
@@ -31,6 +32,8 @@ export type { Service, ServiceOptions } from './service-types.js';
 export async function openService(options: ServiceOptions): Promise<Service> {
   const now = options.now ?? Date.now;
   const policy = options.policy ?? (await loadPolicy());
+  // The organisation's CAs (trustedCertificates), for every request to the key service and escrow.
+  setTrustedCertificates(policy.values.trustedCertificates);
   const vault = openVault(options.profileDir);
   try {
     const name = profileName(vault.db, options.profileDir, now());

@@ -4,7 +4,7 @@
  * engine's retryAfterMs), and a louder warning when few tries remain.
  */
 import { useEffect, useState, type FormEvent } from 'react';
-import type { Status } from '../App';
+import type { Status } from '../lib/status';
 import { sealpost } from '../bridge';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { PinField } from '../components/PinField';
