@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { canonicalJson } from '../shared/canonical-json.js';
-import type { Caller } from './auth/authenticate.js';
+import type { Caller } from './auth/caller.js';
 import { AUDIT_GENESIS, type AuditAppend, type AuditRow, type NewAuditEntry, type Store } from './store/types.js';
 
 declare module 'fastify' {

@@ -12,8 +12,8 @@
  */
 import type { Output } from '../../shared/contract.js';
 import type { ApprovalValue } from '../../shared/contract-approvals.js';
-import type { CliContext } from './main.js';
-import { type Command, parse } from './commands.js';
+import type { CliContext } from './context.js';
+import { type Command, parse } from './command-kit.js';
 import { readPin } from './prompt.js';
 import { UsageError } from './usage-error.js';
 

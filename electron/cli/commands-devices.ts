@@ -3,7 +3,7 @@
  * service's list, and revoking another device. Same contract channels as the app.
  */
 import type { Output } from '../../shared/contract.js';
-import { type Command, parse } from './commands.js';
+import { type Command, parse } from './command-kit.js';
 import { UsageError } from './usage-error.js';
 
 function table(v: Output<'devices:list'>): string {

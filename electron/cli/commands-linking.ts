@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { ResultCode, type Result } from '../../shared/codes.js';
 import { ok } from '../engine/service/results.js';
-import type { CliContext } from './main.js';
+import type { CliContext } from './context.js';
 import { readPin } from './prompt.js';
 import { UsageError } from './usage-error.js';
 

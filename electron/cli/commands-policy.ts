@@ -5,8 +5,8 @@
  */
 import { ResultCode } from '../../shared/codes.js';
 import type { PolicyValue } from '../../shared/policy.js';
-import type { CliContext } from './main.js';
-import { type Command, parse } from './commands.js';
+import type { CliContext } from './context.js';
+import { type Command, parse } from './command-kit.js';
 
 const show = (value: unknown): string => (value === null ? '-' : typeof value === 'object' ? JSON.stringify(value) : String(value));
 

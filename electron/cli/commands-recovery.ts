@@ -8,7 +8,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Result } from '../../shared/codes.js';
 import type { Output } from '../../shared/contract.js';
 import { ok } from '../engine/service/results.js';
-import type { CliContext } from './main.js';
+import type { CliContext } from './context.js';
 import { newerKeyWarning } from './newer-key-warning.js';
 import { readPin } from './prompt.js';
 import { UsageError } from './usage-error.js';

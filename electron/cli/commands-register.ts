@@ -5,8 +5,8 @@
  * development). Same contract channel as the app's Connect screen.
  */
 import { EnrollLinkError, parseEnrollLink } from '../../shared/enroll-wire.js';
-import type { CliContext } from './main.js';
-import { type Command, parse, unlock } from './commands.js';
+import type { CliContext } from './context.js';
+import { type Command, parse, unlock } from './command-kit.js';
 import { newerKeyWarning } from './newer-key-warning.js';
 import { UsageError } from './usage-error.js';
 

@@ -5,7 +5,7 @@
  * a hidden prompt, as for the other PIN commands.
  */
 import type { Result } from '../../shared/codes.js';
-import type { CliContext } from './main.js';
+import type { CliContext } from './context.js';
 import { readPin } from './prompt.js';
 import { UsageError } from './usage-error.js';
 

@@ -10,8 +10,8 @@ import { basename } from 'node:path';
 import { ResultCode, type Result } from '../../shared/codes.js';
 import type { Output } from '../../shared/contract.js';
 import { ok } from '../engine/service/results.js';
-import type { CliContext } from './main.js';
-import { type Command, fsFailure, MAX_PIPED_BYTES, parse, unlock, writeOutput } from './commands.js';
+import type { CliContext } from './context.js';
+import { type Command, fsFailure, MAX_PIPED_BYTES, parse, unlock, writeOutput } from './command-kit.js';
 import { readPin } from './prompt.js';
 import { UsageError } from './usage-error.js';
 

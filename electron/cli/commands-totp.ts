@@ -3,8 +3,8 @@
  * verification (TOTP) of this user's account on the key service. Same contract
  * channels as the app's Settings screen.
  */
-import type { CliContext } from './main.js';
-import { type Command, parse, unlock } from './commands.js';
+import type { CliContext } from './context.js';
+import { type Command, parse, unlock } from './command-kit.js';
 import { UsageError } from './usage-error.js';
 
 const totp: Command = {

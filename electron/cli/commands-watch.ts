@@ -16,8 +16,8 @@
 import { ResultCode, type Result } from '../../shared/codes.js';
 import type { EngineEvent, StreamState } from '../../shared/contract-events.js';
 import { ok } from '../engine/service/results.js';
-import { type Command, parse, unlock } from './commands.js';
-import type { CliContext } from './main.js';
+import { type Command, parse, unlock } from './command-kit.js';
+import type { CliContext } from './context.js';
 
 const STATE_TEXT: Record<StreamState, string> = {
   live: 'Live: new messages arrive at once.',

@@ -5,31 +5,21 @@
  * Success, 1 otherwise (code name and message on stderr; --json prints the whole
  * result on stdout), 2 for a usage error.
  */
-import { ResultCode, resultCodeName, type Result } from '../../shared/codes.js';
-import type { Channel, Input, Output } from '../../shared/contract.js';
+import { ResultCode, resultCodeName } from '../../shared/codes.js';
 import { dispatch } from '../engine/dispatch.js';
 import { defaultProfileDir } from '../engine/paths.js';
-import { openService, type Service } from '../engine/service/index.js';
+import { openService } from '../engine/service/index.js';
 import { TEST_KDF_PARAMS } from '../engine/crypto/pin-kdf.js';
 import { loadPolicy } from '../engine/policy/load.js';
 import { policyInvalid } from '../engine/policy/enforce.js';
 import { setTrustedCertificates } from '../engine/sync/tls-trust.js';
 import { commands, usage } from './commands.js';
+import type { CliContext } from './context.js';
 import { UsageError } from './usage-error.js';
 
 const KEYCHAINS = ['auto', 'file', 'secret-service'] as const;
 
-/** Calls one contract channel, validated exactly as IPC calls are. */
-export type Call = <C extends Channel>(channel: C, input: Input<C>) => Promise<Result<Output<C>>>;
-
-export interface CliContext {
-  service: Service;
-  call: Call;
-  json: boolean;
-  args: string[];
-  /** Writes a line (or JSON value) to stdout. */
-  out(text: string): void;
-}
+export type { Call, CliContext } from './context.js';
 
 /**
  * Splits the global options (allowed before or after the command, as in

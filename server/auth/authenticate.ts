@@ -26,31 +26,10 @@ import { connectedAppForSecret, connectedAppHeader } from '../connected/credenti
 import { badRequest, forbidden, unauthorized } from '../http/errors.js';
 import type { AppRow } from '../store/types.js';
 
-export type Caller =
-  | { kind: 'device'; appId: string; deviceId: string; userId: string }
-  | { kind: 'client'; appId: string }
-  | { kind: 'server'; appId: string }
-  | { kind: 'none' };
+import type { AuthMode, Caller } from './caller.js';
 
-/**
- * none     no credential (health)
- * body     the handler checks appid + serverkey itself (user/register, gen-jwt)
- * device   device JWT or client key (the seed's key routes)
- * user     device JWT only (items, grants)
- * lookup   device JWT, client key or server key (directory)
- * audit    device JWT (own entries) or server key (the app's)
- * server   server key only
- */
-export type AuthMode = 'none' | 'body' | 'device' | 'user' | 'lookup' | 'audit' | 'server';
+export type { AuthMode, Caller };
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    auth?: AuthMode;
-  }
-  interface FastifyRequest {
-    caller: Caller;
-  }
-}
 
 const ACCEPTS: Record<AuthMode, { jwt: boolean; client: boolean; server: boolean }> = {
   none: { jwt: false, client: false, server: false },
