@@ -67,6 +67,12 @@ describe('electron-builder.yml', () => {
     await expect(hook({ appOutDir: '/nowhere' })).rejects.toThrow(/^afterPack: unexpected electron-builder context \(electronPlatformName/);
   });
 
+  it('installs the Linux app as sealpost-desktop, so it does not shadow the `sealpost` command line', () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    expect(Object.keys(pkg.bin)).toContain('sealpost');
+    expect((raw as { linux: { executableName?: string } }).linux.executableName).toBe('sealpost-desktop');
+  });
+
   it('flips the fuses in one place only, and packs app.asar (OnlyLoadAppFromAsar needs it)', () => {
     expect(config.electronFuses).toBeUndefined();
     expect(config.asar).not.toBe(false);
