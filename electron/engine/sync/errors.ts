@@ -1,6 +1,6 @@
 /**
  * Typed failures of talking to the key service. The service maps them once to
- * result codes (service/messaging.ts): 'offline' -> NoInternetAccess (-200),
+ * result codes (service/messaging-results.ts): 'offline' -> NoInternetAccess (-200),
  * 'unregistered' -> DeviceUnregistered (-50), the rest -> Failed (-1) with the
  * server's machine code in `details`. Messages never quote request content,
  * tokens or keys (they end up in the UI and in outbox rows).
