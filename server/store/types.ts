@@ -8,236 +8,26 @@
  * several server instances can share one database.
  *
  * Times are milliseconds since the epoch; binary values are Buffers.
+ *
+ * The rows are in their own modules by domain (app-user-rows.ts,
+ * key-message-rows.ts, item-grant-rows.ts, audit-counter-rows.ts,
+ * recovery-link-rows.ts) and the errors in store-errors.ts; this module
+ * re-exports them, so importers keep one place to import from.
  */
+import type { AgentAuthRow, AppRow, AppSummary, DelegationRow, DeviceAuthRow, DeviceRow, KeyChangeRow, NewApp, UserRow } from './app-user-rows.js';
+import type { AuditAppend, AuditRow, CounterHit, NewAuditEntry } from './audit-counter-rows.js';
+import type { GrantRow, ItemRow, SharedItemRow } from './item-grant-rows.js';
+import type { AckedMessage, InsertMessagesResult, KeyRef, KeyRow, MessageRow, NewKey, NewMessage } from './key-message-rows.js';
+import type { LinkSessionRow, RecoveryRow } from './recovery-link-rows.js';
+
+export type * from './app-user-rows.js';
+export * from './audit-counter-rows.js';
+export type * from './item-grant-rows.js';
+export * from './key-message-rows.js';
+export type * from './recovery-link-rows.js';
+export * from './store-errors.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
-
-export interface AppRow {
-  id: string;
-  name: string;
-  createdAt: number;
-  revokedAt: number | null;
-}
-
-export interface AppSummary extends AppRow {
-  users: number;
-  devices: number;
-}
-
-export interface NewApp {
-  id: string;
-  name: string;
-  serverKeyHash: string;
-  clientKeyHash: string;
-  createdAt: number;
-}
-
-export interface UserRow {
-  id: string;
-  appId: string;
-  username: string;
-  /** The identity (did:key) bound by the first device package; null until then. */
-  did: string | null;
-  /** Ed25519 identity public key, base64url; null until the first device. */
-  signingKey: string | null;
-  createdAt: number;
-}
-
-export interface DeviceRow {
-  appId: string;
-  deviceId: string;
-  userId: string;
-  /** The signed device package as JSON text. */
-  packageJson: string;
-  encryptionKey: string;
-  fingerprint: string;
-  createdAt: number;
-  revokedAt: number | null;
-}
-
-/** A device's published delegation (shared/delegation.ts). */
-export interface DelegationRow {
-  deviceId: string;
-  deviceDid: string;
-  /** The signed delegation as JSON text. */
-  delegationJson: string;
-}
-
-/** A signed encryption-key change (shared/key-change.ts), in the user's order. */
-export interface KeyChangeRow {
-  seq: number;
-  oldFingerprint: string;
-  newFingerprint: string;
-  /** The signed statement as JSON text. */
-  statementJson: string;
-  createdAt: number;
-}
-
-/** What an agent token is checked against on every request. */
-export interface AgentAuthRow {
-  deviceId: string;
-  userId: string;
-  /** The user's identity did:key. */
-  did: string | null;
-  delegationJson: string;
-  revokedAt: number | null;
-  appRevokedAt: number | null;
-}
-
-/** What a device JWT is checked against on every request. */
-export interface DeviceAuthRow {
-  userId: string;
-  revokedAt: number | null;
-  appRevokedAt: number | null;
-}
-
-export type KeyMode = 'online' | 'offline';
-/** How a key's private half is kept: sealed by the server, an uploaded encrypted PKCS#8 PEM, or not at all. */
-export type PrivateKeyKind = 'scrypt-aes-256-gcm' | 'pkcs8-pem' | null;
-
-export interface NewKey {
-  appId: string;
-  tokenHash: string;
-  mode: KeyMode;
-  publicKey: string;
-  fingerprint: string;
-  bits: number;
-  privateKeyKind: PrivateKeyKind;
-  privateKey: Buffer | null;
-  /** scrypt verifier of the passphrase (server-sealed keys only). */
-  passphraseVerifier: string | null;
-  /** scrypt verifier of the privatekeyhash. */
-  privateKeyHashVerifier: string;
-  ownerUserId: string | null;
-  /** The token itself, kept only for keys published in the directory. */
-  publishedToken: string | null;
-  createdAt: number;
-}
-
-export interface KeyRow extends NewKey {
-  id: number;
-}
-
-/** What a send needs of a key. */
-export interface KeyRef {
-  id: number;
-  mode: KeyMode;
-  publicKey: string;
-  /** Whose inbox it is (the push stream tells that user's devices); null for a key made with a client key. */
-  ownerUserId: string | null;
-}
-
-/** A message an inbox read acknowledged, for the sender's delivered event. */
-export interface AckedMessage {
-  /** As recorded by the send: `device:<deviceId>`, `client` or `server`. */
-  sender: string;
-  clientId: string;
-}
-
-export interface NewMessage {
-  kind: KeyMode;
-  isFile: boolean;
-  fileName: string | null;
-  contentType: string | null;
-  body: Buffer;
-  encKey: Buffer;
-  size: number;
-  sentOn: number;
-  sender: string | null;
-}
-
-export interface MessageRow extends NewMessage {
-  seq: number;
-  clientId: string | null;
-}
-
-export interface InsertMessagesResult {
-  /** MessageIds (per-key sequence numbers) of the stored messages, in order. */
-  ids: number[];
-  /** True when the clientId had been seen: nothing new was stored. */
-  duplicate: boolean;
-  /** For a duplicate: whether the earlier send had the same content. */
-  sameContent: boolean;
-}
-
-export interface ItemRow {
-  appId: string;
-  identifier: string;
-  ownerId: string;
-  version: number;
-  data: Buffer;
-  ownerWrappedKey: Buffer | null;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export interface GrantRow {
-  identifier: string;
-  userId: string;
-  role: 'read' | 'edit';
-  wrappedKey: Buffer;
-  grantedAt: number;
-}
-
-export interface SharedItemRow extends ItemRow {
-  role: 'read' | 'edit';
-  grantWrappedKey: Buffer;
-}
-
-export interface NewAuditEntry {
-  /** The app id, or "-" for requests no app could be identified for. */
-  chain: string;
-  ts: number;
-  userId: string | null;
-  deviceId: string | null;
-  actor: string;
-  action: string;
-  target: string | null;
-  result: string;
-  status: number;
-  ip: string;
-}
-
-/** An audit entry and its canonical bytes (audit.ts), to append together with a write. */
-export interface AuditAppend {
-  entry: NewAuditEntry;
-  canonical: Buffer;
-}
-
-/** Whether insertMessages appends the `audit` it was given: always, except for a clientId reused with different content. */
-export function auditsInsert(result: InsertMessagesResult): boolean {
-  return !result.duplicate || result.sameContent;
-}
-
-export interface AuditRow extends NewAuditEntry {
-  seq: number;
-  hash: Buffer;
-}
-
-export interface CounterHit {
-  key: string;
-  windowStart: number;
-  n: number;
-}
-
-/** A user's recovery record (routes/recovery.ts): one share of the backup key and what guards it. */
-export interface RecoveryRow {
-  appId: string;
-  /** usernameKey(username): case- and normalisation-insensitive. */
-  usernameKey: string;
-  /** Ed25519 identity public key (base64url) that signed the deposit; later deposits must match. */
-  identityKey: string;
-  share: Buffer;
-  pinParams: string | null;
-  backup: Buffer | null;
-  /** SHA-256 of the client's check values; a record with either is gated. */
-  pinCheckHash: Buffer | null;
-  wordsCheckHash: Buffer | null;
-  escrow: string | null;
-  failures: number;
-  lockedUntil: number;
-  updatedAt: number;
-}
 
 /** Plain SQL with PostgreSQL's $n placeholders (the SQLite adapter rewrites them): rows, or the number of rows changed. */
 export interface SqlRunner {
@@ -368,41 +158,4 @@ export interface Store {
   /** Stores the sealed secrets once, from the claiming device, after the reveal: false otherwise. */
   sealLinkSession(appId: string, linkId: string, deviceId: string, sealed: Buffer, now: number): Promise<boolean>;
   deleteLinkSession(appId: string, linkId: string): Promise<boolean>;
-}
-
-/** A device link session (routes/link.ts): only public keys, a commitment and ciphertext. */
-export interface LinkSessionRow {
-  linkId: string;
-  appId: string;
-  /** usernameKey(username) of the user whose device may claim it. */
-  usernameKey: string;
-  /** 8 digits, unique among the app's live sessions. */
-  code: string;
-  commitment: Buffer;
-  claimKey: Buffer | null;
-  /** The device id that claimed it (only it may seal). */
-  claimedBy: string | null;
-  revealKey: Buffer | null;
-  sealed: Buffer | null;
-  createdAt: number;
-  expiresAt: number;
-}
-
-/** A unique constraint refused the write. */
-export class UniqueViolation extends Error {
-  constructor(message = 'already exists') {
-    super(message);
-    this.name = 'UniqueViolation';
-  }
-}
-
-/** 32 zero bytes: the "previous hash" of a chain's first entry. */
-export const AUDIT_GENESIS = Buffer.alloc(32);
-
-/** The row a write depends on is gone (e.g. a key deleted while a message was being sent to it). */
-export class MissingRow extends Error {
-  constructor(message = 'not found') {
-    super(message);
-    this.name = 'MissingRow';
-  }
 }
