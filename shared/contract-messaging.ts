@@ -206,6 +206,16 @@ export const SyncStatusValue = z.object({
 export const NewerKeyValue = z.object({ fingerprint: Fingerprint, changedAt: z.string() });
 export type NewerKey = z.infer<typeof NewerKeyValue>;
 
+/** What registering this device gives back (device:register, device:registerLocal). */
+export const RegisteredValue = z.object({
+  userId: z.string(),
+  username: z.string(),
+  server: z.string(),
+  newInbox: z.boolean(),
+  /** The identity rotated to a key this desktop does not hold (set up from an older identity file): what is sealed to it cannot be read here. */
+  newerKey: NewerKeyValue.nullable(),
+});
+
 export const messagingChannels = {
   /**
    * Registers this device with the app's key service: with a one-time
@@ -228,15 +238,15 @@ export const messagingChannels = {
       })
       .strict()
       .refine((v) => (v.serverKey === undefined) !== (v.enrollmentCode === undefined), 'give either an enrollmentCode or a serverKey'),
-    z.object({
-      userId: z.string(),
-      username: z.string(),
-      server: z.string(),
-      newInbox: z.boolean(),
-      /** The identity rotated to a key this desktop does not hold (set up from an older identity file): what is sealed to it cannot be read here. */
-      newerKey: NewerKeyValue.nullable(),
-    }),
+    RegisteredValue,
   ),
+  /**
+   * Registers this device with the key service `npm start` runs on this computer
+   * (engine:status `localKeyService`): the launcher issues a one-time enrollment
+   * code for `username` and device:register uses it, so the page never handles the
+   * app's keys. InvalidState where no local key service is offered.
+   */
+  'device:registerLocal': call(z.object({ username: Username }).strict(), RegisteredValue),
   /** Looks a user up in the directory (checking their signed keys) and stores them as a contact. */
   'contacts:lookup': call(z.object({ username: Username }).strict(), ContactValue),
   'contacts:list': call(z.object({}).strict(), z.array(ContactValue)),

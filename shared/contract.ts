@@ -41,6 +41,11 @@ export const StatusValue = z.object({
   did: z.string().optional(),
   fingerprint: z.string().optional(),
   autoLockMs: z.number().int(),
+  /**
+   * `npm start` runs a key service on this computer and offers it for the first
+   * registration (device:registerLocal: a user name is all it takes); null elsewhere.
+   */
+  localKeyService: z.object({ url: z.string() }).nullable().optional(),
 });
 
 export const IdentityValue = z.object({

@@ -4,8 +4,10 @@
  * 1. Starts the key service in this process: SQLite in <app data>/keyservice.db,
  *    127.0.0.1, port 8787 when free (SEALPOST_KEY_SERVICE_PORT to choose), else
  *    any free port. On first start it creates an app for the desktop and keeps its
- *    id and keys in <app data>/keyservice-app.json (mode 0600), which the
- *    first-run screen asks for to register this device.
+ *    id and keys in <app data>/keyservice-app.json (mode 0600). In browser mode the
+ *    first-run screen offers it: the user types a user name, this process issues a
+ *    one-time enrollment code for it and the engine registers with that
+ *    (device:registerLocal), so nobody copies keys out of the file.
  * 2. Runs Electron on the built app (out/) when an Electron binary is installed.
  * 3. Where none is (no download possible), says so in one line and serves the
  *    same UI in browser mode (electron/webhost) on 127.0.0.1 and prints its URL.
@@ -23,10 +25,13 @@ import { z } from 'zod';
 import { appDataDir, defaultProfileDir } from '../engine/paths.js';
 import { openService, type Service } from '../engine/service/index.js';
 import { startServer, type RunningServer } from '../../server/index.js';
+import { EnrollmentIssuer } from '../../server/enrollment/codes.js';
 import { startWebhost, type Webhost } from '../webhost/server.js';
 import { findElectronBinary } from './electron-binary.js';
 
 const DEFAULT_PORT = 8787;
+/** A code issued for the first-run screen is used at once: it need not live long. */
+const LOCAL_CODE_TTL_MS = 10 * 60_000;
 /** The project root: this file runs from dist/electron/launcher/. */
 const ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -45,19 +50,19 @@ async function startKeyService(dataDir: string): Promise<RunningServer> {
 }
 
 /** The desktop app's credentials on this key service, created once. */
-async function desktopApp(server: RunningServer, dataDir: string): Promise<{ file: string; appId: string }> {
+async function desktopApp(server: RunningServer, dataDir: string): Promise<{ file: string; appId: string; clientKey: string }> {
   const file = join(dataDir, 'keyservice-app.json');
   if (existsSync(file)) {
     const saved = SavedApp.safeParse(JSON.parse(readFileSync(file, 'utf8')));
     const known = saved.success && (await server.admin.listApps()).some((a) => a.id === saved.data.appId);
     if (saved.success && known) {
       writeFileSync(file, JSON.stringify({ ...saved.data, url: server.url }, null, 2), { mode: 0o600 });
-      return { file, appId: saved.data.appId };
+      return { file, appId: saved.data.appId, clientKey: saved.data.clientKey };
     }
   }
   const created = await server.admin.createApp({ name: 'Sealpost desktop (local)' });
   writeFileSync(file, JSON.stringify({ url: server.url, ...created }, null, 2), { mode: 0o600 });
-  return { file, appId: created.appId };
+  return { file, appId: created.appId, clientKey: created.clientKey };
 }
 
 async function main(): Promise<void> {
@@ -94,7 +99,18 @@ async function main(): Promise<void> {
   }
 
   console.log('No Electron runtime is installed (it could not be downloaded), so Sealpost runs in browser mode.');
-  service = await openService({ profileDir: defaultProfileDir(), actor: 'webhost' });
+  // The first-run screen offers this key service: a user name is all it takes (a one-time code issued here).
+  const issuer = await EnrollmentIssuer.open(keyService.store, keyService.url);
+  service = await openService({
+    profileDir: defaultProfileDir(),
+    actor: 'webhost',
+    localKeyService: {
+      url: keyService.url,
+      appId: app.appId,
+      clientKey: app.clientKey,
+      issueEnrollmentCode: async (username) => (await issuer.issue({ appId: app.appId, username, ttlMs: LOCAL_CODE_TTL_MS })).code,
+    },
+  });
   service.messaging.sync.start();
   webhost = await startWebhost({ handlers: service.handlers, onEvent: service.onEvent, rendererDir: join(ROOT, 'out', 'renderer') });
   console.log(`Open Sealpost in your browser: ${webhost.url}`);

@@ -2,14 +2,16 @@
  * `npm start`'s launcher as a user runs it (the tsc build in dist/, which
  * `npm test` makes first): it starts a key service with its SQLite file in the
  * app data folder, says in one line that there is no Electron runtime (or is
- * told to use browser mode), serves the UI on 127.0.0.1 with a token URL, and
- * Ctrl-C stops both.
+ * told to use browser mode), serves the UI on 127.0.0.1 with a token URL, a
+ * new user's first run registers with that key service by a user name alone
+ * (no keys copied out of a file), and Ctrl-C stops both.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/chromium.js';
 import { ROOT } from './harness.js';
 
 const LAUNCHER = join(ROOT, 'dist', 'electron', 'launcher', 'start.js');
@@ -44,6 +46,29 @@ describe('npm start launcher (browser mode)', () => {
       const dataDir = join(home, 'Sealpost');
       expect(existsSync(join(dataDir, 'keyservice.db'))).toBe(true);
       expect(statSync(join(dataDir, 'keyservice-app.json')).mode & 0o077).toBe(0);
+
+      // A new user's first run: a PIN, then the key service on this computer takes only a user name.
+      const browser = await launchChromium();
+      try {
+        const ui = await browser.newPage();
+        await ui.goto(url);
+        await ui.getByRole('heading', { name: 'Create your identity' }).waitFor();
+        await ui.getByLabel('PIN', { exact: true }).fill('2468');
+        await ui.getByLabel('Repeat the PIN').fill('2468');
+        await ui.getByRole('button', { name: 'Create identity' }).click();
+        await ui.getByRole('heading', { name: 'Connect to a key service' }).waitFor({ timeout: 120_000 });
+        await ui.getByText(`A key service runs on this computer (${ks})`).waitFor();
+        expect(await ui.getByLabel('App id').count()).toBe(0);
+        await ui.getByLabel('Your user name').fill('dana');
+        await ui.getByRole('button', { name: 'Connect', exact: true }).click();
+        await ui.getByRole('heading', { name: 'Your identity is ready' }).waitFor({ timeout: 120_000 });
+        await ui.getByRole('button', { name: 'Open Sealpost' }).click();
+        await ui.getByRole('navigation', { name: 'Main' }).waitFor();
+        // Registered: the push stream to that key service is live.
+        await ui.getByText('Live', { exact: true }).first().waitFor({ timeout: 120_000 });
+      } finally {
+        await browser.close();
+      }
 
       child.kill('SIGINT');
       expect(await exited).toBe(0);

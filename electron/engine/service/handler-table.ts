@@ -19,6 +19,7 @@ import { itemHandlers } from './items.js';
 import type { Linking } from './linking.js';
 import type { Messaging } from './messaging.js';
 import type { Recovery } from './recovery.js';
+import { localRegistrationHandlers } from './local-key-service.js';
 import { linkHandlers, recoveryHandlers } from './recovery-link-handlers.js';
 import type { Rotation } from './rotation.js';
 import { sessionHandlers } from './session-handlers.js';
@@ -41,10 +42,15 @@ export interface EngineParts {
 
 /** Every handler of the contract, behind the managed policy. */
 export function handlerTable(parts: EngineParts): Handlers {
-  return withPolicy(parts.core.policy, unguardedHandlers(parts));
+  // device:registerLocal registers through the guarded device:register: the policy sees the local service's address too.
+  const guarded: Handlers = withPolicy(parts.core.policy, {
+    ...unguardedHandlers(parts),
+    ...localRegistrationHandlers(parts.core.options.localKeyService, (input) => guarded['device:register'](input)),
+  });
+  return guarded;
 }
 
-function unguardedHandlers(parts: EngineParts): Handlers {
+function unguardedHandlers(parts: EngineParts): Omit<Handlers, 'device:registerLocal'> {
   const { core, identitySetup, identos, messaging, recovery, rotation, linking } = parts;
   const connection = () => messaging.sync.connection();
   return {

@@ -12,6 +12,7 @@ import type { BackoffPolicy } from '../sync/backoff.js';
 import type { EngineEventListener } from './events.js';
 import type { FileCrypto } from './file-crypto.js';
 import type { Messaging } from './messaging.js';
+import type { LocalKeyService } from './local-key-service.js';
 
 export interface ServiceOptions {
   /** The profile folder: vault.db, keychain marker/fallback file. Created if missing. */
@@ -27,6 +28,8 @@ export interface ServiceOptions {
   syncBackoff?: BackoffPolicy;
   /** The managed policy (docs/deploy.md); default read from the OS's managed place at open. */
   policy?: LoadedPolicy;
+  /** `npm start`'s key service on this computer, offered for the first registration (local-key-service.ts). */
+  localKeyService?: LocalKeyService;
 }
 
 /** The options once openService has settled the policy (given, or loaded from the OS). */

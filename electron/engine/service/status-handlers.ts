@@ -32,6 +32,7 @@ export function statusHandlers(core: EngineCore, recovery: Recovery): Pick<Handl
       registered: core.registration() !== null,
       ...(identity && { did: identity.did, fingerprint: identity.fingerprint }),
       autoLockMs: core.session.autoLockMs,
+      localKeyService: core.options.localKeyService ? { url: core.options.localKeyService.url } : null,
     };
   }
 

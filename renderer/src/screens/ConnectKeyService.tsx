@@ -18,6 +18,7 @@ import { Managed } from '../components/Managed';
 import type { NewerKey } from '../../../shared/contract-messaging';
 import { EnrollLinkError, parseEnrollLink, type EnrollLink } from '../../../shared/enroll-wire';
 import { NewerKeyNotice } from '../components/NewerKeyNotice';
+import { ConnectLocal } from './ConnectLocal';
 import type { UiError } from '../errors';
 import { call } from '../lib/call';
 import { useManaged, usePolicySetting } from '../lib/policy';
@@ -42,6 +43,13 @@ export function ConnectKeyService({ onDone, compact = false }: { pin?: string; o
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<UiError | null>(null);
   const [newerKey, setNewerKey] = useState<NewerKey | null>(null);
+  /** The key service `npm start` runs here, offered first (undefined while asked; null: none). */
+  const [local, setLocal] = useState<{ url: string } | null | undefined>(undefined);
+  const [other, setOther] = useState(false);
+
+  useEffect(() => {
+    void call(sealpost.engine.status({})).then((r) => setLocal(r.ok ? (r.value.localKeyService ?? null) : null));
+  }, []);
 
   /** Fills the form from a link; a value the policy locks stays (the engine would refuse another one). */
   function applyLink(l: EnrollLink) {
@@ -98,6 +106,9 @@ export function ConnectKeyService({ onDone, compact = false }: { pin?: string; o
   }
 
   if (newerKey) return <NewerKeyNotice newerKey={newerKey} compact={compact} onContinue={() => onDone(true)} />;
+  if (local === undefined) return null;
+  // A policy that names the key service, or an enrollment link, means another one.
+  if (local && !other && !managedServer.locked && !enrollLink) return <ConnectLocal url={local.url} compact={compact} onDone={onDone} onOther={() => setOther(true)} />;
 
   const usingServerKey = serverKey.trim() !== '';
   return (
@@ -152,7 +163,7 @@ export function ConnectKeyService({ onDone, compact = false }: { pin?: string; o
         <summary>Advanced: register with the app’s server key (developers)</summary>
         <p className="muted small">
           Only for the organisation’s own back end or development: the server key can register anyone, so it never belongs on a user’s desktop. <code>npm start</code>{' '}
-          prints where the local key service keeps its app id and keys.
+          prints where its key service keeps the app id and keys.
         </p>
         <label>
           Server key
