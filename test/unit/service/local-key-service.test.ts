@@ -49,8 +49,8 @@ describe('device:registerLocal', () => {
     const status = await dispatch(s.handlers, 'engine:status', {});
     expect(status.code === 0 && status.value.localKeyService).toEqual({ url: 'http://127.0.0.1:9' });
     const r = await dispatch(s.handlers, 'device:registerLocal', { username: 'dana' });
-    expect(r.code).not.toBe(0);
-    expect(r.message).toContain('user name dana is taken');
+    expect(r.code).toBe(ResultCode.InvalidParameter);
+    expect(r.code !== 0 && r.message).toContain('user name dana is taken');
   });
 
   it('goes through the policy: a policy that allows only another key service refuses it', async () => {
