@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ResultCode } from '../../../shared/codes.js';
+import { ResultCode, type Result } from '../../../shared/codes.js';
+import type { Output } from '../../../shared/contract.js';
 import { TEST_KDF_PARAMS } from '../../../electron/engine/crypto/pin-kdf.js';
 import { dispatch } from '../../../electron/engine/dispatch.js';
 import { openService, type Service } from '../../../electron/engine/service/index.js';
@@ -26,11 +27,17 @@ const open = async (name: string, extra: Partial<Parameters<typeof openService>[
   return s;
 };
 
+/** engine:status's localKeyService. */
+async function localOffer(s: Service): Promise<unknown> {
+  const r = (await dispatch(s.handlers, 'engine:status', {})) as Result<Output<'engine:status'>>;
+  if (r.code !== 0) throw new Error(r.message);
+  return r.value.localKeyService;
+}
+
 describe('device:registerLocal', () => {
   it('is InvalidState where no key service runs on this computer, and engine:status offers none', async () => {
     const s = await open('none');
-    const status = await dispatch(s.handlers, 'engine:status', {});
-    expect(status.code === 0 && status.value.localKeyService).toBeNull();
+    expect(await localOffer(s)).toBeNull();
     const r = await dispatch(s.handlers, 'device:registerLocal', { username: 'dana' });
     expect(r.code).toBe(ResultCode.InvalidState);
   });
@@ -46,8 +53,7 @@ describe('device:registerLocal', () => {
         },
       },
     });
-    const status = await dispatch(s.handlers, 'engine:status', {});
-    expect(status.code === 0 && status.value.localKeyService).toEqual({ url: 'http://127.0.0.1:9' });
+    expect(await localOffer(s)).toEqual({ url: 'http://127.0.0.1:9' });
     const r = await dispatch(s.handlers, 'device:registerLocal', { username: 'dana' });
     expect(r.code).toBe(ResultCode.InvalidParameter);
     expect(r.code !== 0 && r.message).toContain('user name dana is taken');
