@@ -1,6 +1,7 @@
 /**
- * axe-core on every screen (first run, unlock, chats, conversation, contacts,
- * vault, item, sharing, audit, settings, recovery, linking) in light and dark:
+ * axe-core on every screen (first run, unlock, chats, conversation, group,
+ * contacts, vault, item, sharing, audit, settings, recovery, linking, and the
+ * group dialogs) in light and dark:
  * no serious or critical violation. The screens hold real data (tour.ts).
  */
 import { AxeBuilder } from '@axe-core/playwright';
@@ -41,6 +42,23 @@ describe.each(['light', 'dark'] as const)('accessibility, %s', (colorScheme) => 
   it.each(UNLOCKED_SCREENS)('%s', async (screen) => {
     await showScreen(page, screen);
     expect(await seriousViolations(page)).toEqual([]);
+  });
+
+  it('the group dialogs: New group (people ticked) and the people of a group', async () => {
+    await showScreen(page, 'chats');
+    await page.getByRole('button', { name: 'New conversation' }).first().click();
+    await page.getByRole('dialog', { name: 'New conversation' }).getByRole('button', { name: 'New group' }).click();
+    const picker = page.getByRole('dialog', { name: 'New group' });
+    await picker.getByRole('checkbox', { name: /bob/ }).click();
+    await picker.getByRole('checkbox', { name: /bob/, checked: true }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.keyboard.press('Escape');
+    await picker.waitFor({ state: 'hidden' });
+    await showScreen(page, 'group');
+    await page.getByRole('button', { name: 'People in bob, carol' }).click();
+    await page.getByRole('dialog', { name: 'People in bob, carol' }).getByRole('list', { name: 'People' }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.keyboard.press('Escape');
   });
 
   it('unlock', async () => {
