@@ -12,7 +12,6 @@ import { openService } from '../engine/service/index.js';
 import { TEST_KDF_PARAMS } from '../engine/crypto/pin-kdf.js';
 import { loadPolicy } from '../engine/policy/load.js';
 import { policyInvalid } from '../engine/policy/enforce.js';
-import { setTrustedCertificates } from '../engine/sync/tls-trust.js';
 import { commands, usage } from './commands.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './usage-error.js';
@@ -66,8 +65,6 @@ async function main(argv: string[]): Promise<number> {
     else process.stderr.write(`sealpost: ${resultCodeName(refused.code)} (${refused.code}): ${refused.message}\n`);
     return 1;
   }
-  // The organisation's own CAs for the key service and escrow (docs/deploy.md "Private CAs").
-  setTrustedCertificates(policy.values.trustedCertificates);
   const service = await openService({
     policy,
     profileDir: values.profile ?? defaultProfileDir(),

@@ -43,6 +43,20 @@ export interface VerifiedMeta {
   bodyLength: number;
 }
 
+/** What an opener reports of the sender block: everything but the body digest it has already checked. */
+export type SignedSender = Omit<VerifiedMeta, 'bodyHash' | 'bodyLength'>;
+
+export function signedSender(m: VerifiedMeta): SignedSender {
+  return {
+    contentType: m.contentType,
+    ...(m.fileName !== undefined ? { fileName: m.fileName } : {}),
+    senderFingerprint: m.senderFingerprint,
+    senderPublicKey: m.senderPublicKey,
+    sentAt: m.sentAt,
+    recipients: m.recipients,
+  };
+}
+
 /** Who the opener expects the sender to be (a verified contact); either part may be given. */
 export interface ExpectedSender {
   fingerprint?: string;

@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { concat, equalBytes, fromBase64, fromHex, Reader, toBase64, toHex, u32be, utf8, view, wipe } from './_bytes.js';
-import { checkExpectedSender, type ExpectedSender, MAX_META_BYTES, type Sender, signMeta, SIGNATURE_LENGTH, verifyMeta } from './_meta.js';
+import { checkExpectedSender, type ExpectedSender, MAX_META_BYTES, type Sender, signedSender, type SignedSender, signMeta, SIGNATURE_LENGTH, verifyMeta } from './_meta.js';
 import {
   encodeIndex,
   encodeKeyTable,
@@ -78,16 +78,12 @@ export interface OpenEnvelopeOptions {
   expectedSender?: ExpectedSender;
 }
 
-/** What an opened envelope says. `senderFingerprint` is the sender's signed claim: check it against the contact. */
-export interface OpenedEnvelope {
+/**
+ * What an opened envelope says. `senderFingerprint` is the sender's signed claim: check it
+ * against the contact. `recipients`: key ids (hex) of every recipient, in header order.
+ */
+export interface OpenedEnvelope extends SignedSender {
   body: Uint8Array;
-  contentType: string;
-  fileName?: string;
-  senderFingerprint: string;
-  senderPublicKey: Uint8Array;
-  sentAt: number;
-  /** Key ids (hex) of every recipient, in header order. */
-  recipients: string[];
 }
 
 /** The two base64 strings one recipient's PUT carries. */
@@ -232,15 +228,7 @@ export function openEnvelope(bytes: Uint8Array, opts: OpenEnvelopeOptions): Open
   checkExpectedSender(m, opts.expectedSender);
   const out = body.slice();
   wipe(inner);
-  return {
-    body: out,
-    contentType: m.contentType,
-    ...(m.fileName !== undefined ? { fileName: m.fileName } : {}),
-    senderFingerprint: m.senderFingerprint,
-    senderPublicKey: m.senderPublicKey,
-    sentAt: m.sentAt,
-    recipients: m.recipients,
-  };
+  return { body: out, ...signedSender(m) };
 }
 
 /**

@@ -3,7 +3,7 @@
  * module so sealing and opening share them without importing each other.
  * @module
  */
-import type { ExpectedSender, Sender } from './_meta.js';
+import type { ExpectedSender, Sender, SignedSender } from './_meta.js';
 import type { PrivateKeyInput, PublicKeyInput } from './rsa.js';
 
 export type ProgressCallback = (processedBytes: number, totalBytes: number) => void;
@@ -40,13 +40,7 @@ export interface SealedFileInfo {
   sealedBytes: number;
 }
 
-export interface OpenedFile {
-  contentType: string;
-  fileName?: string;
-  senderFingerprint: string;
-  senderPublicKey: Uint8Array;
-  sentAt: number;
-  recipients: string[];
+export interface OpenedFile extends SignedSender {
   bytes: number;
   sha256: string;
 }

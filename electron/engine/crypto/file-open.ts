@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { equalBytes, Reader, toHex, view, wipe } from './_bytes.js';
 import { ByteQueue, chunkAad, chunkNonce, DEFAULT_MAX_FILE_BYTES, FILE_VERSION, MAGIC, MAX_CHUNK_EXP, MAX_CHUNKS, MAX_TRAILER, MIN_CHUNK_EXP, removeQuietly } from './_file-format.js';
-import { checkExpectedSender, MAX_META_BYTES, SIGNATURE_LENGTH, verifyMeta } from './_meta.js';
+import { checkExpectedSender, MAX_META_BYTES, SIGNATURE_LENGTH, signedSender, verifyMeta } from './_meta.js';
 import { MAX_RECIPIENTS, prepareOpenKey, readIndex, readKeyTable, unwrapFor } from './_recipients.js';
 import { TAG_LENGTH } from './aead.js';
 import { BadSignatureError, CryptoError, InvalidInputError, TamperedError, TruncatedError, UnsupportedVersionError } from './errors.js';
@@ -176,16 +176,7 @@ export async function openFile(inPath: string, outPath: string, opts: OpenFileOp
     }
     checkExpectedSender(m, opts.expectedSender);
     await rename(partial, outPath);
-    return {
-      contentType: m.contentType,
-      ...(m.fileName !== undefined ? { fileName: m.fileName } : {}),
-      senderFingerprint: m.senderFingerprint,
-      senderPublicKey: m.senderPublicKey,
-      sentAt: m.sentAt,
-      recipients: m.recipients,
-      bytes: outBytes,
-      sha256: toHex(digest),
-    };
+    return { ...signedSender(m), bytes: outBytes, sha256: toHex(digest) };
   } catch (err) {
     await removeQuietly(partial);
     throw err;

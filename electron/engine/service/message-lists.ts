@@ -15,7 +15,8 @@ import { listConversations, listInOrder } from '../vault/conversations.js';
 import { VaultError } from '../vault/errors.js';
 import { getMessage, type Message } from '../vault/messages.js';
 import { getMessageInfo } from '../vault/sync-store.js';
-import { backfillThreads, isGroup, threadMembers } from '../vault/threads.js';
+import { backfillThreads, countUnthreaded, threadMembers } from '../vault/threads.js';
+import { isGroupId } from '../../../shared/conversation-id.js';
 import { readRegistration } from '../sync/registration.js';
 import type { MessageValue, OpenedMessage } from './message-value.js';
 import { ServiceError } from './results.js';
@@ -74,7 +75,7 @@ const previewOf = (text: string | null): string | null => {
 
 /** A conversation's people besides us: the peer, or a group's members, with what the contacts say of them. */
 function membersOf(db: Db, thread: string, fallbackName: string | null): MemberValue[] {
-  const people = isGroup(thread) ? threadMembers(db, thread) : [{ userId: thread, username: fallbackName ?? thread }];
+  const people = isGroupId(thread) ? threadMembers(db, thread) : [{ userId: thread, username: fallbackName ?? thread }];
   return people.map((p) => {
     const contact = getContact(db, p.userId);
     return { userId: p.userId, name: contact?.username ?? p.username, verified: contact?.verified ?? false, keyChanged: contact?.keyChanged ?? false };
@@ -87,7 +88,7 @@ export function conversationValues(db: Db, input: { limit?: number; offset?: num
     const m = getMessage(db, row.lastId);
     if (!m) return [];
     const v = valueOf(m);
-    const group = isGroup(row.thread);
+    const group = isGroupId(row.thread);
     const contact = group ? null : getContact(db, row.thread);
     const members = membersOf(db, row.thread, contact?.username ?? v.peerName);
     return [
@@ -113,6 +114,7 @@ export function conversationValues(db: Db, input: { limit?: number; offset?: num
  * waits for unlocked keys). Cheap when there are none: one indexed look.
  */
 export function backfillConversations(db: Db, key: Uint8Array): void {
+  if (countUnthreaded(db) === 0) return;
   const self = readRegistration(db)?.userId;
   if (!self) return;
   const participants = (id: number) => {

@@ -14,7 +14,8 @@ import { getContact } from '../vault/contacts.js';
 import { getMessage, type Message } from '../vault/messages.js';
 import { getOutboxEntry, type OutboxEntry } from '../vault/outbox.js';
 import { getAttachment, getMessageInfo, getProgress, listContactKeys } from '../vault/sync-store.js';
-import { batchRows, isGroup } from '../vault/threads.js';
+import { batchRows } from '../vault/threads.js';
+import { isGroupId } from '../../../shared/conversation-id.js';
 
 export type MessageValue = Output<'messages:read'>;
 type State = MessageValue['state'];
@@ -83,7 +84,7 @@ export function messageValue(db: Db, m: Message, key: Uint8Array, opened?: Opene
   const reason = m.direction === 'in' ? (info?.reason ?? null) : (entry?.lastError ?? null);
   const upload =
     m.direction === 'out' && m.clientId && content && content.attachments.length > 0 ? uploadProgress(db, m.clientId, m.peer, entry?.payload ?? null, state === 'sent' || state === 'delivered') : null;
-  const recipients = asConversation && m.direction === 'out' && m.batch === null && isGroup(m.thread) ? recipientsOf(db, m, { state, deliveredAt, reason }) : null;
+  const recipients = asConversation && m.direction === 'out' && m.batch === null && isGroupId(m.thread) ? recipientsOf(db, m, { state, deliveredAt, reason }) : null;
   if (recipients) state = summed(recipients.map((r) => r.state));
   return {
     id: m.id,

@@ -14,7 +14,8 @@ import type { Db } from '../vault/_sql.js';
 import type { Contact } from '../vault/contacts.js';
 import { queueOutgoingMessage } from '../vault/outbox.js';
 import { listContactKeys, putAttachment, putMessageInfo } from '../vault/sync-store.js';
-import { isGroup, setThread, threadOf } from '../vault/threads.js';
+import { setThread, threadOf } from '../vault/threads.js';
+import { isGroupId } from '../../../shared/conversation-id.js';
 import { newClientId } from './client-id.js';
 import { ensureAttachmentsDir, hashFile, PART_SIZE, sealedPath } from './attachments.js';
 import type { Registration } from './connection.js';
@@ -112,7 +113,7 @@ export async function composeMessage(d: ComposeDeps, input: ComposeInput): Promi
         const { messageId } = queueOutgoingMessage(d.db, { clientId, peer: c.userId, envelope, payload: payloadBytes, now: d.now });
         putMessageInfo(d.db, { messageId, sender: 'self', cache, sentAt: d.now, attachments: attachments.length });
         // One row per recipient; a group conversation shows the first (the others point at it).
-        setThread(d.db, messageId, isGroup(thread) ? thread : c.userId, members, isGroup(thread) && messageIds.length > 0 ? messageIds[0]! : null);
+        setThread(d.db, messageId, isGroupId(thread) ? thread : c.userId, members, isGroupId(thread) && messageIds.length > 0 ? messageIds[0]! : null);
         messageIds.push(messageId);
         clientIds.push(clientId);
       }

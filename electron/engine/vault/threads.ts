@@ -40,12 +40,11 @@ export function threadOf(self: string, p: Participants): { thread: string; membe
   return { thread: conversationId(members.map((m) => m.userid)), members };
 }
 
-export const isGroup = isGroupId;
 
 /** Files a message under its conversation; a group's members are kept with it. */
 export function setThread(db: Db, messageId: number, thread: string, members: readonly Party[], batch: number | null = null): void {
   stmt(db, 'UPDATE messages SET thread = ?, batch = ? WHERE id = ?').run(thread, batch, messageId);
-  if (!isGroup(thread)) return;
+  if (!isGroupId(thread)) return;
   const put = stmt(db, 'INSERT INTO thread_members (thread, user_id, username) VALUES (?, ?, ?) ON CONFLICT (thread, user_id) DO UPDATE SET username = excluded.username');
   for (const m of members) put.run(thread, m.userid, m.username);
 }
@@ -89,7 +88,7 @@ export function backfillThreads(db: Db, self: string, participants: (messageId: 
       }
       const { thread, members } = threadOf(self, opened.parties);
       let batch: number | null = null;
-      if (r.direction === 'out' && isGroup(thread)) {
+      if (r.direction === 'out' && isGroupId(thread)) {
         const first = firstOfSend.get(opened.cacheHex) ?? earlierRowOfSend(db, r.id, opened.cacheHex);
         if (first === null) firstOfSend.set(opened.cacheHex, r.id);
         else batch = first;

@@ -18,6 +18,7 @@ import { Managed } from '../components/Managed';
 import type { NewerKey } from '../../../shared/contract-messaging';
 import { EnrollLinkError, parseEnrollLink, type EnrollLink } from '../../../shared/enroll-wire';
 import { NewerKeyNotice } from '../components/NewerKeyNotice';
+import { ConnectActions } from './ConnectActions';
 import { ConnectLocal } from './ConnectLocal';
 import type { UiError } from '../errors';
 import { call } from '../lib/call';
@@ -177,17 +178,7 @@ export function ConnectKeyService({ onDone, compact = false }: { pin?: string; o
         )}
       </details>
       {error && <ErrorBanner error={error} />}
-      <div className="row">
-        <button type="submit" disabled={busy}>
-          {busy ? 'Connecting…' : 'Connect'}
-        </button>
-        {!compact && (
-          <button type="button" className="secondary" onClick={() => onDone(false)} disabled={busy}>
-            Stay local for now
-          </button>
-        )}
-      </div>
-      {busy && <progress aria-label="Connecting" />}
+      <ConnectActions busy={busy} compact={compact} onStayLocal={() => onDone(false)} />
     </form>
   );
 }

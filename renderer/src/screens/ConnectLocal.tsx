@@ -12,6 +12,7 @@ import { NewerKeyNotice } from '../components/NewerKeyNotice';
 import type { NewerKey } from '../../../shared/contract-messaging';
 import type { UiError } from '../errors';
 import { call } from '../lib/call';
+import { ConnectActions } from './ConnectActions';
 
 export function ConnectLocal({ url, compact, onDone, onOther }: { url: string; compact: boolean; onDone: (connected: boolean) => void; onOther: () => void }) {
   const [username, setUsername] = useState('');
@@ -44,20 +45,11 @@ export function ConnectLocal({ url, compact, onDone, onOther }: { url: string; c
         <input value={username} onChange={(e) => setUsername(e.target.value)} required autoComplete="username" data-autofocus />
       </label>
       {error && <ErrorBanner error={error} />}
-      <div className="row">
-        <button type="submit" disabled={busy || !username.trim()}>
-          {busy ? 'Connecting…' : 'Connect'}
-        </button>
+      <ConnectActions busy={busy} compact={compact} canSubmit={username.trim() !== ''} onStayLocal={() => onDone(false)}>
         <button type="button" className="secondary" onClick={onOther} disabled={busy}>
           Another key service…
         </button>
-        {!compact && (
-          <button type="button" className="secondary" onClick={() => onDone(false)} disabled={busy}>
-            Stay local for now
-          </button>
-        )}
-      </div>
-      {busy && <progress aria-label="Connecting" />}
+      </ConnectActions>
     </form>
   );
 }

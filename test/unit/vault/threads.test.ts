@@ -1,6 +1,7 @@
 /** How a message is filed under its conversation (vault/threads.ts): the same set of people gives the same name. */
 import { describe, expect, it } from 'vitest';
-import { isGroup, threadOf } from '../../../electron/engine/vault/threads.js';
+import { isGroupId as isGroup } from '../../../shared/conversation-id.js';
+import { threadOf } from '../../../electron/engine/vault/threads.js';
 
 const p = (id: string) => ({ userid: id, username: `name-${id}` });
 
