@@ -5,7 +5,8 @@
  * Internal to file-seal.ts and file-open.ts.
  * @module
  */
-import { unlink } from 'node:fs/promises';
+import type { WriteStream } from 'node:fs';
+import { open as openFileHandle, unlink } from 'node:fs/promises';
 import { utf8 } from './_bytes.js';
 import { MAX_META_BYTES, SIGNATURE_LENGTH } from './_meta.js';
 import { InvalidInputError } from './errors.js';
@@ -85,4 +86,31 @@ export function chunkExponent(size: number | undefined): number {
 /** Deletes a partial output; a file already gone is fine. */
 export async function removeQuietly(path: string): Promise<void> {
   await unlink(path).catch(() => undefined);
+}
+
+/** A streamed output file that exists before the pipeline writing it starts. */
+export interface PartialOutput {
+  readonly stream: WriteStream;
+  /** Waits until the descriptor is closed (destroying the stream first when `abort`). */
+  settle(abort: boolean): Promise<void>;
+}
+
+/**
+ * Opens `path` (mode 0600) before any byte flows. `createWriteStream(path)`
+ * opens lazily, so a pipeline failing at its first chunk could reject before
+ * the open completed: the removal then ran first and the late open left the
+ * file behind. Here the file exists when the pipeline starts, and a failure
+ * waits for the descriptor to close before the caller deletes the file.
+ */
+export async function openPartialOutput(path: string): Promise<PartialOutput> {
+  const handle = await openFileHandle(path, 'w', 0o600);
+  const stream = handle.createWriteStream();
+  const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+  return {
+    stream,
+    async settle(abort) {
+      if (abort) stream.destroy();
+      if (!stream.closed) await closed;
+    },
+  };
 }

@@ -6,12 +6,12 @@
  * @module
  */
 import { createDecipheriv, createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { open as openFileHandle, rename } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { equalBytes, Reader, toHex, view, wipe } from './_bytes.js';
-import { ByteQueue, chunkAad, chunkNonce, DEFAULT_MAX_FILE_BYTES, FILE_VERSION, MAGIC, MAX_CHUNK_EXP, MAX_CHUNKS, MAX_TRAILER, MIN_CHUNK_EXP, removeQuietly } from './_file-format.js';
+import { ByteQueue, chunkAad, chunkNonce, DEFAULT_MAX_FILE_BYTES, FILE_VERSION, MAGIC, MAX_CHUNK_EXP, MAX_CHUNKS, MAX_TRAILER, MIN_CHUNK_EXP, openPartialOutput, type PartialOutput, removeQuietly } from './_file-format.js';
 import { checkExpectedSender, MAX_META_BYTES, SIGNATURE_LENGTH, signedSender, verifyMeta } from './_meta.js';
 import { MAX_RECIPIENTS, prepareOpenKey, readIndex, readKeyTable, unwrapFor } from './_recipients.js';
 import { TAG_LENGTH } from './aead.js';
@@ -84,6 +84,7 @@ export async function openFile(inPath: string, outPath: string, opts: OpenFileOp
   const openKey = prepareOpenKey(opts);
   const key = unwrapFor(head.entries, openKey);
   const partial = `${outPath}.partial`;
+  let output: PartialOutput | undefined;
   const C = 2 ** head.e;
   const R = C + TAG_LENGTH;
   const headerDigest = view(createHash('sha256').update(head.header).digest());
@@ -150,13 +151,14 @@ export async function openFile(inPath: string, outPath: string, opts: OpenFileOp
       }
     }
     const gunzip = createGunzip();
+    output = await openPartialOutput(partial);
     try {
       await pipeline(
         createReadStream(inPath, { start: head.recordsStart, highWaterMark: 64 * 1024 }),
         decrypt,
         gunzip,
         sink,
-        createWriteStream(partial, { mode: 0o600 }),
+        output.stream,
       );
     } catch (err) {
       if (err instanceof CryptoError) throw err;
@@ -175,9 +177,11 @@ export async function openFile(inPath: string, outPath: string, opts: OpenFileOp
       throw new BadSignatureError('the file does not match the signed digest');
     }
     checkExpectedSender(m, opts.expectedSender);
+    await output.settle(false);
     await rename(partial, outPath);
     return { ...signedSender(m), bytes: outBytes, sha256: toHex(digest) };
   } catch (err) {
+    await output?.settle(true);
     await removeQuietly(partial);
     throw err;
   } finally {

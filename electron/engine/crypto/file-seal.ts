@@ -5,13 +5,13 @@
  * @module
  */
 import { createCipheriv, createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { rename, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { concat, u32be, view, wipe } from './_bytes.js';
-import { ByteQueue, chunkAad, chunkExponent, chunkNonce, FILE_GZIP_LEVEL, FILE_VERSION, MAGIC, MAX_CHUNKS, removeQuietly } from './_file-format.js';
+import { ByteQueue, chunkAad, chunkExponent, chunkNonce, FILE_GZIP_LEVEL, FILE_VERSION, MAGIC, MAX_CHUNKS, openPartialOutput, type PartialOutput, removeQuietly } from './_file-format.js';
 import { signMeta } from './_meta.js';
 import { encodeIndex, encodeKeyTable, wrapForRecipients } from './_recipients.js';
 import { newKey, newNonce, TAG_LENGTH } from './aead.js';
@@ -35,6 +35,7 @@ export async function sealFile(inPath: string, outPath: string, opts: SealFileOp
   const fileName = opts.fileName ?? basename(inPath);
   const key = newKey();
   const partial = `${outPath}.partial`;
+  let output: PartialOutput | undefined;
   try {
     const entries = wrapForRecipients(opts.recipients, key);
     // Validate what the signature will carry before any byte is written.
@@ -96,16 +97,19 @@ export async function sealFile(inPath: string, outPath: string, opts: SealFileOp
       while (q.length > C) yield seal(q.take(C), false);
       yield seal(q.take(q.length), true);
     }
+    output = await openPartialOutput(partial);
     await pipeline(
       createReadStream(inPath, { highWaterMark: 64 * 1024 }),
       tap,
       createGzip({ level: FILE_GZIP_LEVEL }),
       encrypt,
-      createWriteStream(partial, { mode: 0o600 }),
+      output.stream,
     );
+    await output.settle(false);
     await rename(partial, outPath);
     return { bytes: read, sha256: plainHash, sealedBytes: written };
   } catch (err) {
+    await output?.settle(true);
     await removeQuietly(partial);
     throw err;
   } finally {
