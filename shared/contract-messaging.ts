@@ -75,6 +75,9 @@ export const AttachmentValue = z.object({
   state: z.enum(['partial', 'complete', 'failed', 'missing']),
 });
 
+/** An outgoing message's progress (queued … read, or failed), or 'received' for an incoming one. */
+export const MessageState = z.enum(['queued', 'sending', 'sent', 'delivered', 'read', 'failed', 'received']);
+
 export const MessageValue = z.object({
   id: z.number().int(),
   direction: z.enum(['in', 'out']),
@@ -82,12 +85,16 @@ export const MessageValue = z.object({
   peer: z.string(),
   peerName: z.string().nullable(),
   /**
-   * queued / sending / sent / delivered / failed (outgoing), received (incoming).
+   * queued / sending / sent / delivered / read / failed (outgoing), received (incoming).
    * delivered: the recipient's device has fetched it from the key service.
+   * read: the recipient opened it and their device sent a read receipt (a sealed, signed
+   * message: docs/sync.md "Read receipts"); shown only while our own read receipts are on.
    */
-  state: z.enum(['queued', 'sending', 'sent', 'delivered', 'failed', 'received']),
+  state: MessageState,
   /** Outgoing, delivered: when this device learnt it (ms); else null. */
   deliveredAt: z.number().int().nullable(),
+  /** Outgoing, read: when the recipient read it (the receipt's signed time, ms); else null. */
+  readAt: z.number().int().nullable(),
   /** Why it failed (outgoing) or was rejected (incoming): tampered, wrong-key, bad-signature, replay, sender-mismatch, ... */
   reason: z.string().nullable(),
   attempts: z.number().int(),
@@ -114,8 +121,9 @@ export const MessageValue = z.object({
         id: z.number().int(),
         peer: z.string(),
         peerName: z.string().nullable(),
-        state: z.enum(['queued', 'sending', 'sent', 'delivered', 'failed', 'received']),
+        state: MessageState,
         deliveredAt: z.number().int().nullable(),
+        readAt: z.number().int().nullable(),
         reason: z.string().nullable(),
       }),
     )
@@ -169,6 +177,14 @@ export const ConversationValue = z.object({
 export const NotificationSettingsValue = z.object({
   /** Show sender and text in new-message notifications (off: only how many arrived). */
   showText: z.boolean(),
+});
+
+export const ReadReceiptsValue = z.object({
+  /**
+   * Send read receipts when we read a message, and show the ones others send us (as Signal
+   * does: off means neither). On by default; the managed policy can turn it off.
+   */
+  enabled: z.boolean(),
 });
 
 export const SyncReportValue = z.object({
@@ -329,4 +345,7 @@ export const messagingChannels = {
   /** Desktop notifications: message text only when the user opted in (off by default). */
   'notifications:get': call(z.object({}).strict(), NotificationSettingsValue),
   'notifications:set': call(z.object({ showText: z.boolean() }).strict(), NotificationSettingsValue),
+  /** Read receipts (docs/sync.md "Read receipts"): on by default. */
+  'readReceipts:get': call(z.object({}).strict(), ReadReceiptsValue),
+  'readReceipts:set': call(z.object({ enabled: z.boolean() }).strict(), ReadReceiptsValue),
 } as const;

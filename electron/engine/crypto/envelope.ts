@@ -274,3 +274,14 @@ export function fromWire(wire: WireMessage): Uint8Array {
   return concat(p.header, encodeKeyTable(p.entries), p.ciphertext);
 }
 
+
+/**
+ * SHA-256 (hex) of the envelope as it travels: header and ciphertext, without the
+ * key table (toWire's `encryptedmessage`). The same for every recipient, so the
+ * sender and each recipient name one message by it (a read receipt does).
+ * @throws {InvalidInputError} @throws {TruncatedError} @throws {UnsupportedVersionError} as parsing
+ */
+export function wireDigest(envelope: Uint8Array): string {
+  const p = parse(envelope, true);
+  return createHash('sha256').update(p.header).update(p.ciphertext).digest('hex');
+}

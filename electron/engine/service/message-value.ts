@@ -16,6 +16,10 @@ import { getOutboxEntry, type OutboxEntry } from '../vault/outbox.js';
 import { getAttachment, getMessageInfo, getProgress, listContactKeys } from '../vault/sync-store.js';
 import { batchRows } from '../vault/threads.js';
 import { isGroupId } from '../../../shared/conversation-id.js';
+import { readReceiptsOn } from './read-receipts.js';
+
+/** The latest of every copy's time, once every copy has one; else null. */
+const lastOfAll = (times: readonly (number | null)[]): number | null => (times.length > 0 && times.every((t) => t !== null) ? Math.max(...(times as number[])) : null);
 
 export type MessageValue = Output<'messages:read'>;
 type State = MessageValue['state'];
@@ -26,18 +30,26 @@ export type OpenedMessage = { info: ReturnType<typeof getMessageInfo>; content: 
 
 const OutboxPayload = z.object({ attachments: z.array(z.object({ parts: z.number().int().min(0) })) });
 
-/** One row's state: the outbox's while it is there, then sent, then delivered once the receipt came. */
-function stateOf(m: Message, entry: OutboxEntry | null, deliveredAt: number | null): State {
+/**
+ * One row's state: the outbox's while it is there, then sent, then delivered
+ * once the key service says the recipient's device fetched it, then read once
+ * their read receipt came (`readAt`: null while our own receipts are off).
+ */
+function stateOf(m: Message, entry: OutboxEntry | null, deliveredAt: number | null, readAt: number | null): State {
   if (m.direction === 'in') return 'received';
   const base = entry?.state === 'sending' ? 'sending' : entry?.state === 'pending' ? 'queued' : m.state === 'received' ? 'sent' : m.state;
+  if (base === 'sent' && readAt !== null) return 'read';
   return base === 'sent' && deliveredAt !== null ? 'delivered' : base;
 }
 
-/** A send's state from its copies: failed if any failed, else still going if any is, delivered when all are. */
+/** A send's state from its copies: failed if any failed, else still going if any is, delivered when all are at least delivered, read when all are read. */
 function summed(states: readonly State[]): State {
-  for (const s of ['failed', 'sending', 'queued', 'sent'] as const) if (states.includes(s)) return s;
-  return 'delivered';
+  for (const s of ['failed', 'sending', 'queued', 'sent', 'delivered'] as const) if (states.includes(s)) return s;
+  return 'read';
 }
+
+/** A copy's read time, when our own read receipts are on (as Signal: off means we see none either). */
+const readTime = (info: { readAt: number | null } | null | undefined, showRead: boolean): number | null => (showRead ? (info?.readAt ?? null) : null);
 
 /** Parts and message acknowledged by the key service, per recipient inbox (flush.ts counts the same steps). */
 function uploadProgress(db: Db, clientId: string, peer: string, payload: Uint8Array | null, sent: boolean): { done: number; total: number } | null {
@@ -56,35 +68,39 @@ function uploadProgress(db: Db, clientId: string, peer: string, payload: Uint8Ar
 }
 
 /** Each recipient's copy of a group send whose first row is `first`. */
-function recipientsOf(db: Db, first: Message, firstValue: { state: State; deliveredAt: number | null; reason: string | null }): Recipient[] {
+function recipientsOf(db: Db, first: Message, firstValue: { state: State; deliveredAt: number | null; readAt: number | null; reason: string | null }, showRead: boolean): Recipient[] {
   return batchRows(db, first.id).flatMap((id) => {
     const m = id === first.id ? first : getMessage(db, id);
     if (!m) return [];
     let v = firstValue;
     if (m !== first) {
       const entry = m.clientId ? getOutboxEntry(db, m.clientId) : null;
-      const deliveredAt = getMessageInfo(db, m.id)?.deliveredAt ?? null;
-      v = { state: stateOf(m, entry, deliveredAt), deliveredAt, reason: entry?.lastError ?? null };
+      const info = getMessageInfo(db, m.id);
+      const deliveredAt = info?.deliveredAt ?? null;
+      const readAt = readTime(info, showRead);
+      v = { state: stateOf(m, entry, deliveredAt, readAt), deliveredAt, readAt, reason: entry?.lastError ?? null };
     }
-    return [{ id: m.id, peer: m.peer, peerName: getContact(db, m.peer)?.username ?? null, state: v.state, deliveredAt: v.deliveredAt, reason: v.reason }];
+    return [{ id: m.id, peer: m.peer, peerName: getContact(db, m.peer)?.username ?? null, state: v.state, deliveredAt: v.deliveredAt, readAt: v.readAt, reason: v.reason }];
   });
 }
 
 /**
  * The value of one message; `key` opens the local cache (unless `opened` has it).
  * `asConversation`: the first row of a group send carries every copy in `recipients`.
+ * `showRead`: read receipts are on (readReceiptsOn; read once per list by the caller).
  */
-export function messageValue(db: Db, m: Message, key: Uint8Array, opened?: OpenedMessage, asConversation = false): MessageValue {
+export function messageValue(db: Db, m: Message, key: Uint8Array, opened?: OpenedMessage, asConversation = false, showRead = readReceiptsOn(db)): MessageValue {
   const info = opened ? opened.info : getMessageInfo(db, m.id);
   const content: MessageContent | null = opened ? opened.content : info?.cache ? openCache(key, info.cache) : null;
   const entry = m.direction === 'out' && m.clientId ? getOutboxEntry(db, m.clientId) : null;
   const peer = getContact(db, m.peer);
   const deliveredAt = m.direction === 'out' ? (info?.deliveredAt ?? null) : null;
-  let state = stateOf(m, entry, deliveredAt);
+  const readAt = m.direction === 'out' ? readTime(info, showRead) : null;
+  let state = stateOf(m, entry, deliveredAt, readAt);
   const reason = m.direction === 'in' ? (info?.reason ?? null) : (entry?.lastError ?? null);
   const upload =
     m.direction === 'out' && m.clientId && content && content.attachments.length > 0 ? uploadProgress(db, m.clientId, m.peer, entry?.payload ?? null, state === 'sent' || state === 'delivered') : null;
-  const recipients = asConversation && m.direction === 'out' && m.batch === null && isGroupId(m.thread) ? recipientsOf(db, m, { state, deliveredAt, reason }) : null;
+  const recipients = asConversation && m.direction === 'out' && m.batch === null && isGroupId(m.thread) ? recipientsOf(db, m, { state, deliveredAt, readAt, reason }, showRead) : null;
   if (recipients) state = summed(recipients.map((r) => r.state));
   return {
     id: m.id,
@@ -99,7 +115,8 @@ export function messageValue(db: Db, m: Message, key: Uint8Array, opened?: Opene
     read: m.direction === 'out' || m.read,
     createdAt: m.createdAt,
     sentAt: info?.sentAt ?? null,
-    deliveredAt: recipients ? (recipients.every((r) => r.deliveredAt !== null) ? Math.max(...recipients.map((r) => r.deliveredAt!)) : null) : deliveredAt,
+    deliveredAt: recipients ? lastOfAll(recipients.map((r) => r.deliveredAt)) : deliveredAt,
+    readAt: recipients ? lastOfAll(recipients.map((r) => r.readAt)) : readAt,
     subject: content?.subject ?? null,
     text: info?.sender === 'rejected' ? null : (content?.text ?? null),
     attachments: (content?.attachments ?? []).map((a) => {

@@ -17,6 +17,8 @@ import type { UnlockedKeys } from './unlocked-keys.js';
 export interface MessagingContext {
   /** False when the managed policy turns message text in notifications off. */
   previewsAllowed?: () => boolean;
+  /** False when the managed policy turns read receipts off. */
+  receiptsAllowed?: () => boolean;
   db: Db;
   keychain: Keychain;
   profileDir: string;

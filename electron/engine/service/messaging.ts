@@ -19,7 +19,7 @@ import type { ProgressCallback } from '../crypto/file-envelope.js';
 import { privateKeyHash } from '../crypto/rsa.js';
 import type { AuditAction, JsonValue } from '../vault/audit.js';
 import type { Contact } from '../vault/contacts.js';
-import { countUnread, getMessage, markRead } from '../vault/messages.js';
+import { countUnread, getMessage } from '../vault/messages.js';
 import { countOutbox, retryNow } from '../vault/outbox.js';
 import { composeMessage } from '../sync/compose.js';
 import { SyncEngine, type SyncReport } from '../sync/engine.js';
@@ -33,6 +33,7 @@ import { MessagingContacts } from './messaging-contacts.js';
 import type { MessagingContext } from './messaging-context.js';
 import { notificationHandlers, notificationPreview, type NotificationPreview } from './messaging-notifications.js';
 import { audited, mapError, run } from './messaging-results.js';
+import { markReadWithReceipts, readReceiptHandlers, type ReadTargetInput, receiptsEnabled } from './read-receipts.js';
 import { ServiceError } from './results.js';
 
 // Importers reach these through messaging.ts; they live in the parts now.
@@ -60,7 +61,9 @@ type MessagingChannels =
   | 'attachments:stageCancel'
   | 'attachments:read'
   | 'notifications:get'
-  | 'notifications:set';
+  | 'notifications:set'
+  | 'readReceipts:get'
+  | 'readReceipts:set';
 
 type SendInput = { to: string[]; subject?: string; text: string; files?: { path: string; name?: string }[]; onProgress?: ProgressCallback };
 
@@ -131,14 +134,16 @@ export class Messaging {
   private list(input: ListInput): MessageValue[] {
     return this.withKey((key) => {
       backfillConversations(this.c.db, key);
-      return listMessageValues(this.c.db, input, (m, opened) => messageValue(this.c.db, m, key, opened, input.conversation !== undefined), key);
+      const showRead = receiptsEnabled(this.c);
+      return listMessageValues(this.c.db, input, (m, opened) => messageValue(this.c.db, m, key, opened, input.conversation !== undefined, showRead), key);
     });
   }
 
   private conversations(input: { limit?: number; offset?: number }): Output<'messages:conversations'> {
     return this.withKey((key) => {
       backfillConversations(this.c.db, key);
-      return conversationValues(this.c.db, input, (m) => messageValue(this.c.db, m, key));
+      const showRead = receiptsEnabled(this.c);
+      return conversationValues(this.c.db, input, (m) => messageValue(this.c.db, m, key, undefined, false, showRead));
     });
   }
 
@@ -173,6 +178,13 @@ export class Messaging {
     // Flushed at once while the scheduler runs (the app); the CLI's send flushes itself.
     if (this.sync.started) this.sync.kick();
     return result;
+  }
+
+  /** Marks read, queueing read receipts (read-receipts.ts), and sends them at once while the scheduler runs. */
+  private markRead(target: ReadTargetInput): { changed: number; receipts: number } {
+    const r = markReadWithReceipts(this.c, target);
+    if (r.receipts > 0 && this.sync.started) this.sync.kick();
+    return r;
   }
 
   async syncNow(): Promise<SyncReport> {
@@ -228,22 +240,23 @@ export class Messaging {
         }),
       ...this.messageAttachments.handlers(),
       ...notificationHandlers(c),
+      ...readReceiptHandlers(c),
       'messages:list': (input) => run(() => this.list(input)),
       'messages:conversations': (input) => run(() => this.conversations(input)),
       'messages:read': (input) =>
         this.audited('message.open', String(input.id), () => {
           const m = getMessage(c.db, input.id);
           if (!m) throw new ServiceError(ResultCode.NotFound, `No message ${input.id}.`);
-          const v = this.withKey((key) => messageValue(this.c.db, m, key));
+          const v = this.withKey((key) => messageValue(this.c.db, m, key, undefined, false, receiptsEnabled(c)));
           if (input.markRead !== false && m.direction === 'in' && !m.read) {
-            markRead(c.db, { ids: [m.id] });
+            this.markRead({ ids: [m.id] });
             v.read = true;
           }
           return v;
         }),
       'messages:markRead': (input) =>
         run(() => {
-          const changed = markRead(c.db, 'ids' in input ? { ids: input.ids } : 'peer' in input ? { peer: input.peer } : { thread: input.conversation });
+          const { changed } = this.markRead('ids' in input ? { ids: input.ids } : 'peer' in input ? { peer: input.peer } : { thread: input.conversation });
           if (changed > 0) c.emit?.({ type: 'messages', received: 0, changed });
           return { changed };
         }),

@@ -8,12 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { sealEnvelope } from '../crypto/envelope.js';
+import { sealEnvelope, wireDigest } from '../crypto/envelope.js';
 import { sealFile, type ProgressCallback } from '../crypto/file-envelope.js';
 import type { Db } from '../vault/_sql.js';
 import type { Contact } from '../vault/contacts.js';
 import { queueOutgoingMessage } from '../vault/outbox.js';
 import { listContactKeys, putAttachment, putMessageInfo } from '../vault/sync-store.js';
+import { setSentDigest } from '../vault/receipts.js';
 import { setThread, threadOf } from '../vault/threads.js';
 import { isGroupId } from '../../../shared/conversation-id.js';
 import { newClientId } from './client-id.js';
@@ -99,6 +100,7 @@ export async function composeMessage(d: ComposeDeps, input: ComposeInput): Promi
     attachments,
   };
   const envelope = sealEnvelope({ body: JSON.stringify(content), contentType: MESSAGE_CONTENT_TYPE, sender: d.keys.sender, recipients: all, sentAt: d.now });
+  const digest = wireDigest(envelope);
   const key = cacheKey(d.keys.seed);
   try {
     const cache = sealCache(key, content);
@@ -112,6 +114,7 @@ export async function composeMessage(d: ComposeDeps, input: ComposeInput): Promi
         const clientId = newClientId(d.now);
         const { messageId } = queueOutgoingMessage(d.db, { clientId, peer: c.userId, envelope, payload: payloadBytes, now: d.now });
         putMessageInfo(d.db, { messageId, sender: 'self', cache, sentAt: d.now, attachments: attachments.length });
+        setSentDigest(d.db, messageId, digest);
         // One row per recipient; a group conversation shows the first (the others point at it).
         setThread(d.db, messageId, isGroupId(thread) ? thread : c.userId, members, isGroupId(thread) && messageIds.length > 0 ? messageIds[0]! : null);
         messageIds.push(messageId);

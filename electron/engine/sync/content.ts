@@ -24,7 +24,7 @@ export const MAX_TEXT_CHARS = 1_000_000;
 export const MAX_SUBJECT_CHARS = 500;
 export const MAX_ATTACHMENTS = 20;
 
-const Party = z.object({ username: z.string().min(1).max(128), userid: z.string().min(1).max(200) }).strict();
+export const Party = z.object({ username: z.string().min(1).max(128), userid: z.string().min(1).max(200) }).strict();
 
 export const AttachmentRef = z
   .object({

@@ -294,6 +294,7 @@ export class SyncEngine {
           report.rejected = opened.rejected;
           // Told at once, not after the receipts and the items' sync: the UI shows them now.
           if (opened.received + opened.rejected > 0) this.d.emit?.({ type: 'messages', received: opened.received + opened.rejected, changed: 0 });
+          if (opened.read > 0) this.d.emit?.({ type: 'messages', received: 0, changed: opened.read });
         }
       } finally {
         await pulling;

@@ -25,6 +25,7 @@ import { readPart, sealedPath } from './attachments.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from './backoff.js';
 import type { Connection } from './connection.js';
 import { SyncError } from './errors.js';
+import { RECEIPT_KIND } from './receipts.js';
 
 const Payload = z.object({
   attachments: z.array(z.object({ id: z.string().regex(/^[0-9a-f]{32}$/), parts: z.number().int().positive(), partSize: z.number().int().positive() })),
@@ -46,6 +47,8 @@ export interface FlushDeps {
 
 export interface FlushReport {
   sent: number;
+  /** Read receipts sent (receipts.ts); not counted in `sent`. */
+  receipts: number;
   failed: number;
   retrying: number;
   /** The first transient error, when the flush stopped on one (offline, 5xx). */
@@ -56,7 +59,7 @@ export interface FlushReport {
 export const inboxRef = (token: string): string => createHash('sha256').update(token).digest('hex').slice(0, 16);
 
 export async function flushOutbox(d: FlushDeps): Promise<FlushReport> {
-  const report: FlushReport = { sent: 0, failed: 0, retrying: 0 };
+  const report: FlushReport = { sent: 0, receipts: 0, failed: 0, retrying: 0 };
   const policy = d.backoff ?? DEFAULT_BACKOFF;
   let total = 0;
   for (;;) {
@@ -69,7 +72,7 @@ export async function flushOutbox(d: FlushDeps): Promise<FlushReport> {
     // instead of one per entry). A crash before a group commits leaves its entries
     // 'sending' -> 'pending': they are sent again with the same client ids and the key
     // service answers the first MessageId, storing nothing twice.
-    let acked: Array<{ clientId: string; receipt: SentReceipt }> = [];
+    let acked: Array<{ clientId: string; receipt: SentReceipt | null }> = [];
     const recordSent = (): void => {
       if (acked.length === 0) return;
       const group = acked;
@@ -78,7 +81,7 @@ export async function flushOutbox(d: FlushDeps): Promise<FlushReport> {
       d.db.transaction(() => {
         for (const { clientId, receipt } of group) {
           markSent(d.db, clientId, { serverId: null, now: at });
-          putSentReceipt(d.db, receipt);
+          if (receipt) putSentReceipt(d.db, receipt);
         }
       })();
     };
@@ -92,10 +95,11 @@ export async function flushOutbox(d: FlushDeps): Promise<FlushReport> {
           continue;
         }
         try {
-          const receipt = await sendEntry(d, entry);
+          const receipt = entry.kind === RECEIPT_KIND ? await sendReadReceipt(d, entry) : await sendEntry(d, entry);
           acked.push({ clientId: entry.clientId, receipt });
           if (acked.length >= SENT_GROUP) recordSent();
-          report.sent++;
+          if (entry.kind === RECEIPT_KIND) report.receipts++;
+          else report.sent++;
         } catch (e) {
           if (e instanceof SyncError && e.transient) {
             report.error ??= e;
@@ -122,6 +126,22 @@ function failureReason(e: unknown): string {
   if (e instanceof SyncError) return e.message;
   if (isCryptoError(e)) return `The message cannot be sent as sealed (${e.kind}): ${e.message}`;
   return `Sending failed (${e instanceof Error ? e.name : 'error'}).`;
+}
+
+/**
+ * Sends a read receipt (its payload is the sealed envelope) to each inbox of
+ * the person whose messages we read that it is sealed for. No delivery
+ * receipt is kept for it.
+ */
+async function sendReadReceipt(d: FlushDeps, entry: OutboxEntry): Promise<null> {
+  const sealedFor = new Set(envelopeRecipients(entry.payload));
+  const keys = listContactKeys(d.db, entry.recipient).filter((k) => k.inbox !== null && sealedFor.has(k.keyId));
+  if (keys.length === 0) throw new SyncError('rejected', 'The keys of the person this read receipt is for changed since it was written: it is not sent.');
+  for (const k of keys) {
+    const wire = toWire(entry.payload, k.keyId);
+    await d.conn.call((auth) => d.conn.client.send(auth, k.inbox!, { ...wire, clientId: entry.clientId }));
+  }
+  return null;
 }
 
 /** Sends one entry; the receipt (inbox, MessageId) of its last inbox, recorded with the entry's 'sent'. */

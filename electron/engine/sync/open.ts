@@ -14,7 +14,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { envelopeRecipients, fromWire, openEnvelope, type OpenedEnvelope } from '../crypto/envelope.js';
+import { envelopeRecipients, fromWire, openEnvelope, type OpenedEnvelope, wireDigest } from '../crypto/envelope.js';
 import { type CryptoError, isCryptoError } from '../crypto/errors.js';
 import { publicKeyFromDid } from '../crypto/identity.js';
 import { OpenPool, type OpenOutcome } from '../crypto/open-pool.js';
@@ -23,6 +23,7 @@ import type { Db } from '../vault/_sql.js';
 import { rotatedFingerprints } from '../vault/contact-rotations.js';
 import { type Contact, getContact } from '../vault/contacts.js';
 import { insertIncoming } from '../vault/messages.js';
+import { backfillSentDigests, hasUndigested, markReadBy } from '../vault/receipts.js';
 import { setThread, threadOf } from '../vault/threads.js';
 import {
   addPart,
@@ -41,6 +42,7 @@ import {
 import { completeIncoming, parsePart, writePart } from './attachments.js';
 import type { Connection } from './connection.js';
 import { cacheKey, MESSAGE_CONTENT_TYPE, type MessageContent, parseContent, sealCache } from './content.js';
+import { parseReceipt, RECEIPT_CONTENT_TYPE, type ReceiptContent } from './receipts.js';
 import { lookupContact } from './directory.js';
 import { readRegistration } from './registration.js';
 
@@ -86,6 +88,8 @@ export interface OpenReport {
   received: number;
   rejected: number;
   parts: number;
+  /** Our sent copies a read receipt marked read (receipts are not messages: not counted in `received`). */
+  read: number;
 }
 
 const BATCH = 512;
@@ -93,7 +97,8 @@ const BATCH = 512;
 const POOL_THRESHOLD = 64;
 
 type Verdict =
-  | { ok: true; opened: OpenedEnvelope; content: MessageContent; sender: SenderState; peer: string; envelope: Uint8Array; digest: string }
+  | { ok: true; kind: 'message'; opened: OpenedEnvelope; content: MessageContent; sender: SenderState; peer: string; envelope: Uint8Array; digest: string }
+  | { ok: true; kind: 'receipt'; opened: OpenedEnvelope; receipt: ReceiptContent; sender: SenderState; peer: string }
   | { ok: false; reason: string; peer: string; envelope: Uint8Array; digest: string | null; fp: string | null };
 
 type Rebuilt = { ok: true; env: Uint8Array } | { ok: false; reason: string };
@@ -126,7 +131,7 @@ function reasonOf(e: CryptoError | Error): string {
  * a row leaves inbox_raw in the transaction that stores its message.
  */
 export async function openPulled(d: OpenDeps): Promise<OpenReport> {
-  const report: OpenReport = { received: 0, rejected: 0, parts: 0 };
+  const report: OpenReport = { received: 0, rejected: 0, parts: 0, read: 0 };
   const first = await nextRows(d);
   if (first.length === 0) return report;
   const pool = first.length >= POOL_THRESHOLD ? await OpenPool.create({ privateKeyDer: d.keys.rsaPrivateKeyDer }).catch(() => null) : null;
@@ -243,12 +248,20 @@ async function storeEnvelopes(d: OpenDeps, raws: RawMessage[], rebuilt: Rebuilt[
     const digest = createHash('sha256').update(raw.body).digest('hex');
     verdicts.push(await judge(d, outcome.value, rb.env, digest, senders));
   }
+  // Rows sent before read receipts existed get their digest the first time a receipt may name them.
+  if (verdicts.some((v) => v.ok && v.kind === 'receipt') && hasUndigested(d.db)) backfillSentDigests(d.db, wireDigest);
   const seen = new Set<string>();
   const self = readRegistration(d.db)?.userId ?? null;
   d.db.transaction(() => {
     for (let i = 0; i < raws.length; i++) {
       const raw = raws[i]!;
       let v = verdicts[i]!;
+      if (v.ok && v.kind === 'receipt') {
+        // A receipt is applied, not stored: only from a sender the directory checked, and only to copies sent to them.
+        if (v.sender !== 'unknown') report.read += markReadBy(d.db, { reader: v.peer, digests: v.receipt.read, at: v.opened.sentAt, now: d.now() }).length;
+        deleteRaw(d.db, raw.serverId);
+        continue;
+      }
       if (v.ok && (seen.has(v.digest) || messageByDigest(d.db, v.digest) !== null)) {
         v = { ok: false, reason: 'replay', peer: v.peer, envelope: v.envelope, digest: null, fp: v.opened.senderFingerprint };
       }
@@ -284,15 +297,24 @@ async function storeEnvelopes(d: OpenDeps, raws: RawMessage[], rebuilt: Rebuilt[
     }
   })();
   // Parts may have arrived before their message (several inboxes, retries).
-  for (const v of verdicts) if (v.ok) for (const a of v.content.attachments) await maybeComplete(d, a.id);
+  for (const v of verdicts) if (v.ok && v.kind === 'message') for (const a of v.content.attachments) await maybeComplete(d, a.id);
 }
 
 async function judge(d: OpenDeps, opened: OpenedEnvelope, envelope: Uint8Array, digest: string, senders: SenderCache): Promise<Verdict> {
   const fail = (reason: string, peer = 'unknown'): Verdict => ({ ok: false, reason, peer, envelope, digest: null, fp: opened.senderFingerprint });
-  if (opened.contentType !== MESSAGE_CONTENT_TYPE) return fail('not-a-message');
-  const content = parseContent(opened.body);
-  if (!content) return fail('invalid-content');
-  const claimed = content.from.userid;
+  let parsed: { kind: 'message'; content: MessageContent } | { kind: 'receipt'; receipt: ReceiptContent };
+  if (opened.contentType === MESSAGE_CONTENT_TYPE) {
+    const content = parseContent(opened.body);
+    if (!content) return fail('invalid-content');
+    parsed = { kind: 'message', content };
+  } else if (opened.contentType === RECEIPT_CONTENT_TYPE) {
+    const receipt = parseReceipt(opened.body);
+    if (!receipt) return fail('invalid-content');
+    parsed = { kind: 'receipt', receipt };
+  } else return fail('not-a-message');
+  const claimed = parsed.kind === 'message' ? parsed.content.from.userid : parsed.receipt.from.userid;
+  const ok = (sender: SenderState, peer: string): Verdict =>
+    parsed.kind === 'message' ? { ok: true, kind: 'message', opened, content: parsed.content, sender, peer, envelope, digest } : { ok: true, kind: 'receipt', opened, receipt: parsed.receipt, sender, peer };
   const matches = (c: Contact): boolean => {
     let known = senders.keys.get(c.userId);
     if (!known) {
@@ -327,11 +349,11 @@ async function judge(d: OpenDeps, opened: OpenedEnvelope, envelope: Uint8Array, 
       senders.contacts.delete(claimed);
     }
     contact = contactOf(claimed);
-    if (!contact) return { ok: true, opened, content, sender: 'unknown', peer: `unknown:${opened.senderFingerprint.slice(0, 16)}`, envelope, digest };
+    if (!contact) return ok('unknown', `unknown:${opened.senderFingerprint.slice(0, 16)}`);
     if (!matches(contact)) return fail('sender-mismatch', contact.userId);
   }
   const sender: SenderState = contact.keyChanged ? 'key-changed' : contact.verified ? 'verified' : 'unverified';
-  return { ok: true, opened, content, sender, peer: contact.userId, envelope, digest };
+  return ok(sender, contact.userId);
 }
 
 async function storePart(d: OpenDeps, raw: RawMessage, report: OpenReport): Promise<void> {

@@ -251,6 +251,16 @@ export const MIGRATIONS: readonly string[] = Object.freeze([
     PRIMARY KEY (thread, user_id)
   ) STRICT;
   `,
+  /* 7: read receipts (vault/receipts.ts, docs/sync.md "Read receipts") */ `
+  -- Outgoing: SHA-256 of the sealed envelope as every recipient stores it (header and
+  -- ciphertext, message_info.digest on their side), which is what a read receipt names.
+  -- NULL on rows sent before this version until a receipt needs them (filled from the envelope).
+  ALTER TABLE messages ADD COLUMN sent_digest TEXT CHECK (sent_digest IS NULL OR length(sent_digest) = 64);
+  CREATE INDEX messages_by_sent_digest ON messages (sent_digest) WHERE sent_digest IS NOT NULL;
+  CREATE INDEX messages_undigested ON messages (id) WHERE direction = 'out' AND sent_digest IS NULL;
+  -- Outgoing: when the recipient read it (their receipt's signed time).
+  ALTER TABLE message_info ADD COLUMN read_at INTEGER;
+  `,
 ]);
 
 /** The schema version this build writes. */

@@ -130,10 +130,10 @@ export function listOutbox(db: Db, query: { state?: OutboxState; limit?: number 
   return parseRows(Row, rows, 'outbox');
 }
 
-/** Counts per state (for the UI's "n waiting to send"). */
-export function countOutbox(db: Db): Record<OutboxState, number> {
+/** Counts per state of one kind (default messages: the UI's "n waiting to send" counts no read receipts). */
+export function countOutbox(db: Db, kind = 'message'): Record<OutboxState, number> {
   const counts: Record<OutboxState, number> = { pending: 0, sending: 0, sent: 0, failed: 0 };
-  for (const r of stmt(db, 'SELECT state, count(*) AS n FROM outbox GROUP BY state').all() as { state: OutboxState; n: number }[]) {
+  for (const r of stmt(db, 'SELECT state, count(*) AS n FROM outbox WHERE kind = ? GROUP BY state').all(kind) as { state: OutboxState; n: number }[]) {
     if (r.state in counts) counts[r.state] = r.n;
   }
   return counts;

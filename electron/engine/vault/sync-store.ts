@@ -20,6 +20,8 @@ export interface MessageInfo {
   cache: Uint8Array | null;
   sentAt: number | null;
   deliveredAt: number | null;
+  /** Outgoing: when the recipient read it (their read receipt). */
+  readAt: number | null;
   attachments: number;
 }
 
@@ -33,6 +35,7 @@ const InfoRow = z
     cache: col.blob.nullable(),
     sent_at: col.ms.nullable(),
     delivered_at: col.ms.nullable(),
+    read_at: col.ms.nullable(),
     attachments: col.int.nonnegative(),
   })
   .transform(
@@ -45,6 +48,7 @@ const InfoRow = z
       cache: r.cache,
       sentAt: r.sent_at,
       deliveredAt: r.delivered_at,
+      readAt: r.read_at,
       attachments: r.attachments,
     }),
   );

@@ -122,7 +122,9 @@ describe('messages and outbox', () => {
     expect(v.claimDue(db(), 5000).map((e) => e.attempts)).toEqual([2]);
     v.markFailed(db(), 'c-1', { error: '400 invalid operation' });
     expect(v.getMessageByClientId(db(), 'c-1')!.state).toBe('failed');
-    expect(v.countOutbox(db())).toEqual({ pending: 0, sending: 1, sent: 0, failed: 1 });
+    // Counted per kind: messages by default (the UI's "waiting to send"), the item entry apart.
+    expect(v.countOutbox(db())).toEqual({ pending: 0, sending: 0, sent: 0, failed: 1 });
+    expect(v.countOutbox(db(), 'item')).toEqual({ pending: 0, sending: 1, sent: 0, failed: 0 });
     expect(v.retryNow(db(), 6000, 'c-1')).toBe(1);
     expect(v.getMessageByClientId(db(), 'c-1')!.state).toBe('queued');
     v.claimDue(db(), 6000);

@@ -14,7 +14,7 @@ import { call } from '../../lib/call';
 import { AttachmentItem } from './AttachmentItem';
 import { clockTime, fullTime, sortAt, type Message } from './format';
 
-const STATE_TEXT: Record<Message['state'], string> = { queued: 'Queued', sending: 'Sending', sent: 'Sent', delivered: 'Delivered', failed: 'Failed', received: 'Received' };
+const STATE_TEXT: Record<Message['state'], string> = { queued: 'Queued', sending: 'Sending', sent: 'Sent', delivered: 'Delivered', read: 'Read', failed: 'Failed', received: 'Received' };
 
 function StateIcon({ state }: { state: Message['state'] }) {
   const props = { size: 14, 'aria-hidden': true } as const;

@@ -1,0 +1,61 @@
+/**
+ * Read receipts in the service (docs/sync.md "Read receipts"): the setting
+ * (readReceipts:get/set; on by default, the managed policy can force it off),
+ * and marking messages read with the receipts that tell their senders, in one
+ * transaction. As in Signal, turning receipts off both stops ours and hides the
+ * ones others send (they are still recorded, and show again when turned on).
+ * @module
+ */
+import { z } from 'zod';
+import type { Handlers } from '../../../shared/contract.js';
+import { markRead } from '../vault/messages.js';
+import { receiptTargets } from '../vault/receipts.js';
+import { getSetting, setSetting } from '../vault/settings.js';
+import type { Db } from '../vault/_sql.js';
+import { queueReadReceipts } from '../sync/receipts.js';
+import { readRegistration } from '../sync/registration.js';
+import type { MessagingContext } from './messaging-context.js';
+import { run } from './messaging-results.js';
+
+const SETTING_KEY = 'readReceipts';
+
+/** The user's choice (default on), narrowed by the policy when `allowed` says it forces receipts off. */
+export function readReceiptsOn(db: Db, allowed = true): boolean {
+  return allowed && (getSetting(db, SETTING_KEY, z.boolean()) ?? true);
+}
+
+/** The effective setting: the user's choice and the managed policy. */
+export const receiptsEnabled = (c: MessagingContext): boolean => readReceiptsOn(c.db, c.receiptsAllowed?.() ?? true);
+
+export type ReadTargetInput = { ids: readonly number[] } | { peer: string } | { thread: string };
+
+/**
+ * Marks incoming messages read and, with receipts on, queues a receipt to each
+ * sender for the ones that changed, both in one transaction. Receipts need the
+ * keys (they are signed) and a registration; without them the messages are
+ * only marked. Returns how many changed and how many receipts were queued.
+ */
+export function markReadWithReceipts(c: MessagingContext, target: ReadTargetInput): { changed: number; receipts: number } {
+  const keys = c.keysIfUnlocked();
+  const registration = readRegistration(c.db);
+  const send = keys !== null && registration !== null && receiptsEnabled(c);
+  return c.db
+    .transaction(() => {
+      const targets = send ? receiptTargets(c.db, target) : [];
+      const changed = markRead(c.db, target);
+      const receipts = targets.length > 0 ? queueReadReceipts({ db: c.db, keys: keys!, registration: registration!, now: c.now() }, targets) : 0;
+      return { changed, receipts };
+    })
+    .immediate();
+}
+
+export function readReceiptHandlers(c: MessagingContext): Pick<Handlers, 'readReceipts:get' | 'readReceipts:set'> {
+  return {
+    'readReceipts:get': () => run(() => ({ enabled: receiptsEnabled(c) })),
+    'readReceipts:set': (input) =>
+      run(() => {
+        setSetting(c.db, SETTING_KEY, input.enabled, c.now());
+        return { enabled: receiptsEnabled(c) };
+      }),
+  };
+}
