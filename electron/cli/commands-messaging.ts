@@ -141,6 +141,8 @@ const read: Command = {
     const result = await ctx.call('messages:read', { id });
     if (result.code !== 0) return result;
     const m = result.value;
+    // Reading queued a read receipt (when they are on): send it now if the key service answers, else a sync or the app does.
+    if (m.direction === 'in') await ctx.service.messaging.sync.flush().catch(() => undefined);
     if (!ctx.json) {
       ctx.out(`${m.direction === 'out' ? 'To' : 'From'}: ${m.peerName ?? m.peer} (${SENDER_LABEL[m.sender] ?? m.sender}${m.reason ? `: ${m.reason}` : ''})`);
       if (m.sentAt) ctx.out(`Sent: ${new Date(m.sentAt).toISOString()}`);
@@ -164,4 +166,17 @@ const read: Command = {
   },
 };
 
-export const messagingCommands: Record<string, Command> = { contacts, send, sync, inbox, read };
+const receipts: Command = {
+  synopsis: 'receipts [on|off]',
+  summary: 'read receipts: show whether they are on, or turn them on or off (off: none sent, none shown)',
+  async run(ctx) {
+    const { positionals } = parse(ctx, {}, 1);
+    const want = positionals[0];
+    if (want !== undefined && want !== 'on' && want !== 'off') throw new UsageError('receipts takes on or off');
+    const result = want === undefined ? await ctx.call('readReceipts:get', {}) : await ctx.call('readReceipts:set', { enabled: want === 'on' });
+    if (result.code === 0 && !ctx.json) ctx.out(`Read receipts are ${result.value.enabled ? 'on' : 'off'}.`);
+    return result;
+  },
+};
+
+export const messagingCommands: Record<string, Command> = { contacts, send, sync, inbox, read, receipts };
