@@ -55,15 +55,18 @@ export const MessageContent = z
   .strict();
 export type MessageContent = z.infer<typeof MessageContent>;
 
-/** Parses an opened body. @returns null when it is not our content (the caller rejects the message) */
-export function parseContent(body: Uint8Array): MessageContent | null {
+/** An opened body as `schema` wants it: strict UTF-8 JSON. @returns null when it is not (the caller rejects it) */
+export function parseJsonBody<T>(schema: z.ZodType<T>, body: Uint8Array): T | null {
   try {
-    const parsed = MessageContent.safeParse(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body)));
+    const parsed = schema.safeParse(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body)));
     return parsed.success ? parsed.data : null;
   } catch {
     return null;
   }
 }
+
+/** Parses an opened message body. @returns null when it is not our content (the caller rejects the message) */
+export const parseContent = (body: Uint8Array): MessageContent | null => parseJsonBody(MessageContent, body);
 
 const AAD = new TextEncoder().encode('sealpost/message-cache/v1');
 

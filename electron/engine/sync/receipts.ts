@@ -16,7 +16,7 @@ import { listContactKeys } from '../vault/sync-store.js';
 import type { UnlockedKeys } from '../service/unlocked-keys.js';
 import { newClientId } from './client-id.js';
 import type { Registration } from './connection.js';
-import { Party } from './content.js';
+import { parseJsonBody, Party } from './content.js';
 
 export const RECEIPT_CONTENT_TYPE = 'application/vnd.sealpost.receipt+json';
 /** The outbox kind of a receipt: its payload is the sealed envelope itself (no message row). */
@@ -34,14 +34,7 @@ export const ReceiptContent = z
 export type ReceiptContent = z.infer<typeof ReceiptContent>;
 
 /** Parses an opened receipt body. @returns null when it is not one */
-export function parseReceipt(body: Uint8Array): ReceiptContent | null {
-  try {
-    const parsed = ReceiptContent.safeParse(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body)));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
-}
+export const parseReceipt = (body: Uint8Array): ReceiptContent | null => parseJsonBody(ReceiptContent, body);
 
 export interface ReceiptDeps {
   db: Db;

@@ -11,7 +11,7 @@ import { ResultCode } from '../../../shared/codes.js';
 import { markFailed } from '../../../electron/engine/vault/outbox.js';
 import { startKeyService, type KeyService } from '../../helpers/key-service.js';
 import { engineOf } from '../../helpers/seed-conversation.js';
-import { cleanup, newUser, type Profile, syncUntilSent, tmp } from './helpers.js';
+import { cleanup, type Profile, syncUntilSent, threeUsers, tmp } from './helpers.js';
 
 describe('group conversations', () => {
   const root = tmp('sealpost-groups-');
@@ -19,18 +19,11 @@ describe('group conversations', () => {
   let alice: Profile;
   let bob: Profile;
   let carol: Profile;
-  const ids: Record<string, string> = {};
+  let ids: Record<string, string> = {};
 
   beforeAll(async () => {
     ks = await startKeyService({});
-    [alice, bob, carol] = await Promise.all([newUser(root, 'alice', ks), newUser(root, 'bob', ks), newUser(root, 'carol', ks)]);
-    for (const [p, others] of [
-      [alice, ['bob', 'carol']],
-      [bob, ['alice', 'carol']],
-      [carol, ['alice', 'bob']],
-    ] as const) {
-      for (const o of others) ids[o] = (await p.ok('contacts:lookup', { username: o })).userId;
-    }
+    ({ alice, bob, carol, ids } = await threeUsers(root, ks));
   });
 
   afterAll(async () => {

@@ -67,3 +67,17 @@ export async function syncUntilSent(p: Profile, maxRounds = 200): Promise<void> 
   }
   expect.fail('outbox did not drain');
 }
+
+/** alice, bob and carol registered with `ks`, each having looked up the other two; `ids` maps each name to its user id. */
+export async function threeUsers(root: string, ks: { url: string; app: { appId: string; serverKey: string } }): Promise<{ alice: Profile; bob: Profile; carol: Profile; ids: Record<string, string> }> {
+  const [alice, bob, carol] = await Promise.all([newUser(root, 'alice', ks), newUser(root, 'bob', ks), newUser(root, 'carol', ks)]);
+  const ids: Record<string, string> = {};
+  for (const [p, others] of [
+    [alice, ['bob', 'carol']],
+    [bob, ['alice', 'carol']],
+    [carol, ['alice', 'bob']],
+  ] as const) {
+    for (const o of others) ids[o] = (await p.ok('contacts:lookup', { username: o })).userId;
+  }
+  return { alice, bob, carol, ids };
+}
