@@ -19,7 +19,7 @@ import { envelopeRecipients, toWire } from '../crypto/envelope.js';
 import { isCryptoError } from '../crypto/errors.js';
 import type { Db } from '../vault/_sql.js';
 import { getMessageByClientId } from '../vault/messages.js';
-import { claimDue, markFailed, markRetry, markSent, type OutboxEntry } from '../vault/outbox.js';
+import { claimDue, deleteSentEntry, markFailed, markRetry, markSent, type OutboxEntry } from '../vault/outbox.js';
 import { getProgress, listContactKeys, putSentReceipt, type SentReceipt, setProgress } from '../vault/sync-store.js';
 import { readPart, sealedPath } from './attachments.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from './backoff.js';
@@ -72,15 +72,17 @@ export async function flushOutbox(d: FlushDeps): Promise<FlushReport> {
     // instead of one per entry). A crash before a group commits leaves its entries
     // 'sending' -> 'pending': they are sent again with the same client ids and the key
     // service answers the first MessageId, storing nothing twice.
-    let acked: Array<{ clientId: string; receipt: SentReceipt | null }> = [];
+    let acked: Array<{ clientId: string; kind: string; receipt: SentReceipt | null }> = [];
     const recordSent = (): void => {
       if (acked.length === 0) return;
       const group = acked;
       acked = [];
       const at = d.now();
       d.db.transaction(() => {
-        for (const { clientId, receipt } of group) {
-          markSent(d.db, clientId, { serverId: null, now: at });
+        for (const { clientId, kind, receipt } of group) {
+          // A read receipt's entry goes once sent (no row shows it); a message's stays 'sent'.
+          if (kind === RECEIPT_KIND) deleteSentEntry(d.db, clientId);
+          else markSent(d.db, clientId, { serverId: null, now: at });
           if (receipt) putSentReceipt(d.db, receipt);
         }
       })();
@@ -96,7 +98,7 @@ export async function flushOutbox(d: FlushDeps): Promise<FlushReport> {
         }
         try {
           const receipt = entry.kind === RECEIPT_KIND ? await sendReadReceipt(d, entry) : await sendEntry(d, entry);
-          acked.push({ clientId: entry.clientId, receipt });
+          acked.push({ clientId: entry.clientId, kind: entry.kind, receipt });
           if (acked.length >= SENT_GROUP) recordSent();
           if (entry.kind === RECEIPT_KIND) report.receipts++;
           else report.sent++;

@@ -237,3 +237,12 @@ export function recoverInFlight(db: Db): number {
 export function pruneSent(db: Db, before: number): number {
   return stmt(db, `DELETE FROM outbox WHERE state = 'sent' AND sent_at < ?`).run(before).changes;
 }
+
+/**
+ * Deletes an entry that has no message row (a read receipt) once the key
+ * service holds it: nothing shows its state afterwards, and its sealed payload
+ * is not kept. A message's entry is never deleted here (its row reads it).
+ */
+export function deleteSentEntry(db: Db, clientId: string): boolean {
+  return stmt(db, `DELETE FROM outbox WHERE client_id = ? AND kind != 'message'`).run(clientId).changes > 0;
+}

@@ -64,6 +64,16 @@ describe('markReadBy', () => {
   });
 });
 
+describe('deleteSentEntry', () => {
+  it("removes a sent receipt's entry, never a message's", () => {
+    sent('c-1', 'bob', D1);
+    v.enqueue(db(), { clientId: 'r-1', kind: 'receipt', recipient: 'bob', payload: bytes(7), now: 1 });
+    expect(v.deleteSentEntry(db(), 'c-1')).toBe(false);
+    expect(v.deleteSentEntry(db(), 'r-1')).toBe(true);
+    expect(v.listOutbox(db()).map((e) => e.clientId)).toEqual(['c-1']);
+  });
+});
+
 describe('receiptTargets', () => {
   it('lists unread incoming messages from checked senders, with their digest', () => {
     const add = (serverId: string, peer: string, sender: 'verified' | 'unknown' | 'rejected', digest: string | null) => {
