@@ -63,6 +63,8 @@ export const PolicySchema = z
     minRsaBits: z.union([z.literal(2048), z.literal(3072), z.literal(4096)]),
     /** Message text in desktop notifications: 'allowed' (the user chooses) or 'off' (forced off). */
     notificationPreviews: z.enum(['allowed', 'off']),
+    /** Read receipts: false forces them off (none sent, none shown); true leaves the choice to the user. */
+    readReceipts: z.boolean(),
     /** Update checks on or off. */
     updates: z.boolean(),
     /** Two-step verification (TOTP) must be on for the account. */
@@ -91,6 +93,7 @@ export const POLICY_KINDS: Record<PolicyKey, 'string' | 'strings' | 'boolean' | 
   recoveryBackupRequiredDays: 'integer',
   minRsaBits: 'integer',
   notificationPreviews: 'string',
+  readReceipts: 'boolean',
   updates: 'boolean',
   requireTotp: 'boolean',
 };
@@ -110,6 +113,7 @@ export const POLICY_DEFAULTS: { [K in PolicyKey]-?: Policy[K] | null } = {
   recoveryBackupRequiredDays: null,
   minRsaBits: 2048,
   notificationPreviews: 'allowed',
+  readReceipts: true,
   updates: true,
   requireTotp: false,
 };

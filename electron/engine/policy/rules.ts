@@ -80,6 +80,14 @@ export function checkPreviews(policy: Policy, showText: boolean): Refusal | null
 
 export const previewsAllowed = (policy: Policy): boolean => policy.notificationPreviews !== 'off';
 
+/** readReceipts:set: turning receipts on is refused when the policy forces them off (turning them off is always allowed). */
+export function checkReceipts(policy: Policy, enabled: boolean): Refusal | null {
+  return enabled && policy.readReceipts === false ? refuse('readReceipts', 'Your organization turned read receipts off') : null;
+}
+
+/** False when the policy forces read receipts off; unset or true leaves the user's choice. */
+export const receiptsAllowed = (policy: Policy): boolean => policy.readReceipts !== false;
+
 /**
  * Is `url` within `entry`? Same origin (scheme, host, port), and when the entry has a
  * path, the URL's path starts with it. Anything unparseable is not within.

@@ -7,7 +7,7 @@
  * @module
  */
 import type { OpenedKeychain } from '../keychain/open.js';
-import { previewsAllowed, rsaBitsFor } from '../policy/rules.js';
+import { previewsAllowed, receiptsAllowed, rsaBitsFor } from '../policy/rules.js';
 import type { Vault } from '../vault/db.js';
 import { signDevicePackage } from './device-package-signing.js';
 import { EngineCore } from './engine-core.js';
@@ -41,6 +41,7 @@ export class Engine implements EngineParts {
     this.identos = new IdentosItems({ db: () => core.db, now: () => core.now(), identity: () => core.identity(), unlocked: () => core.unlocked() });
     this.messaging = new Messaging({
       previewsAllowed: () => previewsAllowed(core.policy.values),
+      receiptsAllowed: () => receiptsAllowed(core.policy.values),
       db: vault.db,
       keychain,
       profileDir: options.profileDir,

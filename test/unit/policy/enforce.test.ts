@@ -1,7 +1,7 @@
 /**
  * The engine enforces the managed policy on the contract (IPC, bridge and CLI alike):
- * auto-lock capped (also a value saved before the policy), notification text forced
- * off, escrow preset, and under an invalid policy every channel but engine:status and
+ * auto-lock capped (also a value saved before the policy), notification text and read
+ * receipts forced off, escrow preset, and under an invalid policy every channel but engine:status and
  * policy:get answers PolicyInvalid. Real engine, file keychain, in-process dispatch.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -54,6 +54,27 @@ describe('policy enforced by the engine', () => {
     expect(await call('notifications:get')).toMatchObject({ code: 0, value: { showText: false } });
     expect(service!.messaging.notificationPreview()).toBeNull();
     expect(await call('notifications:set', { showText: true })).toMatchObject({ code: -430, details: { policy: 'notificationPreviews' } });
+  });
+
+  it('read receipts forced off: set on refused, get reports off even if the user turned them on, set off allowed', async () => {
+    let call = await open({});
+    await call('identity:create', { pin: '0', rsaBits: 2048 });
+    expect(await call('readReceipts:set', { enabled: true })).toMatchObject({ code: 0, value: { enabled: true } });
+    call = await open({ readReceipts: false });
+    expect(await call('readReceipts:get')).toEqual({ code: 0, value: { enabled: false } });
+    // The engine's own handler says so too (the policy reaches the messaging service, not only the channel's wrapper).
+    expect(await service!.messaging.handlers()['readReceipts:get']({})).toEqual({ code: 0, value: { enabled: false } });
+    expect(await call('readReceipts:set', { enabled: true })).toMatchObject({
+      code: -430,
+      message: 'Your organization turned read receipts off (policy: readReceipts).',
+      details: { policy: 'readReceipts' },
+    });
+    expect(await call('readReceipts:set', { enabled: false })).toEqual({ code: 0, value: { enabled: false } });
+    expect(await call('policy:get')).toMatchObject({ code: 0, value: { settings: { readReceipts: { value: false, source: 'policy', locked: true } } } });
+    // true leaves the choice to the user: the choice saved under the policy (off) applies, and on is allowed again.
+    call = await open({ readReceipts: true });
+    expect(await call('readReceipts:get')).toEqual({ code: 0, value: { enabled: false } });
+    expect(await call('readReceipts:set', { enabled: true })).toEqual({ code: 0, value: { enabled: true } });
   });
 
   it('escrow: another escrow service is refused', async () => {

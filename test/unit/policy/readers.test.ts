@@ -40,6 +40,7 @@ describe('Windows: reg query output', () => {
       allowIdentityExport: false,
       minRsaBits: 3072,
       notificationPreviews: 'off',
+      readReceipts: false,
       escrow: { url: 'https://escrow.example.org', appId: 'acme-escrow', clientKey: 'ck_escrow_51ab77' },
       recoveryBackupRequiredDays: 14, // only in HKCU
       updates: false,
