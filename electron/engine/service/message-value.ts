@@ -16,7 +16,6 @@ import { getOutboxEntry, type OutboxEntry } from '../vault/outbox.js';
 import { getAttachment, getMessageInfo, getProgress, listContactKeys } from '../vault/sync-store.js';
 import { batchRows } from '../vault/threads.js';
 import { isGroupId } from '../../../shared/conversation-id.js';
-import { readReceiptsOn } from './read-receipts.js';
 
 /** The latest of every copy's time, once every copy has one; else null. */
 const lastOfAll = (times: readonly (number | null)[]): number | null => (times.length > 0 && times.every((t) => t !== null) ? Math.max(...(times as number[])) : null);
@@ -87,9 +86,11 @@ function recipientsOf(db: Db, first: Message, firstValue: { state: State; delive
 /**
  * The value of one message; `key` opens the local cache (unless `opened` has it).
  * `asConversation`: the first row of a group send carries every copy in `recipients`.
- * `showRead`: read receipts are on (readReceiptsOn; read once per list by the caller).
+ * `showRead`: read receipts are on, the user's choice and the policy (read-receipts.ts
+ * receiptsEnabled, read once per list by the caller); off, no copy shows as read.
  */
-export function messageValue(db: Db, m: Message, key: Uint8Array, opened?: OpenedMessage, asConversation = false, showRead = readReceiptsOn(db)): MessageValue {
+export function messageValue(db: Db, m: Message, key: Uint8Array, o: { showRead: boolean; opened?: OpenedMessage; asConversation?: boolean }): MessageValue {
+  const { showRead, opened, asConversation = false } = o;
   const info = opened ? opened.info : getMessageInfo(db, m.id);
   const content: MessageContent | null = opened ? opened.content : info?.cache ? openCache(key, info.cache) : null;
   const entry = m.direction === 'out' && m.clientId ? getOutboxEntry(db, m.clientId) : null;

@@ -14,6 +14,7 @@ import { getMessage } from '../vault/messages.js';
 import { getMessageInfo } from '../vault/sync-store.js';
 import { sealedPath } from '../sync/attachments.js';
 import type { Attachments, AttachmentToOpen } from './attachments.js';
+import { receiptsEnabled } from './read-receipts.js';
 import { messageValue } from './message-value.js';
 import { withMessageKey } from './message-key.js';
 import type { MessagingContext } from './messaging-context.js';
@@ -33,7 +34,7 @@ export class MessageAttachments {
   private toOpen(messageId: number, attachmentId: string): AttachmentToOpen {
     const m = getMessage(this.c.db, messageId);
     if (!m) throw new ServiceError(ResultCode.NotFound, `No message ${messageId}.`);
-    const value = withMessageKey(this.c.unlocked(), (key) => messageValue(this.c.db, m, key));
+    const value = withMessageKey(this.c.unlocked(), (key) => messageValue(this.c.db, m, key, { showRead: receiptsEnabled(this.c) }));
     if (value.sender === 'rejected') throw new ServiceError(ResultCode.Tampered, `Message ${messageId} was rejected (${value.reason ?? 'unreadable'}): its attachments are not opened.`);
     const a = value.attachments.find((x) => x.id === attachmentId);
     if (!a) throw new ServiceError(ResultCode.NotFound, `Message ${messageId} has no such attachment.`);
@@ -48,7 +49,7 @@ export class MessageAttachments {
     const keys = this.c.unlocked();
     const m = getMessage(this.c.db, id);
     if (!m) throw new ServiceError(ResultCode.NotFound, `No message ${id}.`);
-    const value = withMessageKey(this.c.unlocked(), (key) => messageValue(this.c.db, m, key));
+    const value = withMessageKey(this.c.unlocked(), (key) => messageValue(this.c.db, m, key, { showRead: receiptsEnabled(this.c) }));
     if (value.sender === 'rejected') throw new ServiceError(ResultCode.Tampered, `Message ${id} was rejected (${value.reason ?? 'unreadable'}): its attachments are not opened.`);
     const info = getMessageInfo(this.c.db, id);
     const saved = [];

@@ -44,7 +44,7 @@ export function notificationPreview(c: MessagingContext, limit = 3): Notificatio
     const out: NotificationPreview[] = [];
     for (const m of listMessages(c.db, { limit: 200 })) {
       if (m.direction !== 'in' || m.read) continue;
-      const v = messageValue(c.db, m, key);
+      const v = messageValue(c.db, m, key, { showRead: false }); // incoming only: no read state
       if (v.text === null || v.sender === 'rejected') continue;
       out.push({ from: `${v.peerName ?? v.peer}${v.sender === 'verified' ? '' : ' (not verified)'}`, subject: v.subject, text: v.text });
       if (out.length >= limit) break;

@@ -105,6 +105,7 @@ export class Messaging {
       }),
       ...(c.emit && { emit: c.emit }),
       refreshContact: (userId) => this.contacts.refresh(userId),
+      receiptsOn: () => receiptsEnabled(c),
     });
   }
 
@@ -135,7 +136,7 @@ export class Messaging {
     return this.withKey((key) => {
       backfillConversations(this.c.db, key);
       const showRead = receiptsEnabled(this.c);
-      return listMessageValues(this.c.db, input, (m, opened) => messageValue(this.c.db, m, key, opened, input.conversation !== undefined, showRead), key);
+      return listMessageValues(this.c.db, input, (m, opened) => messageValue(this.c.db, m, key, { opened, asConversation: input.conversation !== undefined, showRead }), key);
     });
   }
 
@@ -143,7 +144,7 @@ export class Messaging {
     return this.withKey((key) => {
       backfillConversations(this.c.db, key);
       const showRead = receiptsEnabled(this.c);
-      return conversationValues(this.c.db, input, (m) => messageValue(this.c.db, m, key, undefined, false, showRead));
+      return conversationValues(this.c.db, input, (m) => messageValue(this.c.db, m, key, { showRead }));
     });
   }
 
@@ -247,7 +248,7 @@ export class Messaging {
         this.audited('message.open', String(input.id), () => {
           const m = getMessage(c.db, input.id);
           if (!m) throw new ServiceError(ResultCode.NotFound, `No message ${input.id}.`);
-          const v = this.withKey((key) => messageValue(this.c.db, m, key, undefined, false, receiptsEnabled(c)));
+          const v = this.withKey((key) => messageValue(this.c.db, m, key, { showRead: receiptsEnabled(c) }));
           if (input.markRead !== false && m.direction === 'in' && !m.read) {
             this.markRead({ ids: [m.id] });
             v.read = true;

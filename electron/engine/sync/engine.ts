@@ -68,6 +68,8 @@ export interface SyncEngineDeps {
   emit?: (event: EngineEvent) => void;
   /** Refreshes a contact from the directory after a key-change event; false when it is not a contact. */
   refreshContact?: (userId: string) => Promise<boolean>;
+  /** Read receipts may go out now (the user's setting and the policy); off, queued ones are dropped unsent. */
+  receiptsOn?: () => boolean;
 }
 
 export interface SyncState {
@@ -232,7 +234,7 @@ export class SyncEngine {
   async flush(): Promise<{ sent: number; failed: number }> {
     const conn = this.connection();
     if (!conn) throw new SyncError('unregistered', 'This device is not registered with a key service yet.');
-    const r = await flushOutbox({ db: this.d.db, conn, profileDir: this.d.profileDir, now: this.d.now, ...(this.d.backoff && { backoff: this.d.backoff }) });
+    const r = await flushOutbox({ db: this.d.db, conn, profileDir: this.d.profileDir, now: this.d.now, ...(this.d.backoff && { backoff: this.d.backoff }), ...(this.d.receiptsOn && { receiptsOn: this.d.receiptsOn }) });
     if (r.sent + r.failed > 0) this.d.emit?.({ type: 'messages', received: 0, changed: r.sent + r.failed });
     if (r.error) throw r.error;
     return { sent: r.sent, failed: r.failed };
@@ -252,7 +254,7 @@ export class SyncEngine {
     const notes: string[] = [];
     try {
       const emit = (p: SyncProgress) => this.emit(p);
-      const flushed = await flushOutbox({ db: this.d.db, conn, profileDir: this.d.profileDir, now: this.d.now, ...(this.d.backoff && { backoff: this.d.backoff }), onProgress: emit });
+      const flushed = await flushOutbox({ db: this.d.db, conn, profileDir: this.d.profileDir, now: this.d.now, ...(this.d.backoff && { backoff: this.d.backoff }), ...(this.d.receiptsOn && { receiptsOn: this.d.receiptsOn }), onProgress: emit });
       report.sent = flushed.sent;
       report.failed = flushed.failed;
       if (flushed.error) error = flushed.error;

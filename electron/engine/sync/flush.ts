@@ -19,7 +19,7 @@ import { envelopeRecipients, toWire } from '../crypto/envelope.js';
 import { isCryptoError } from '../crypto/errors.js';
 import type { Db } from '../vault/_sql.js';
 import { getMessageByClientId } from '../vault/messages.js';
-import { claimDue, deleteSentEntry, markFailed, markRetry, markSent, type OutboxEntry } from '../vault/outbox.js';
+import { claimDue, dropEntry, markFailed, markRetry, markSent, type OutboxEntry } from '../vault/outbox.js';
 import { getProgress, listContactKeys, putSentReceipt, type SentReceipt, setProgress } from '../vault/sync-store.js';
 import { readPart, sealedPath } from './attachments.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from './backoff.js';
@@ -43,6 +43,8 @@ export interface FlushDeps {
   /** Requests in flight at once (default 8). */
   concurrency?: number;
   onProgress?: (e: { phase: 'send'; sent: number; failed: number; total: number }) => void;
+  /** Read receipts may go out (default yes); when not, a queued one is dropped unsent (turned off, or forced off by policy, after it was written). */
+  receiptsOn?: () => boolean;
 }
 
 export interface FlushReport {
@@ -81,7 +83,7 @@ export async function flushOutbox(d: FlushDeps): Promise<FlushReport> {
       d.db.transaction(() => {
         for (const { clientId, kind, receipt } of group) {
           // A read receipt's entry goes once sent (no row shows it); a message's stays 'sent'.
-          if (kind === RECEIPT_KIND) deleteSentEntry(d.db, clientId);
+          if (kind === RECEIPT_KIND) dropEntry(d.db, clientId);
           else markSent(d.db, clientId, { serverId: null, now: at });
           if (receipt) putSentReceipt(d.db, receipt);
         }
@@ -94,6 +96,10 @@ export async function flushOutbox(d: FlushDeps): Promise<FlushReport> {
           // Stopped on an outage: the rest of the claim goes back, due when the service is expected back.
           markRetry(d.db, entry.clientId, { error: report.error.message, nextAttemptAt: d.now() + retryDelay(entry.attempts, report.error.extra.retryAfterMs, policy) });
           report.retrying++;
+          continue;
+        }
+        if (entry.kind === RECEIPT_KIND && d.receiptsOn && !d.receiptsOn()) {
+          dropEntry(d.db, entry.clientId);
           continue;
         }
         try {

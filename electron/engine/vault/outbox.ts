@@ -239,10 +239,11 @@ export function pruneSent(db: Db, before: number): number {
 }
 
 /**
- * Deletes an entry that has no message row (a read receipt) once the key
- * service holds it: nothing shows its state afterwards, and its sealed payload
- * is not kept. A message's entry is never deleted here (its row reads it).
+ * Deletes an entry that has no message row (a read receipt): once the key
+ * service holds it (nothing shows its state afterwards, and its sealed payload
+ * is not kept), or when it must not go out any more. A message's entry is never
+ * deleted here (its row reads it).
  */
-export function deleteSentEntry(db: Db, clientId: string): boolean {
+export function dropEntry(db: Db, clientId: string): boolean {
   return stmt(db, `DELETE FROM outbox WHERE client_id = ? AND kind != 'message'`).run(clientId).changes > 0;
 }

@@ -127,6 +127,17 @@ describe('read receipts', () => {
     expect(await aliceSees(id)).toMatchObject({ state: 'delivered', readAt: null });
     await bob.ok('readReceipts:set', { enabled: true });
 
+    // Read with receipts on, turned off before the receipt went: it is dropped unsent.
+    const later = await aliceWrites(['bob'], 'read, then receipts off');
+    await bob.ok('messages:markRead', { conversation: ids.alice! });
+    expect(receiptsOf(bob)).toHaveLength(1);
+    await bob.ok('readReceipts:set', { enabled: false });
+    await bob.ok('sync:now', {});
+    expect(receiptsOf(bob)).toEqual([]);
+    await alice.ok('sync:now', {});
+    expect(await aliceSees(later)).toMatchObject({ state: 'delivered', readAt: null });
+    await bob.ok('readReceipts:set', { enabled: true });
+
     // alice turns hers off: what bob read earlier shows as delivered, and Read again once she turns them on.
     const earlier = (await alice.ok('messages:list', { conversation: ids.bob! })).find((m) => m.text === 'did you get this?')!;
     await alice.ok('readReceipts:set', { enabled: false });

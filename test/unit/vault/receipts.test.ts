@@ -64,12 +64,12 @@ describe('markReadBy', () => {
   });
 });
 
-describe('deleteSentEntry', () => {
+describe('dropEntry', () => {
   it("removes a sent receipt's entry, never a message's", () => {
     sent('c-1', 'bob', D1);
     v.enqueue(db(), { clientId: 'r-1', kind: 'receipt', recipient: 'bob', payload: bytes(7), now: 1 });
-    expect(v.deleteSentEntry(db(), 'c-1')).toBe(false);
-    expect(v.deleteSentEntry(db(), 'r-1')).toBe(true);
+    expect(v.dropEntry(db(), 'c-1')).toBe(false);
+    expect(v.dropEntry(db(), 'r-1')).toBe(true);
     expect(v.listOutbox(db()).map((e) => e.clientId)).toEqual(['c-1']);
   });
 });
