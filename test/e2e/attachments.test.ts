@@ -127,7 +127,7 @@ describe('attachments between two desktops', () => {
     const sent = a.getByRole('log', { name: 'bob', exact: true }).getByRole('article').filter({ hasText: 'The report and my notes, as promised.' });
     await sent.getByRole('button', { name: 'Send now' }).click();
     await ui.syncNow(a);
-    await sent.getByTestId('outbox-state').filter({ hasText: /Sent|Delivered/ }).waitFor();
+    await sent.getByTestId('outbox-state').filter({ hasText: /Sent|Delivered|Read/ }).waitFor();
     expect(await sent.getByTestId('upload-progress').count()).toBe(0);
     await a.getByTestId('online-state').filter({ hasText: 'Online' }).waitFor();
   });

@@ -4,7 +4,7 @@
  * timer) as the app does. Nobody presses "Sync now" and the receiver never
  * clicks to fetch: bob's list shows alice's first message by itself, and once
  * he has the conversation open, her next message appears in it while alice's
- * copy turns Delivered. Locking from outside the page (the idle timer, the
+ * copy turns Delivered (or Read). Locking from outside the page (the idle timer, the
  * tray) shows the unlock screen at once, through the `lock` event. With
  * browser notifications allowed in Settings, a message that arrives while
  * bob's page is in the background raises a Web Notification: the count only,
@@ -90,10 +90,11 @@ describe('live delivery between two desktops', () => {
     await a.getByRole('button', { name: 'Send', exact: true }).click();
     await conversation.getByRole('article').filter({ hasText: 'Dinner at 8, on the corner.' }).waitFor({ timeout: LIVE_MS });
 
-    // Bob's device pulled both: alice's copies turn Delivered, without a sync by hand.
+    // Bob's device pulled both: alice's copies turn Delivered, without a sync by hand (and Read,
+    // since bob has the conversation open and read receipts are on: read-receipts.test.ts).
     const sent = a.getByRole('log', { name: 'bob', exact: true }).locator('article.mine');
     await sent.nth(1).waitFor();
-    for (const article of await sent.all()) await article.getByTestId('outbox-state').filter({ hasText: 'Delivered' }).waitFor({ timeout: LIVE_MS });
+    for (const article of await sent.all()) await article.getByTestId('outbox-state').filter({ hasText: /Delivered|Read/ }).waitFor({ timeout: LIVE_MS });
     await screenshot(b, '70-live-conversation');
     await screenshot(a, '71-live-delivered');
   });

@@ -57,6 +57,7 @@ describe('a managed machine', () => {
         autoLockMaxMs: 15 * 60_000,
         allowIdentityExport: false,
         notificationPreviews: 'off',
+        readReceipts: false,
         escrow: { url: ks.url, appId: ksApp.appId, clientKey: ksApp.clientKey },
         recoveryBackupRequiredDays: 14,
       }),
@@ -172,6 +173,9 @@ describe('a managed machine', () => {
     expect(choices).not.toContain('1 hour');
     await page.getByTestId('previews-managed').getByText(MANAGED).waitFor();
     expect(await page.getByLabel('Show sender and message text in notifications').isDisabled()).toBe(true);
+    await page.getByTestId('receipts-managed').getByText(MANAGED).waitFor();
+    expect(await page.getByLabel('Send read receipts').isDisabled()).toBe(true);
+    expect(await page.getByLabel('Send read receipts').isChecked()).toBe(false);
     await page.getByTestId('export-managed').getByText(MANAGED).waitFor();
     expect(await page.getByRole('button', { name: 'Export identity file' }).isDisabled()).toBe(true);
     await screenshot(page, 'managed-settings');

@@ -74,7 +74,7 @@ describe('two desktops through one key service', () => {
     await sent.getByRole('button', { name: 'Send now' }).click();
     // The harness runs no sync timer (the app does), so the test syncs by hand.
     await ui.syncNow(a);
-    await sent.getByTestId('outbox-state').filter({ hasText: /Sent|Delivered/ }).waitFor();
+    await sent.getByTestId('outbox-state').filter({ hasText: /Sent|Delivered|Read/ }).waitFor();
     await a.getByTestId('online-state').filter({ hasText: 'Online' }).waitFor();
     expect(await a.getByTestId('outbox-pending').textContent()).toContain('Nothing waiting to send');
   });
@@ -97,7 +97,7 @@ describe('two desktops through one key service', () => {
     await reply.fill('Yes! See you there.');
     await reply.press('Enter');
     await ui.syncNow(b);
-    await log.getByRole('article').filter({ hasText: 'Yes! See you there.' }).getByTestId('outbox-state').filter({ hasText: /Sent|Delivered/ }).waitFor();
+    await log.getByRole('article').filter({ hasText: 'Yes! See you there.' }).getByTestId('outbox-state').filter({ hasText: /Sent|Delivered|Read/ }).waitFor();
 
     await ui.syncNow(a);
     const aliceLog = a.getByRole('log', { name: 'bob', exact: true });

@@ -67,7 +67,14 @@ export function useRefreshOn(types: EngineEventType | readonly EngineEventType[]
   useEngineEvent(types, () => trigger.current?.());
 }
 
-/** Runs the handler when the page becomes visible again (back from another tab or a minimised window). */
+/** True when the user can be looking at the page: visible, and its window has the focus. */
+export const inView = (): boolean => document.visibilityState === 'visible' && document.hasFocus();
+
+/**
+ * Runs the handler when the page comes into view again: visible again (back
+ * from another tab or a minimised window), or its window focused again (back
+ * from another app while it stayed on screen).
+ */
 export function useWhenVisible(handler: () => void): void {
   const latest = useRef(handler);
   useEffect(() => {
@@ -75,9 +82,13 @@ export function useWhenVisible(handler: () => void): void {
   });
   useEffect(() => {
     const onChange = () => {
-      if (document.visibilityState === 'visible') latest.current();
+      if (inView()) latest.current();
     };
     document.addEventListener('visibilitychange', onChange);
-    return () => document.removeEventListener('visibilitychange', onChange);
+    window.addEventListener('focus', onChange);
+    return () => {
+      document.removeEventListener('visibilitychange', onChange);
+      window.removeEventListener('focus', onChange);
+    };
   }, []);
 }

@@ -1,6 +1,6 @@
 /**
  * Settings: change or disable the PIN, the auto-lock time, notifications
- * (message text only when opted in), where the keys are kept (the keychain
+ * (message text only when opted in), read receipts, where the keys are kept (the keychain
  * backend in use), the key service, export of the public key (the private
  * key is never exported from here), and linking a new device (once registered).
  */
@@ -26,6 +26,7 @@ import { LinkDeviceSettings } from './LinkDevice';
 import { KeyRotation } from './KeyRotation';
 import { TwoStep } from './settings/TwoStep';
 import { ConnectedApps } from './settings/ConnectedApps';
+import { ReadReceipts } from './settings/ReadReceipts';
 
 const AUTO_LOCK_CHOICES: { ms: number; label: string }[] = [
   { ms: 60_000, label: '1 minute' },
@@ -251,7 +252,7 @@ function Keys({ status }: { status: Status }) {
 /** Settings in groups, with an index to jump to each (one page, so Ctrl+F in the browser finds any setting). */
 const GROUPS = [
   { id: 'settings-security', label: 'Security' },
-  { id: 'settings-notifications', label: 'Notifications' },
+  { id: 'settings-notifications', label: 'Notifications and privacy' },
   { id: 'settings-keys', label: 'Keys and identity' },
   { id: 'settings-devices', label: 'Devices and key service' },
 ] as const;
@@ -299,6 +300,7 @@ export function Settings({ status, onChange }: { status: Status; onChange: () =>
         </Group>
         <Group id={g2.id} label={g2.label}>
           <Notifications />
+          <ReadReceipts />
         </Group>
         <Group id={g3.id} label={g3.label}>
           <Keys status={status} />

@@ -16,7 +16,7 @@ import { EmptyState } from '../../components/EmptyState';
 import { ErrorBanner } from '../../components/ErrorBanner';
 import type { UiError } from '../../errors';
 import { call } from '../../lib/call';
-import { useRefreshOn, useWhenVisible } from '../../lib/events';
+import { inView, useRefreshOn, useWhenVisible } from '../../lib/events';
 import { ContactDetails, type Contact } from '../contacts/ContactDetails';
 import { Composer, type ComposerHandle } from './Composer';
 import { byConversationOrder, dayLabel, sameDay, sortAt, type Message } from './format';
@@ -60,7 +60,8 @@ export function ConversationView({ target, onBack, onOpened }: { target: Convers
 
   const markRead = useCallback(
     async (page: Message[]) => {
-      if (document.visibilityState !== 'visible') return;
+      // Read means seen: not while the window is behind another app (a read receipt would say otherwise).
+      if (!inView()) return;
       if (!page.some((m) => m.direction === 'in' && !m.read)) return;
       await call(sealpost.messages.markRead({ conversation: peer }));
       onOpened?.();

@@ -1,7 +1,7 @@
 /**
  * One message: a bubble (ours right, theirs left) with its text, attachments,
- * time and, for ours, the outbox state (queued, sending, sent, delivered,
- * failed with Retry). A rejected message shows why, never its text. In a
+ * time and, for ours, the outbox state (queued, sending, sent, delivered, read
+ * with when, failed with Retry). A rejected message shows why, never its text. In a
  * group, theirs name who wrote them, and ours say how each copy stands when
  * the copies differ (Retry sends the failed ones again).
  */
@@ -16,8 +16,20 @@ import { clockTime, fullTime, sortAt, type Message } from './format';
 
 const STATE_TEXT: Record<Message['state'], string> = { queued: 'Queued', sending: 'Sending', sent: 'Sent', delivered: 'Delivered', read: 'Read', failed: 'Failed', received: 'Received' };
 
+/** How a copy stands, for its own line: "Read by bob", "Delivered to carol". */
+const copyText = (state: Message['state'], who: string) => `${STATE_TEXT[state]} ${state === 'read' ? 'by' : 'to'} ${who}`;
+
+/** The state with its time where there is one ("Read 14:03"), for the tooltip. */
+function stateTitle(state: Message['state'], at: { deliveredAt: number | null; readAt: number | null }): string {
+  if (state === 'read' && at.readAt !== null) return `Read ${fullTime(at.readAt)}`;
+  if (state === 'delivered' && at.deliveredAt !== null) return `Delivered ${fullTime(at.deliveredAt)}`;
+  return STATE_TEXT[state];
+}
+
 function StateIcon({ state }: { state: Message['state'] }) {
   const props = { size: 14, 'aria-hidden': true } as const;
+  // Read: the double tick drawn heavier (the label says which, so colour is never the only cue).
+  if (state === 'read') return <CheckCheck {...props} strokeWidth={3} />;
   if (state === 'delivered') return <CheckCheck {...props} />;
   if (state === 'sent') return <Check {...props} />;
   if (state === 'failed') return <AlertTriangle {...props} />;
@@ -65,7 +77,7 @@ function CopyStates({ m }: { m: Message }) {
       {copies.map((c, i) => (
         <span key={c.id} className={`state-${c.state}`}>
           {i > 0 && ' · '}
-          {STATE_TEXT[c.state]} to {c.peerName ?? c.peer}
+          {copyText(c.state, c.peerName ?? c.peer)}
         </span>
       ))}
     </p>
@@ -75,7 +87,7 @@ function CopyStates({ m }: { m: Message }) {
 export function MessageBubble({ m, showSender = false, onChange }: { m: Message; showSender?: boolean; onChange: () => void }) {
   const mine = m.direction === 'out';
   const at = sortAt(m);
-  const uploading = mine && m.upload && m.state !== 'sent' && m.state !== 'delivered' ? m.upload : null;
+  const uploading = mine && m.upload && m.state !== 'sent' && m.state !== 'delivered' && m.state !== 'read' ? m.upload : null;
   return (
     <article className={`bubble-row ${mine ? 'mine' : 'theirs'}`} aria-label={`${mine ? 'You' : (m.peerName ?? m.peer)} at ${fullTime(at)}`} data-message-id={m.id}>
       <div className={`bubble${m.state === 'failed' ? ' failed' : ''}${m.text === null ? ' rejected' : ''}`}>
@@ -111,7 +123,7 @@ export function MessageBubble({ m, showSender = false, onChange }: { m: Message;
             <span
               className={`bubble-state state-${m.state}`}
               data-testid="outbox-state"
-              title={m.recipients ? m.recipients.map((c) => `${c.peerName ?? c.peer}: ${STATE_TEXT[c.state]}`).join('\n') : STATE_TEXT[m.state]}
+              title={m.recipients ? m.recipients.map((c) => `${c.peerName ?? c.peer}: ${stateTitle(c.state, c)}`).join('\n') : stateTitle(m.state, m)}
             >
               <StateIcon state={m.state} />
               <span>{STATE_TEXT[m.state]}</span>
