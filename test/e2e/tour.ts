@@ -100,12 +100,17 @@ export async function startTour(label: string): Promise<Tour> {
   for (const [app, peer] of [[alice, 'carol'], [bob, 'carol'], [carol, 'alice'], [carol, 'bob']] as const) await ok(app, 'contacts:lookup', { username: peer });
   await say(alice, ['bob', 'carol'], 'Who brings dessert on Thursday?');
   await ok(carol, 'sync:now', {});
+  // carol reads it (her read receipt goes with her reply): alice's group screen shows "Read by carol".
+  const carolsGroup = (await ok(carol, 'messages:conversations', {})).find((c) => c.group)!;
+  await ok(carol, 'messages:markRead', { conversation: carolsGroup.peer });
   await say(carol, ['alice', 'bob'], 'I will: the lemon tart.');
   await ok(bob, 'sync:now', {});
   await say(bob, ['alice', 'carol'], 'Then I bring the wine.');
   await ok(alice, 'sync:now', {});
   await say(alice, 'bob', 'Thursday at 8? I booked the place on the corner.', { subject: 'Dinner' });
   await ok(bob, 'sync:now', {});
+  // bob reads it before he answers: the conversation shows it Read, the later ones Delivered.
+  await ok(bob, 'messages:markRead', { conversation: (await ok(bob, 'contacts:lookup', { username: 'alice' })).userId });
   await say(bob, 'alice', 'Yes! See you there.');
   await say(alice, 'bob', 'Here is the view from the table they gave us last time.', { attachments: [await attach(alice, 'view.png', samplePng(), 'image/png')] });
   await say(alice, 'bob', 'And the door code is in the vault, shared with you.');
