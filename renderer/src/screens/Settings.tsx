@@ -5,7 +5,7 @@
  * key is never exported from here), and linking a new device (once registered).
  */
 import { CardStatus } from '../components/CardStatus';
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import type { Output } from '../../../shared/contract';
 import { keysKeptIn, type Status } from '../lib/status';
 import { sealpost } from '../bridge';
@@ -17,6 +17,7 @@ import type { UiError } from '../errors';
 import { call } from '../lib/call';
 import { Managed } from '../components/Managed';
 import { usePolicySetting } from '../lib/policy';
+import { useToggleSetting } from '../lib/use-toggle-setting';
 import { saveFile } from '../lib/download';
 import { Devices } from './Devices';
 import { KeyServiceSettings } from './KeyServiceSettings';
@@ -162,34 +163,21 @@ function AutoLock({ status, onChange }: { status: Status; onChange: () => void }
 }
 
 function Notifications() {
-  const [showText, setShowText] = useState<boolean | null>(null);
-  const [error, setError] = useState<UiError | null>(null);
-  const [note, setNote] = useState<string | null>(null);
+  const showText = useToggleSetting(
+    () => sealpost.notifications.get({}),
+    (value) => sealpost.notifications.set({ showText: value }),
+    (v) => v.showText,
+    { on: 'Notifications show who wrote and the start of the message.', off: 'Notifications say only how many messages arrived.' },
+  );
   const previews = usePolicySetting<'allowed' | 'off'>('notificationPreviews');
   const previewsOff = previews.locked && previews.value === 'off';
-
-  useEffect(() => {
-    void call(sealpost.notifications.get({})).then((r) => (r.ok ? setShowText(r.value.showText) : setError(r.error)));
-  }, []);
-
-  async function set(value: boolean) {
-    setShowText(value); // shown at once; put back if the engine says no
-    const r = await call(sealpost.notifications.set({ showText: value }));
-    if (!r.ok) {
-      setShowText(!value);
-      return setError(r.error);
-    }
-    setError(null);
-    setShowText(r.value.showText);
-    setNote(r.value.showText ? 'Notifications show who wrote and the start of the message.' : 'Notifications say only how many messages arrived.');
-  }
 
   return (
     <section className="card" aria-labelledby="notify-title">
       <h2 id="notify-title">Notifications</h2>
       <p>A desktop notification tells you when messages arrive. By default it says only how many.</p>
       <label className="check">
-        <input type="checkbox" checked={!previewsOff && (showText ?? false)} disabled={showText === null || previewsOff} onChange={(e) => void set(e.target.checked)} />
+        <input type="checkbox" checked={!previewsOff && (showText.value ?? false)} disabled={showText.value === null || previewsOff} onChange={(e) => void showText.set(e.target.checked)} />
         Show sender and message text in notifications
       </label>
       {previewsOff && (
@@ -199,7 +187,7 @@ function Notifications() {
       )}
       <p className="muted small">The system keeps notification text outside Sealpost and may show it on the lock screen, where anyone near the computer can read it.</p>
       <BrowserNotifications />
-      <CardStatus note={note} error={error} />
+      <CardStatus note={showText.note} error={showText.error} />
     </section>
   );
 }
