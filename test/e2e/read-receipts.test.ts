@@ -5,13 +5,17 @@
  * conversation without a click, with the time in its tooltip; a message that
  * arrives while bob's window is behind another app is not marked read (so no
  * receipt says he saw it) until he comes back; with "Send read receipts" off in
- * Settings, reading sends none.
+ * Settings, reading sends none (a later receipt, once they are on again, shows
+ * none came before it); in a group, the copy its member read says "Read by".
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineOf } from '../helpers/seed-conversation.js';
 import { listOutbox } from '../../electron/engine/vault/outbox.js';
+import { openService, type Service } from '../../electron/engine/service/index.js';
+import { TEST_KDF_PARAMS } from '../../electron/engine/crypto/pin-kdf.js';
 import { screenshot, startTwoDesktops, ui, type TwoDesktops } from './harness.js';
+import { ok } from './tour.js';
 
 /** Well beyond a busy machine's delivery time. */
 const LIVE_MS = 30_000;
@@ -108,5 +112,59 @@ describe('read receipts between two desktops', () => {
     await stateOf('This one stays unread to me.').filter({ hasText: 'Delivered' }).waitFor({ timeout: LIVE_MS });
     // The earlier ones keep what alice learnt: her own receipts are still on.
     await stateOf('Did you see the plan?').filter({ hasText: 'Read' }).waitFor();
+
+    // Receipts on again: the next message bob reads turns Read. Receipts travel in
+    // order, so once that one has arrived, any for the earlier message would have too.
+    await ui.goTo(b, 'Settings');
+    await b.getByLabel('Send read receipts').check();
+    await b.getByText('People you write to see when you have read their messages, and you see when they read yours.').waitFor();
+    await ui.goTo(b, 'Chats');
+    await ui.openConversation(b, 'alice');
+    await send('And this one?');
+    await stateOf('And this one?').filter({ hasText: 'Read' }).waitFor({ timeout: LIVE_MS });
+    expect(await stateOf('This one stays unread to me.').textContent()).toBe('Delivered');
+  });
+
+  it('in a group, the copy one member read says "Read by" her, the other "Delivered to"', async () => {
+    const carol: Service = await openService({ profileDir: `${t.dir}/carol`, keychain: 'file', kdfParams: TEST_KDF_PARAMS, actor: 'test' });
+    const c = { name: 'carol', service: carol };
+    try {
+      await ok(c, 'identity:create', { pin: '0', rsaBits: 2048 });
+      await ok(c, 'device:register', { server: t.ks.url, appId: t.app.appId, serverKey: t.app.serverKey, clientKey: t.app.clientKey, username: 'carol' });
+      for (const peer of ['alice', 'bob']) await ok(c, 'contacts:lookup', { username: peer });
+      await ok(t.alice, 'contacts:lookup', { username: 'carol' });
+      await ok(t.bob, 'contacts:lookup', { username: 'carol' });
+
+      await ui.goTo(a, 'Chats');
+      await a.getByRole('button', { name: 'New conversation' }).first().click();
+      await a.getByRole('dialog', { name: 'New conversation' }).getByRole('button', { name: 'New group' }).click();
+      const picker = a.getByRole('dialog', { name: 'New group' });
+      await picker.getByRole('checkbox', { name: /bob/ }).click();
+      await picker.getByRole('checkbox', { name: /carol/ }).click();
+      await picker.getByRole('button', { name: /^Start group/ }).click();
+      await a.getByRole('textbox', { name: 'Message to bob, carol' }).fill('Lunch on Friday?');
+      await a.getByRole('button', { name: 'Send', exact: true }).click();
+      const bubble = a.getByRole('log', { name: 'bob, carol', exact: true }).getByRole('article').filter({ hasText: 'Lunch on Friday?' });
+      await bubble.waitFor();
+
+      // carol's engine (no page) fetches it and reads it; bob stays in his conversation with alice.
+      const carolsGroup = async () => {
+        await ok(c, 'sync:now', {});
+        return (await ok(c, 'messages:conversations', {})).find((g) => g.group && g.unread > 0) ?? null;
+      };
+      await expect.poll(carolsGroup, { timeout: LIVE_MS }).not.toBeNull();
+      await ok(c, 'messages:markRead', { conversation: (await carolsGroup())!.peer });
+      await ok(c, 'sync:now', {});
+
+      const copies = bubble.getByTestId('copy-states');
+      await copies.filter({ hasText: 'Delivered to bob · Read by carol' }).waitFor({ timeout: LIVE_MS });
+      // Not every copy is read, so the bubble says Delivered; its tooltip says when carol read hers.
+      const state = bubble.getByTestId('outbox-state');
+      expect(await state.textContent()).toBe('Delivered');
+      expect(await state.getAttribute('title')).toMatch(/^bob: Delivered.*\ncarol: Read \S/);
+      await screenshot(a, '75-group-read-by');
+    } finally {
+      carol.close();
+    }
   });
 });

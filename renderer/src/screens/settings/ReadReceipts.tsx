@@ -14,7 +14,7 @@ export function ReadReceipts() {
     () => sealpost.readReceipts.get({}),
     (enabled) => sealpost.readReceipts.set({ enabled }),
     (v) => v.enabled,
-    { on: 'People you write with see when you have read their messages, and you see when they read yours.', off: 'No read receipts go out, and your messages stop at Delivered.' },
+    { on: 'People you write to see when you have read their messages, and you see when they read yours.', off: 'No read receipts go out, and your messages stop at Delivered.' },
   );
   const policy = usePolicySetting<boolean>('readReceipts');
   const forcedOff = policy.locked && policy.value === false;
@@ -22,7 +22,7 @@ export function ReadReceipts() {
   return (
     <section className="card" aria-labelledby="receipts-title">
       <h2 id="receipts-title">Read receipts</h2>
-      <p>Tell people when you have read their messages. Off: you send none and see none.</p>
+      <p>People you write to see when you have read their messages. Off: you send none and see none.</p>
       <label className="check">
         <input type="checkbox" checked={!forcedOff && (receipts.value ?? false)} disabled={receipts.value === null || forcedOff} onChange={(e) => void receipts.set(e.target.checked)} />
         Send read receipts
