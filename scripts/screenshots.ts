@@ -2,7 +2,8 @@
  * `npm run screenshots`: the browser-mode app in real Chromium, two desktops
  * on a local key service with a few messages, an image attachment and a
  * shared note (test/e2e/tour.ts), photographed on every main screen in light
- * and dark at 800x600 and 1920x1080 into docs/screenshots/<screen>-<scheme>-<w>x<h>.png.
+ * and dark at 800x600 and 1920x1080 into docs/screenshots/<screen>-<scheme>-<w>x<h>.png
+ * (settings twice: its top, and settings-privacy with the read receipts switch).
  * Run after `npm run build` (the npm script does).
  */
 import { mkdirSync } from 'node:fs';
@@ -50,6 +51,15 @@ async function main(): Promise<void> {
           // The unlocked screens show the connection as it is with the push stream open.
           if (screen !== 'unlock') await page.getByTestId('stream-state').filter({ hasText: 'Live' }).waitFor({ state: 'attached', timeout: 60_000 });
           await shoot(page, `${screen}-${suffix}`);
+          if (screen === 'settings') {
+            // The privacy group too (notification text, read receipts), which the top of the page leaves out.
+            await page.getByRole('navigation', { name: 'Settings sections' }).getByRole('link', { name: 'Notifications and privacy' }).click();
+            const receipts = page.getByRole('checkbox', { name: 'Send read receipts' });
+            await receipts.and(page.locator(':enabled')).waitFor();
+            // The jump has scrolled the card's heading into the window.
+            await page.waitForFunction(`(() => { const r = document.getElementById('receipts-title').getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; })()`);
+            await shoot(page, `settings-privacy-${suffix}`);
+          }
         }
         await page.context().close();
       }
