@@ -8,7 +8,10 @@
  *    first-run screen offers it: the user types a user name, this process issues a
  *    one-time enrollment code for it and the engine registers with that
  *    (device:registerLocal), so nobody copies keys out of the file.
- * 2. Runs Electron on the built app (out/) when an Electron binary is installed.
+ * 2. Runs Electron on the built app (out/) when an Electron binary is installed,
+ *    telling it of this key service in SEALPOST_LOCAL_KEY_SERVICE: the app asks
+ *    for the first-run enrollment code over a loopback endpoint with a token
+ *    (code-issuer-endpoint.ts).
  * 3. Where none is (no download possible), says so in one line and serves the
  *    same UI in browser mode (electron/webhost) on 127.0.0.1 and prints its URL.
  *
@@ -27,6 +30,8 @@ import { openService, type Service } from '../engine/service/index.js';
 import { startServer, type RunningServer } from '../../server/index.js';
 import { EnrollmentIssuer } from '../../server/enrollment/codes.js';
 import { startWebhost, type Webhost } from '../webhost/server.js';
+import { encodeLocalKeyService, LOCAL_KEY_SERVICE_ENV } from '../engine/service/local-key-service-env.js';
+import { startCodeIssuer, type CodeIssuerEndpoint } from './code-issuer-endpoint.js';
 import { findElectronBinary } from './electron-binary.js';
 
 const DEFAULT_PORT = 8787;
@@ -73,6 +78,7 @@ async function main(): Promise<void> {
   console.log(`Key service: ${keyService.url} (app id ${app.appId}; its keys are in ${app.file})`);
 
   let electron: ChildProcess | null = null;
+  let codes: CodeIssuerEndpoint | null = null;
   let webhost: Webhost | null = null;
   let service: Service | null = null;
   let stopping = false;
@@ -81,6 +87,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     if (electron && electron.exitCode === null) electron.kill('SIGTERM');
+    await codes?.close();
     await webhost?.close();
     service?.close();
     await keyService.close();
@@ -92,15 +99,19 @@ async function main(): Promise<void> {
 
   // SEALPOST_BROWSER_MODE=1 serves the browser UI even where Electron is installed.
   const binary = process.env.SEALPOST_BROWSER_MODE === '1' ? null : findElectronBinary();
+  // The first-run screen offers this key service: a user name is all it takes (a one-time code issued here).
+  const issuer = await EnrollmentIssuer.open(keyService.store, keyService.url);
+  const issueCode = async (username: string) => (await issuer.issue({ appId: app.appId, username, ttlMs: LOCAL_CODE_TTL_MS })).code;
   if (binary) {
-    electron = spawn(binary, [ROOT], { stdio: 'inherit', env: { ...process.env, SEALPOST_KEY_SERVICE_URL: keyService.url } });
+    // The app is its own process: it asks for codes over loopback, with a token only it is given.
+    codes = await startCodeIssuer(issueCode);
+    const local = encodeLocalKeyService({ url: keyService.url, appId: app.appId, clientKey: app.clientKey, issuer: codes.url, token: codes.token });
+    electron = spawn(binary, [ROOT], { stdio: 'inherit', env: { ...process.env, [LOCAL_KEY_SERVICE_ENV]: local } });
     electron.on('exit', (code) => void stop(code ?? 0));
     return;
   }
 
   console.log('No Electron runtime is installed (it could not be downloaded), so Sealpost runs in browser mode.');
-  // The first-run screen offers this key service: a user name is all it takes (a one-time code issued here).
-  const issuer = await EnrollmentIssuer.open(keyService.store, keyService.url);
   service = await openService({
     profileDir: defaultProfileDir(),
     actor: 'webhost',
@@ -108,7 +119,7 @@ async function main(): Promise<void> {
       url: keyService.url,
       appId: app.appId,
       clientKey: app.clientKey,
-      issueEnrollmentCode: async (username) => (await issuer.issue({ appId: app.appId, username, ttlMs: LOCAL_CODE_TTL_MS })).code,
+      issueEnrollmentCode: issueCode,
     },
   });
   service.messaging.sync.start();

@@ -21,6 +21,8 @@ import { TEST_KDF_PARAMS } from '../engine/crypto/pin-kdf.js';
 import { dispatch } from '../engine/dispatch.js';
 import { defaultProfileDir } from '../engine/paths.js';
 import { openService, type Service } from '../engine/service/index.js';
+import type { LocalKeyService } from '../engine/service/local-key-service.js';
+import { LOCAL_KEY_SERVICE_ENV, localKeyServiceFromEnv } from '../engine/service/local-key-service-env.js';
 import { desktopHandlers } from './desktop.js';
 import { ENROLL_SCHEME, findLinkArgument, PendingEnrollLink } from './enroll-link.js';
 import { forwardEvents, registerIpc } from './ipc.js';
@@ -71,10 +73,20 @@ async function createWindow(): Promise<void> {
   // Same environment as the CLI: SEALPOST_PROFILE, SEALPOST_KEYCHAIN, and the cheap
   // test KDF only when a test suite asks for it explicitly.
   const keychain = z.enum(['auto', 'file', 'secret-service']).catch('auto').parse(process.env.SEALPOST_KEYCHAIN ?? 'auto');
+  // Started by `npm start`: the key service it runs, offered on first run by a user name alone.
+  // Read once and removed, so nothing this process starts inherits the launcher's token.
+  let localKeyService: LocalKeyService | undefined;
+  try {
+    localKeyService = localKeyServiceFromEnv(process.env);
+  } catch (e) {
+    console.warn(`Sealpost: ${e instanceof Error ? e.message : String(e)}; first run asks for the key service's address instead.`);
+  }
+  delete process.env[LOCAL_KEY_SERVICE_ENV];
   service = await openService({
     profileDir: defaultProfileDir(),
     actor: 'ui',
     keychain,
+    ...(localKeyService && { localKeyService }),
     ...(process.env.SEALPOST_INSECURE_TEST_KDF === '1' && { kdfParams: TEST_KDF_PARAMS }),
   });
   const handlers = service.handlers;
