@@ -62,12 +62,7 @@ describe('attachments between two desktops', () => {
   });
 
   it('both register and verify each other', async () => {
-    for (const [page, name] of [
-      [a, 'alice'],
-      [b, 'bob'],
-    ] as const) {
-      await ui.firstRunRegistered(page, '2468', { url: t.ks.url, app: t.app }, name);
-    }
+    await ui.bothRegistered(t, '2468');
     await ui.addAndVerify(a, 'bob');
     await ui.addAndVerify(b, 'alice');
   });

@@ -266,6 +266,15 @@ export const ui = {
     await page.getByLabel('Repeat the new PIN').fill(pin);
     await page.getByRole('button', { name: 'Import', exact: true }).click();
   },
+  /** alice's and bob's first run with `pin`, each registered with the key service of `t` as their name. */
+  async bothRegistered(t: Pick<TwoDesktops, 'a' | 'b' | 'ks' | 'app'>, pin: string) {
+    for (const [page, name] of [
+      [t.a, 'alice'],
+      [t.b, 'bob'],
+    ] as const) {
+      await ui.firstRunRegistered(page, pin, { url: t.ks.url, app: t.app }, name);
+    }
+  },
   /** Adds a contact and marks it verified; returns the safety number shown. */
   async addAndVerify(page: Page, username: string): Promise<string> {
     await ui.goTo(page, 'Contacts');

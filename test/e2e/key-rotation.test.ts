@@ -28,12 +28,7 @@ describe('rotating the encryption key in the UI', () => {
   });
 
   it('alice rotates after a confirmation; bob sees a signed rotation, still verified, no alarm', async () => {
-    for (const [page, name] of [
-      [a, 'alice'],
-      [b, 'bob'],
-    ] as const) {
-      await ui.firstRunRegistered(page, '2468', { url: t.ks.url, app: t.app }, name);
-    }
+    await ui.bothRegistered(t, '2468');
     await ui.addAndVerify(b, 'alice');
     // An identity file made before the rotation (used by the next test).
     await ui.exportIdentity(a, olderFile, 'correct horse battery');

@@ -59,12 +59,7 @@ describe('live delivery between two desktops', () => {
   });
 
   it('both register and the sync bar says Live', async () => {
-    for (const [page, name] of [
-      [a, 'alice'],
-      [b, 'bob'],
-    ] as const) {
-      await ui.firstRunRegistered(page, '1357', { url: t.ks.url, app: t.app }, name);
-    }
+    await ui.bothRegistered(t, '1357');
     await ui.addAndVerify(a, 'bob');
     await ui.addAndVerify(b, 'alice');
     for (const page of [a, b]) await page.getByTestId('stream-state').filter({ hasText: 'Live' }).waitFor({ timeout: LIVE_MS });

@@ -34,12 +34,7 @@ describe('two desktops through one key service', () => {
   });
 
   it('both register during first run and verify each other by safety number', async () => {
-    for (const [page, name] of [
-      [a, 'alice'],
-      [b, 'bob'],
-    ] as const) {
-      await ui.firstRunRegistered(page, '1357', { url: t.ks.url, app: t.app }, name);
-    }
+    await ui.bothRegistered(t, '1357');
     await a.getByRole('status', { name: 'Sync status' }).waitFor();
     await screenshot(a, '20-registered');
     const bobAsSeenByAlice = await ui.addAndVerify(a, 'bob');

@@ -48,12 +48,7 @@ describe('read receipts between two desktops', () => {
     ({ a, b } = t);
     await b.context().addInitScript(ATTENTION);
     await b.reload();
-    for (const [page, name] of [
-      [a, 'alice'],
-      [b, 'bob'],
-    ] as const) {
-      await ui.firstRunRegistered(page, '1357', { url: t.ks.url, app: t.app }, name);
-    }
+    await ui.bothRegistered(t, '1357');
     await ui.addAndVerify(a, 'bob');
     await ui.addAndVerify(b, 'alice');
   });
