@@ -6,7 +6,7 @@
  * @module
  */
 import type { WriteStream } from 'node:fs';
-import { open as openFileHandle, unlink } from 'node:fs/promises';
+import { open as openFileHandle, rename, unlink } from 'node:fs/promises';
 import { utf8 } from './_bytes.js';
 import { MAX_META_BYTES, SIGNATURE_LENGTH } from './_meta.js';
 import { InvalidInputError } from './errors.js';
@@ -91,8 +91,10 @@ export async function removeQuietly(path: string): Promise<void> {
 /** A streamed output file that exists before the pipeline writing it starts. */
 export interface PartialOutput {
   readonly stream: WriteStream;
-  /** Waits until the descriptor is closed (destroying the stream first when `abort`). */
-  settle(abort: boolean): Promise<void>;
+  /** Waits for the written file to be closed, then moves it to `to`. */
+  commit(to: string): Promise<void>;
+  /** Stops writing, waits for the descriptor to close, and deletes the file. */
+  discard(): Promise<void>;
 }
 
 /**
@@ -100,17 +102,25 @@ export interface PartialOutput {
  * opens lazily, so a pipeline failing at its first chunk could reject before
  * the open completed: the removal then ran first and the late open left the
  * file behind. Here the file exists when the pipeline starts, and a failure
- * waits for the descriptor to close before the caller deletes the file.
+ * waits for the descriptor to close before the file is deleted.
  */
 export async function openPartialOutput(path: string): Promise<PartialOutput> {
   const handle = await openFileHandle(path, 'w', 0o600);
   const stream = handle.createWriteStream();
   const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+  const settled = async () => {
+    if (!stream.closed) await closed;
+  };
   return {
     stream,
-    async settle(abort) {
-      if (abort) stream.destroy();
-      if (!stream.closed) await closed;
+    async commit(to) {
+      await settled();
+      await rename(path, to);
+    },
+    async discard() {
+      stream.destroy();
+      await settled();
+      await removeQuietly(path);
     },
   };
 }

@@ -7,7 +7,7 @@
  */
 import { createDecipheriv, createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open as openFileHandle, rename } from 'node:fs/promises';
+import { open as openFileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { equalBytes, Reader, toHex, view, wipe } from './_bytes.js';
@@ -177,12 +177,11 @@ export async function openFile(inPath: string, outPath: string, opts: OpenFileOp
       throw new BadSignatureError('the file does not match the signed digest');
     }
     checkExpectedSender(m, opts.expectedSender);
-    await output.settle(false);
-    await rename(partial, outPath);
+    await output.commit(outPath);
     return { ...signedSender(m), bytes: outBytes, sha256: toHex(digest) };
   } catch (err) {
-    await output?.settle(true);
-    await removeQuietly(partial);
+    // Not opened yet: a file left by an earlier crash may still be there.
+    await (output ? output.discard() : removeQuietly(partial));
     throw err;
   } finally {
     wipe(key);

@@ -6,7 +6,7 @@
  */
 import { createCipheriv, createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { rename, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -105,12 +105,11 @@ export async function sealFile(inPath: string, outPath: string, opts: SealFileOp
       encrypt,
       output.stream,
     );
-    await output.settle(false);
-    await rename(partial, outPath);
+    await output.commit(outPath);
     return { bytes: read, sha256: plainHash, sealedBytes: written };
   } catch (err) {
-    await output?.settle(true);
-    await removeQuietly(partial);
+    // Not opened yet: a file left by an earlier crash may still be there.
+    await (output ? output.discard() : removeQuietly(partial));
     throw err;
   } finally {
     wipe(key);

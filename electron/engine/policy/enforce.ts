@@ -13,7 +13,7 @@
 import { ResultCode, type Result } from '../../../shared/codes.js';
 import type { Channel, Handlers } from '../../../shared/contract.js';
 import type { LoadedPolicy } from './load.js';
-import { checkAutoLock, checkEscrow, checkExport, checkKeyService, checkNewPin, checkPreviews, checkReceipts, checkRsaBits, previewsAllowed, receiptsAllowed, rsaBitsFor, type Refusal } from './rules.js';
+import { checkAutoLock, checkEscrow, checkExport, checkKeyService, checkNewPin, checkPreviews, checkReceipts, checkRsaBits, rsaBitsFor, type Refusal } from './rules.js';
 
 /** What still answers under an invalid policy: enough for the UI to say why. */
 const OPEN_WHEN_INVALID: ReadonlySet<Channel> = new Set<Channel>(['engine:status', 'policy:get']);
@@ -68,18 +68,6 @@ function guards(loaded: LoadedPolicy): Guards {
 }
 
 /**
- * The settings the policy forces off, per channel that reports them: the reported
- * value is overridden even if the user's saved choice is on (the service narrows it
- * too; this keeps every path's answer right whatever the handler does).
- */
-function forcedOff(loaded: LoadedPolicy): Partial<Record<Channel, Record<string, false>>> {
-  return {
-    ...(!previewsAllowed(loaded.values) && { 'notifications:get': { showText: false } }),
-    ...(!receiptsAllowed(loaded.values) && { 'readReceipts:get': { enabled: false } }),
-  };
-}
-
-/**
  * Wraps every handler with the policy: PolicyInvalid for all but status and
  * policy:get when the policy is invalid; the guards above when it is managed.
  */
@@ -87,7 +75,6 @@ export function withPolicy(loaded: LoadedPolicy, handlers: Handlers): Handlers {
   if (loaded.state === 'none') return handlers;
   const wrapped: Record<string, (input: never) => Promise<Result<unknown>>> = {};
   const table = guards(loaded) as Record<string, (input: unknown) => { refusal: Refusal | null; input?: unknown }>;
-  const overrides = forcedOff(loaded);
   for (const channel of Object.keys(handlers) as Channel[]) {
     const handler = handlers[channel] as (input: unknown) => Promise<Result<unknown>>;
     if (loaded.state === 'invalid') {
@@ -95,14 +82,6 @@ export function withPolicy(loaded: LoadedPolicy, handlers: Handlers): Handlers {
       continue;
     }
     const guard = table[channel];
-    const off = overrides[channel];
-    if (off) {
-      wrapped[channel] = async (input: unknown) => {
-        const r = await handler(input);
-        return r.code === 0 ? { code: 0, value: { ...(r.value as object), ...off } } : r;
-      };
-      continue;
-    }
     wrapped[channel] = guard
       ? async (input: unknown) => {
           const { refusal, input: filled } = guard(input);

@@ -11,7 +11,6 @@ import type { Handlers } from '../../../shared/contract.js';
 import { markRead } from '../vault/messages.js';
 import { receiptTargets } from '../vault/receipts.js';
 import { getSetting, setSetting } from '../vault/settings.js';
-import type { Db } from '../vault/_sql.js';
 import { queueReadReceipts } from '../sync/receipts.js';
 import { readRegistration } from '../sync/registration.js';
 import type { MessagingContext } from './messaging-context.js';
@@ -19,13 +18,8 @@ import { run } from './messaging-results.js';
 
 const SETTING_KEY = 'readReceipts';
 
-/** The user's choice (default on), narrowed by the policy when `allowed` says it forces receipts off. */
-export function readReceiptsOn(db: Db, allowed = true): boolean {
-  return allowed && (getSetting(db, SETTING_KEY, z.boolean()) ?? true);
-}
-
-/** The effective setting: the user's choice and the managed policy. */
-export const receiptsEnabled = (c: MessagingContext): boolean => readReceiptsOn(c.db, c.receiptsAllowed?.() ?? true);
+/** The effective setting: the user's choice (default on), unless the managed policy forces receipts off. */
+export const receiptsEnabled = (c: MessagingContext): boolean => (c.receiptsAllowed?.() ?? true) && (getSetting(c.db, SETTING_KEY, z.boolean()) ?? true);
 
 export type ReadTargetInput = { ids: readonly number[] } | { peer: string } | { thread: string };
 

@@ -23,7 +23,7 @@ import type { Db } from '../vault/_sql.js';
 import { rotatedFingerprints } from '../vault/contact-rotations.js';
 import { type Contact, getContact } from '../vault/contacts.js';
 import { insertIncoming } from '../vault/messages.js';
-import { backfillSentDigests, hasUndigested, markReadBy } from '../vault/receipts.js';
+import { backfillSentDigests, markReadBy } from '../vault/receipts.js';
 import { setThread, threadOf } from '../vault/threads.js';
 import {
   addPart,
@@ -249,7 +249,7 @@ async function storeEnvelopes(d: OpenDeps, raws: RawMessage[], rebuilt: Rebuilt[
     verdicts.push(await judge(d, outcome.value, rb.env, digest, senders));
   }
   // Rows sent before read receipts existed get their digest the first time a receipt may name them.
-  if (verdicts.some((v) => v.ok && v.kind === 'receipt') && hasUndigested(d.db)) backfillSentDigests(d.db, wireDigest);
+  if (verdicts.some((v) => v.ok && v.kind === 'receipt')) backfillSentDigests(d.db, wireDigest);
   const seen = new Set<string>();
   const self = readRegistration(d.db)?.userId ?? null;
   d.db.transaction(() => {

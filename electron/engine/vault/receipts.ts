@@ -50,7 +50,7 @@ export function backfillSentDigests(db: Db, digestOf: (envelope: Uint8Array) => 
   }
 }
 
-/** True when outgoing rows from before migration 7 still lack a digest (the partial index answers). */
+/** True when outgoing rows from before migration 7 still lack a digest (the partial index answers; backfillSentDigests asks the same first). */
 export function hasUndigested(db: Db): boolean {
   return stmt(db, `SELECT 1 FROM messages WHERE direction = 'out' AND sent_digest IS NULL LIMIT 1`).get() !== undefined;
 }
