@@ -98,9 +98,9 @@ export class RelyingParty {
     return CreatedRequestResponse.parse(r.json);
   }
 
-  /** Asks for the user's personal key for this application. */
-  async requestKey(username: string, reason: string) {
-    const r = await this.call('POST', '/v1/connected/requests', { username, reason, publicKey: this.publicKeyPem });
+  /** Asks for the user's personal key for this application; it waits `expiresIn` seconds (30 to 600) or 2 minutes. */
+  async requestKey(username: string, reason: string, expiresIn?: number) {
+    const r = await this.call('POST', '/v1/connected/requests', { username, reason, publicKey: this.publicKeyPem, ...(expiresIn !== undefined && { expiresIn }) });
     if (r.status !== 200) this.fail(r);
     return CreatedRequestResponse.parse(r.json);
   }

@@ -9,15 +9,17 @@
  * Self-contained on purpose (only sealpost.approvals.*, engine.status and onEvent): it
  * refreshes on the engine's `approvals` event (the push stream) and `sync` (the timer's
  * fallback).
+ *
+ * A request that expires while shown turns into an "expired" card the user dismisses,
+ * rather than vanishing on the next refresh: the key service stops listing it then, so
+ * a card that simply went away would look like a decision made somewhere else.
  */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { AppWindow, KeyRound, LogIn } from 'lucide-react';
-import type { Output } from '../../../shared/contract';
 import { sealpost } from '../bridge';
+import { expiry, mergeRequests, type Approval } from '../lib/approval-list';
 import { PinField } from './PinField';
 import './approvals.css';
-
-type Approval = Output<'approvals:list'>['requests'][number];
 
 const WHAT: Record<Approval['kind'], string> = {
   key: 'your personal encryption key for this application',
@@ -30,14 +32,37 @@ const TAGS: Record<Approval['kind'], string[]> = { key: ['Key'], 'sign-in': ['Si
 /** How often the list is read when no event came (the stream may be down). */
 const FALLBACK_MS = 10_000;
 
-function Request({ a, pinSet, busy, onDecide }: { a: Approval; pinSet: boolean; busy: boolean; onDecide: (id: string, approve: boolean, pin: string) => Promise<boolean> }) {
+/** The card of an expired request: what it was, that it cannot be approved, Dismiss. */
+function ExpiredActions({ a, onDismiss }: { a: Approval; onDismiss: (id: string) => void }) {
+  return (
+    <div className="row approval-actions">
+      <p className="notice small" data-testid="approval-expired">
+        This request expired at {new Date(a.expiresAt).toLocaleTimeString()} and can no longer be approved: {a.app.name} must ask again.
+      </p>
+      <button type="button" className="secondary" onClick={() => onDismiss(a.id)}>
+        Dismiss
+      </button>
+    </div>
+  );
+}
+
+type RequestProps = {
+  a: Approval;
+  pinSet: boolean;
+  busy: boolean;
+  expired: boolean;
+  onDecide: (id: string, approve: boolean, pin: string) => Promise<boolean>;
+  onDismiss: (id: string) => void;
+};
+
+function Request({ a, pinSet, busy, expired, onDecide, onDismiss }: RequestProps) {
   const [pin, setPin] = useState('');
   const titleId = `approval-${a.id}`;
   async function decide(approve: boolean) {
     if (await onDecide(a.id, approve, pin)) setPin('');
   }
   return (
-    <article className="panel approval" aria-labelledby={titleId} data-testid="approval-card" data-request={a.id}>
+    <article className={expired ? 'panel approval approval-expired' : 'panel approval'} aria-labelledby={titleId} data-testid="approval-card" data-request={a.id}>
       <header className="panel-header">
         <AppWindow size={16} aria-hidden="true" />
         <h2 id={titleId}>
@@ -81,22 +106,26 @@ function Request({ a, pinSet, busy, onDecide }: { a: Approval; pinSet: boolean; 
           {new Date(a.createdAt).toLocaleString()} from <span className="mono">{a.ip}</span>; expires {new Date(a.expiresAt).toLocaleTimeString()}
         </dd>
       </dl>
-      {a.blocked && <p className="notice small">You stopped approvals for this application: it can only be denied.</p>}
-      <form
-        className="row approval-actions"
-        onSubmit={(e: FormEvent) => {
-          e.preventDefault();
-          void decide(true);
-        }}
-      >
-        {pinSet && <PinField label="PIN (if you use one)" value={pin} onChange={setPin} autoComplete="current-password" />}
-        <button type="submit" disabled={busy || a.blocked || (pinSet && pin.length < 4)}>
-          Approve
-        </button>
-        <button type="button" className="secondary" disabled={busy} onClick={() => void decide(false)}>
-          Deny
-        </button>
-      </form>
+      {a.blocked && !expired && <p className="notice small">You stopped approvals for this application: it can only be denied.</p>}
+      {expired ? (
+        <ExpiredActions a={a} onDismiss={onDismiss} />
+      ) : (
+        <form
+          className="row approval-actions"
+          onSubmit={(e: FormEvent) => {
+            e.preventDefault();
+            void decide(true);
+          }}
+        >
+          {pinSet && <PinField label="PIN (if you use one)" value={pin} onChange={setPin} autoComplete="current-password" />}
+          <button type="submit" disabled={busy || a.blocked || (pinSet && pin.length < 4)}>
+            Approve
+          </button>
+          <button type="button" className="secondary" disabled={busy} onClick={() => void decide(false)}>
+            Deny
+          </button>
+        </form>
+      )}
     </article>
   );
 }
@@ -115,12 +144,19 @@ export function ApprovalCard({ mode = 'requests' }: { mode?: 'requests' | 'claim
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [code, setCode] = useState('');
+  // The clock the cards' expiry is read against: moved on at the next expiry (below).
+  const [now, setNow] = useState(() => Date.now());
 
   const reload = useCallback(async () => {
     try {
       const r = await sealpost.approvals.list({});
       // Not registered or offline: nothing to show (the sync bar says why).
-      if (r.code === 0) setRequests(r.value.requests);
+      if (r.code === 0) {
+        const listed = r.value.requests;
+        const at = Date.now();
+        setRequests((shown) => mergeRequests(shown, listed, at));
+        setNow(at);
+      }
       const s = await sealpost.engine.status({});
       if (s.code === 0) setPinSet(!s.value.pinDisabled);
     } catch {
@@ -144,12 +180,24 @@ export function ApprovalCard({ mode = 'requests' }: { mode?: 'requests' | 'claim
     };
   }, [reload, mode]);
 
+  // Re-render when the next shown request expires, so its card turns "expired" on time.
+  useEffect(() => {
+    const next = Math.min(...requests.map(expiry).filter((t) => t > now));
+    if (!Number.isFinite(next)) return;
+    const timer = setTimeout(() => setNow(Date.now()), Math.min(next - Date.now(), 2 ** 31 - 1) + 50);
+    return () => clearTimeout(timer);
+  }, [requests, now]);
+
+  const dismiss = useCallback((id: string) => setRequests((shown) => shown.filter((a) => a.id !== id)), []);
+
   async function decide(id: string, approve: boolean, pin: string): Promise<boolean> {
     setBusy(id);
     setError(null);
     try {
       const r = approve ? await sealpost.approvals.approve({ id, ...(pin && { pin }) }) : await sealpost.approvals.deny({ id });
       if (r.code !== 0) setError(r.message);
+      // Decided here: the card goes now (not kept as "expired" should the refresh come late).
+      else dismiss(id);
       return r.code === 0;
     } finally {
       setBusy(null);
@@ -193,7 +241,7 @@ export function ApprovalCard({ mode = 'requests' }: { mode?: 'requests' | 'claim
   return (
     <section className="approvals" aria-label="Requests from connected apps" data-testid="approvals">
       {requests.map((a) => (
-        <Request key={a.id} a={a} pinSet={pinSet} busy={busy !== null} onDecide={decide} />
+        <Request key={a.id} a={a} pinSet={pinSet} busy={busy !== null} expired={expiry(a) <= now} onDecide={decide} onDismiss={dismiss} />
       ))}
       {error && (
         <p role="alert" className="alarm small" data-testid="approval-error">
