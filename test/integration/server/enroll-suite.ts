@@ -16,7 +16,7 @@ import { EnrollmentIssuer } from '../../../server/enrollment/codes.js';
 import { enrollCommand } from '../../../server/enrollment/enroll-command.js';
 import { AdminError, type ServerOptions } from '../../../server/index.js';
 import { makeDevice, makeIdentity, startKeyService, type KeyService, type TestDevice } from '../../helpers/key-service.js';
-import { rawSql } from './api-suite.js';
+import { rawSql } from './api-shared.js';
 
 export interface EnrollSuiteEnv {
   store(): ServerOptions;

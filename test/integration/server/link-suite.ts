@@ -11,7 +11,7 @@ import { ClaimLinkResponse, CreateLinkResponse, LinkSessionResponse } from '../.
 import { commitment, newLinkKeyPair } from '../../../electron/engine/crypto/link-protocol.js';
 import type { ServerOptions } from '../../../server/index.js';
 import { makeDevice, makeIdentity, startKeyService, type KeyService, type RegisteredDevice } from '../../helpers/key-service.js';
-import { rawSql } from './api-suite.js';
+import { rawSql } from './api-shared.js';
 
 interface LinkSuiteEnv {
   store(): ServerOptions;

@@ -10,7 +10,9 @@ import { openStore, startServer, type RunningServer } from '../../../server/inde
 import type { PostgresStore } from '../../../server/store/postgres.js';
 import { postgresForSuite } from '../../helpers/postgres-suite.js';
 import { apiRequest, makeDevice, type RegisteredDevice } from '../../helpers/key-service.js';
-import { defineApiSuite, expectAgentReplayRefusedAcross, JWT_SECRET } from './api-suite.js';
+import { defineApiSuite } from './api-suite.js';
+import { JWT_SECRET } from './api-shared.js';
+import { expectAgentReplayRefusedAcross } from './api-devices.js';
 import { defineSafetySuite } from './safety-suite.js';
 import { defineLinkSuite } from './link-suite.js';
 

@@ -7,7 +7,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorBody } from '../../../shared/wire.js';
 import { makeDevice, startKeyService, type KeyService, type RegisteredDevice, type RequestOptions } from '../../helpers/key-service.js';
-import type { SuiteEnv } from './api-suite.js';
+import type { SuiteEnv } from './api-shared.js';
 
 interface BadRequest {
   name: string;

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MessagesResponse } from '../../../shared/wire.js';
-import { startKeyService } from '../../helpers/key-service.js';
+import { apiRequest, startKeyService } from '../../helpers/key-service.js';
 import { startServer } from '../../../server/index.js';
-import { apiRequest, defineApiSuite, expectAgentReplayRefusedAcross } from './api-suite.js';
+import { defineApiSuite } from './api-suite.js';
+import { expectAgentReplayRefusedAcross } from './api-devices.js';
 import { defineSafetySuite } from './safety-suite.js';
 import { defineLinkSuite } from './link-suite.js';
 
