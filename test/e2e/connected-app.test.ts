@@ -22,7 +22,7 @@ import type { RunningServer } from '../../server/index.js';
 import { RelyingParty } from '../../examples/connected-app/relying-party.js';
 import { startExampleApp, type ExampleApp } from '../../examples/connected-app/server.js';
 import { launchChromium } from '../helpers/chromium.js';
-import { screenshot, startApp, startE2eKeyService, ui, type RunningApp } from './harness.js';
+import { screenshot, startApp, startE2eKeyService, STEP_MS, ui, type RunningApp } from './harness.js';
 
 const PIN = '1357';
 
@@ -69,7 +69,7 @@ describe('connected app: sign in by approving on the desktop', () => {
     browser = await launchChromium();
     d = await desktop.open(browser);
     w = await (await browser.newContext()).newPage();
-    w.setDefaultTimeout(15_000);
+    w.setDefaultTimeout(STEP_MS);
   }, 120_000);
 
   afterAll(async () => {

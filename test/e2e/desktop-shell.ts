@@ -15,7 +15,7 @@ import { dispatchDesktop } from '../../electron/main/desktop-dispatch.js';
 import { desktopCalls } from '../../electron/main/save-attachment.js';
 import { desktopChannels, isDesktopChannel } from '../../shared/contract-desktop.js';
 import { channels } from '../../shared/contract.js';
-import type { RunningApp } from './harness.js';
+import { STEP_MS, type RunningApp } from './harness.js';
 
 export interface DesktopShell {
   page: Page;
@@ -72,7 +72,7 @@ export async function openAsDesktop(app: RunningApp, browser: Browser): Promise<
     { engine: channels as string[], shell: desktopChannels as string[] },
   );
   const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
+  page.setDefaultTimeout(STEP_MS);
   // Engine events reach the page as main's forwardEvents sends them.
   const off = app.service.onEvent((event) => void page.evaluate((e) => (globalThis as unknown as { __sealpostEvent?: (e: unknown) => void }).__sealpostEvent?.(e), event).catch(() => undefined));
   await page.goto(app.webhost.url.replace(/#.*$/, ''));

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { _electron } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { findElectronBinary } from '../../electron/launcher/electron-binary.js';
-import { ROOT, screenshot, ui } from './harness.js';
+import { ROOT, screenshot, STEP_MS, ui } from './harness.js';
 
 const binary = findElectronBinary();
 
@@ -27,7 +27,7 @@ describe.skipIf(!binary)('Electron app (needs an installed Electron binary)', ()
     });
     try {
       const page = await app.firstWindow();
-      page.setDefaultTimeout(15_000);
+      page.setDefaultTimeout(STEP_MS);
       // Isolation as the page sees it: no Node, only window.sealpost.
       expect(await page.evaluate('typeof require')).toBe('undefined');
       expect(await page.evaluate('typeof process')).toBe('undefined');

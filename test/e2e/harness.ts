@@ -27,6 +27,12 @@ const ABOVE = resolve(import.meta.dirname, '../..');
 export const ROOT = basename(ABOVE) === 'dist' ? dirname(ABOVE) : ABOVE;
 export const RENDERER_DIR = join(ROOT, 'out', 'renderer');
 export const SCREENSHOT_DIR = join(ROOT, 'test-results', 'screenshots');
+/**
+ * How long one page step (a click, a wait for text) may take before it fails: far
+ * above what it needs, for a machine whose two cores other jobs share, yet well
+ * inside the test's own limit so a step that cannot happen says which it was.
+ */
+export const STEP_MS = 45_000;
 
 export function requireBuiltUi(): void {
   if (!existsSync(join(RENDERER_DIR, 'index.html'))) throw new Error(`No built UI in ${RENDERER_DIR}: run \`npx electron-vite build\` (npm test does) first.`);
@@ -94,8 +100,7 @@ export async function startApp(name: string, options: AppOptions = {}): Promise<
       });
       contexts.push(context);
       const page = await context.newPage();
-      // A step that cannot happen fails in 15 s, not the test's whole minute.
-      page.setDefaultTimeout(15_000);
+      page.setDefaultTimeout(STEP_MS);
       await page.goto(running.webhost.url);
       return page;
     },
