@@ -181,10 +181,10 @@ export class Messaging {
     return result;
   }
 
-  /** Marks read, queueing read receipts (read-receipts.ts), and sends them at once while the scheduler runs. */
+  /** Marks read, queueing read receipts and a read sync (read-receipts.ts), and sends them at once while the scheduler runs. */
   private markRead(target: ReadTargetInput): { changed: number; receipts: number } {
     const r = markReadWithReceipts(this.c, target);
-    if (r.receipts > 0 && this.sync.started) this.sync.kick();
+    if (r.receipts + r.readSyncs > 0 && this.sync.started) this.sync.kick();
     return r;
   }
 

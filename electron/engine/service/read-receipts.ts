@@ -4,13 +4,16 @@
  * and marking messages read with the receipts that tell their senders, in one
  * transaction. As in Signal, turning receipts off both stops ours and hides the
  * ones others send (they are still recorded, and show again when turned on).
+ * Whatever the setting, our other devices learn what we read (sync/read-sync.ts).
  * @module
  */
 import { z } from 'zod';
 import type { Handlers } from '../../../shared/contract.js';
 import { markRead } from '../vault/messages.js';
+import { readSyncDigests } from '../vault/read-sync.js';
 import { receiptTargets } from '../vault/receipts.js';
 import { getSetting, setSetting } from '../vault/settings.js';
+import { queueReadSync } from '../sync/read-sync.js';
 import { queueReadReceipts } from '../sync/receipts.js';
 import { readRegistration } from '../sync/registration.js';
 import type { MessagingContext } from './messaging-context.js';
@@ -25,20 +28,26 @@ export type ReadTargetInput = { ids: readonly number[] } | { peer: string } | { 
 
 /**
  * Marks incoming messages read and, with receipts on, queues a receipt to each
- * sender for the ones that changed, both in one transaction. Receipts need the
- * keys (they are signed) and a registration; without them the messages are
- * only marked. Returns how many changed and how many receipts were queued.
+ * sender for the ones that changed; whatever the setting, it also queues a read
+ * sync to our own account so our other devices mark them read too; all in one
+ * transaction. Both need the keys (they are signed) and a registration; without
+ * them the messages are only marked. Returns how many changed and how many
+ * receipts and read syncs were queued.
  */
-export function markReadWithReceipts(c: MessagingContext, target: ReadTargetInput): { changed: number; receipts: number } {
+export function markReadWithReceipts(c: MessagingContext, target: ReadTargetInput): { changed: number; receipts: number; readSyncs: number } {
   const keys = c.keysIfUnlocked();
   const registration = readRegistration(c.db);
-  const send = keys !== null && registration !== null && receiptsEnabled(c);
+  const signed = keys !== null && registration !== null;
+  const send = signed && receiptsEnabled(c);
   return c.db
     .transaction(() => {
       const targets = send ? receiptTargets(c.db, target) : [];
+      const digests = signed ? readSyncDigests(c.db, target) : [];
       const changed = markRead(c.db, target);
-      const receipts = targets.length > 0 ? queueReadReceipts({ db: c.db, keys: keys!, registration: registration!, now: c.now() }, targets) : 0;
-      return { changed, receipts };
+      const deps = signed ? { db: c.db, keys: keys!, registration: registration!, now: c.now() } : null;
+      const receipts = deps && targets.length > 0 ? queueReadReceipts(deps, targets) : 0;
+      const readSyncs = deps && digests.length > 0 ? queueReadSync(deps, digests) : 0;
+      return { changed, receipts, readSyncs };
     })
     .immediate();
 }

@@ -25,6 +25,7 @@ import { readPart, sealedPath } from './attachments.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from './backoff.js';
 import type { Connection } from './connection.js';
 import { SyncError } from './errors.js';
+import { READ_SYNC_KIND, sendReadSync } from './read-sync.js';
 import { RECEIPT_KIND } from './receipts.js';
 
 const Payload = z.object({
@@ -51,6 +52,8 @@ export interface FlushReport {
   sent: number;
   /** Read receipts sent (receipts.ts); not counted in `sent`. */
   receipts: number;
+  /** Read syncs sent to our own inbox (read-sync.ts); not counted in `sent`. */
+  readSyncs: number;
   failed: number;
   retrying: number;
   /** The first transient error, when the flush stopped on one (offline, 5xx). */
@@ -61,7 +64,7 @@ export interface FlushReport {
 export const inboxRef = (token: string): string => createHash('sha256').update(token).digest('hex').slice(0, 16);
 
 export async function flushOutbox(d: FlushDeps): Promise<FlushReport> {
-  const report: FlushReport = { sent: 0, receipts: 0, failed: 0, retrying: 0 };
+  const report: FlushReport = { sent: 0, receipts: 0, readSyncs: 0, failed: 0, retrying: 0 };
   const policy = d.backoff ?? DEFAULT_BACKOFF;
   let total = 0;
   for (;;) {
@@ -82,8 +85,8 @@ export async function flushOutbox(d: FlushDeps): Promise<FlushReport> {
       const at = d.now();
       d.db.transaction(() => {
         for (const { clientId, kind, receipt } of group) {
-          // A read receipt's entry goes once sent (no row shows it); a message's stays 'sent'.
-          if (kind === RECEIPT_KIND) dropEntry(d.db, clientId);
+          // A read receipt's or read sync's entry goes once sent (no row shows it); a message's stays 'sent'.
+          if (kind === RECEIPT_KIND || kind === READ_SYNC_KIND) dropEntry(d.db, clientId);
           else markSent(d.db, clientId, { serverId: null, now: at });
           if (receipt) putSentReceipt(d.db, receipt);
         }
@@ -103,10 +106,11 @@ export async function flushOutbox(d: FlushDeps): Promise<FlushReport> {
           continue;
         }
         try {
-          const receipt = entry.kind === RECEIPT_KIND ? await sendReadReceipt(d, entry) : await sendEntry(d, entry);
+          const receipt = entry.kind === RECEIPT_KIND ? await sendReadReceipt(d, entry) : entry.kind === READ_SYNC_KIND ? await sendReadSync(d.conn, entry).then(() => null) : await sendEntry(d, entry);
           acked.push({ clientId: entry.clientId, kind: entry.kind, receipt });
           if (acked.length >= SENT_GROUP) recordSent();
           if (entry.kind === RECEIPT_KIND) report.receipts++;
+          else if (entry.kind === READ_SYNC_KIND) report.readSyncs++;
           else report.sent++;
         } catch (e) {
           if (e instanceof SyncError && e.transient) {

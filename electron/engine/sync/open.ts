@@ -23,6 +23,7 @@ import type { Db } from '../vault/_sql.js';
 import { rotatedFingerprints } from '../vault/contact-rotations.js';
 import { type Contact, getContact } from '../vault/contacts.js';
 import { insertIncoming } from '../vault/messages.js';
+import { markReadFromSync } from '../vault/read-sync.js';
 import { backfillSentDigests, markReadBy } from '../vault/receipts.js';
 import { setThread, threadOf } from '../vault/threads.js';
 import {
@@ -42,6 +43,7 @@ import {
 import { completeIncoming, parsePart, writePart } from './attachments.js';
 import type { Connection } from './connection.js';
 import { cacheKey, MESSAGE_CONTENT_TYPE, type MessageContent, parseContent, sealCache } from './content.js';
+import { judgeReadSync, READ_SYNC_CONTENT_TYPE } from './read-sync.js';
 import { parseReceipt, RECEIPT_CONTENT_TYPE, type ReceiptContent } from './receipts.js';
 import { lookupContact } from './directory.js';
 import { readRegistration } from './registration.js';
@@ -88,7 +90,7 @@ export interface OpenReport {
   received: number;
   rejected: number;
   parts: number;
-  /** Our sent copies a read receipt marked read (receipts are not messages: not counted in `received`). */
+  /** Messages whose read state changed: our sent copies a read receipt marked, our incoming ones a read sync from our other device marked (neither is a message: not counted in `received`). */
   read: number;
 }
 
@@ -99,6 +101,7 @@ const POOL_THRESHOLD = 64;
 type Verdict =
   | { ok: true; kind: 'message'; opened: OpenedEnvelope; content: MessageContent; sender: SenderState; peer: string; envelope: Uint8Array; digest: string }
   | { ok: true; kind: 'receipt'; opened: OpenedEnvelope; receipt: ReceiptContent; sender: SenderState; peer: string }
+  | { ok: true; kind: 'read-sync'; read: string[] }
   | { ok: false; reason: string; peer: string; envelope: Uint8Array; digest: string | null; fp: string | null };
 
 type Rebuilt = { ok: true; env: Uint8Array } | { ok: false; reason: string };
@@ -233,6 +236,7 @@ async function storeEnvelopes(d: OpenDeps, raws: RawMessage[], rebuilt: Rebuilt[
   if (raws.length === 0) return;
   let k = 0;
   const verdicts: Verdict[] = [];
+  const self = readRegistration(d.db)?.userId ?? null;
   for (let i = 0; i < raws.length; i++) {
     const raw = raws[i]!;
     const rb = rebuilt[i]!;
@@ -246,12 +250,11 @@ async function storeEnvelopes(d: OpenDeps, raws: RawMessage[], rebuilt: Rebuilt[
       continue;
     }
     const digest = createHash('sha256').update(raw.body).digest('hex');
-    verdicts.push(await judge(d, outcome.value, rb.env, digest, senders));
+    verdicts.push(await judge(d, outcome.value, rb.env, digest, senders, self));
   }
   // Rows sent before read receipts existed get their digest the first time a receipt may name them.
   if (verdicts.some((v) => v.ok && v.kind === 'receipt')) backfillSentDigests(d.db, wireDigest);
   const seen = new Set<string>();
-  const self = readRegistration(d.db)?.userId ?? null;
   d.db.transaction(() => {
     for (let i = 0; i < raws.length; i++) {
       const raw = raws[i]!;
@@ -259,6 +262,12 @@ async function storeEnvelopes(d: OpenDeps, raws: RawMessage[], rebuilt: Rebuilt[
       if (v.ok && v.kind === 'receipt') {
         // A receipt is applied, not stored: only from a sender the directory checked, and only to copies sent to them.
         if (v.sender !== 'unknown') report.read += markReadBy(d.db, { reader: v.peer, digests: v.receipt.read, at: v.opened.sentAt, now: d.now() }).length;
+        deleteRaw(d.db, raw.serverId);
+        continue;
+      }
+      if (v.ok && v.kind === 'read-sync') {
+        // Read on our other device (which sent the receipts): marked here too, not stored; on that device a no-op.
+        report.read += markReadFromSync(d.db, v.read).length;
         deleteRaw(d.db, raw.serverId);
         continue;
       }
@@ -300,8 +309,12 @@ async function storeEnvelopes(d: OpenDeps, raws: RawMessage[], rebuilt: Rebuilt[
   for (const v of verdicts) if (v.ok && v.kind === 'message') for (const a of v.content.attachments) await maybeComplete(d, a.id);
 }
 
-async function judge(d: OpenDeps, opened: OpenedEnvelope, envelope: Uint8Array, digest: string, senders: SenderCache): Promise<Verdict> {
+async function judge(d: OpenDeps, opened: OpenedEnvelope, envelope: Uint8Array, digest: string, senders: SenderCache, self: string | null): Promise<Verdict> {
   const fail = (reason: string, peer = 'unknown'): Verdict => ({ ok: false, reason, peer, envelope, digest: null, fp: opened.senderFingerprint });
+  if (opened.contentType === READ_SYNC_CONTENT_TYPE) {
+    const r = judgeReadSync(opened, d.keys, self);
+    return r.ok ? { ok: true, kind: 'read-sync', read: r.read } : fail(r.reason, r.peer);
+  }
   let parsed: { kind: 'message'; content: MessageContent } | { kind: 'receipt'; receipt: ReceiptContent };
   if (opened.contentType === MESSAGE_CONTENT_TYPE) {
     const content = parseContent(opened.body);
