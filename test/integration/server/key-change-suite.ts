@@ -5,14 +5,10 @@
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DirectoryResponse, ErrorBody } from '../../../shared/wire.js';
+import { DirectoryResponse } from '../../../shared/wire.js';
 import { signKeyChange } from '../../../electron/engine/crypto/key-change.js';
 import { makeIdentity, type KeyService, type RegisteredDevice } from '../../helpers/key-service.js';
-
-function expectError(res: { status: number; json: unknown; text: string }, status: number, code: string) {
-  expect(res.status, res.text).toBe(status);
-  expect(ErrorBody.parse(res.json).code).toBe(code);
-}
+import { expectError } from './api-shared.js';
 
 function newRsa() {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
