@@ -22,7 +22,7 @@ import type { RunningServer } from '../../server/index.js';
 import { RelyingParty } from '../../examples/connected-app/relying-party.js';
 import { startExampleApp, type ExampleApp } from '../../examples/connected-app/server.js';
 import { launchChromium } from '../helpers/chromium.js';
-import { screenshot, startApp, startE2eKeyService, STEP_MS, ui, type RunningApp } from './harness.js';
+import { screenshot, screenshotEverySize, startApp, startE2eKeyService, STEP_MS, ui, type RunningApp } from './harness.js';
 
 const PIN = '1357';
 
@@ -184,7 +184,7 @@ describe('connected app: sign in by approving on the desktop', () => {
     await shown.getByTestId('approval-expired').waitFor({ timeout: 30_000 + LIVE_MS });
     expect(await shown.getByRole('button', { name: 'Approve' }).count()).toBe(0);
     expect((await rp.read(created.id)).state).toBe('expired');
-    await screenshot(d, 'connected-apps-expired');
+    await screenshotEverySize(d, 'connected-apps-expired');
     await shown.getByRole('button', { name: 'Dismiss' }).click();
     await shown.waitFor({ state: 'detached' });
   });

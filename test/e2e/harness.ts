@@ -195,6 +195,27 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path;
 }
 
+/**
+ * `screenshot` at the sizes and schemes every screen is looked at in (800x600 and
+ * 1920x1080, light and dark): `<name>-<scheme>-<w>x<h>.png`; the page is put back
+ * as it was.
+ */
+export async function screenshotEverySize(page: Page, name: string): Promise<void> {
+  const before = page.viewportSize();
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    for (const [width, height] of [
+      [800, 600],
+      [1920, 1080],
+    ] as const) {
+      await page.setViewportSize({ width, height });
+      await screenshot(page, `${name}-${colorScheme}-${width}x${height}`);
+    }
+  }
+  await page.emulateMedia({ colorScheme: null });
+  if (before) await page.setViewportSize(before);
+}
+
 /** Typed steps a user takes, so tests read as the flow they check. */
 export const ui = {
   async createIdentity(page: Page, pin: string | null) {

@@ -60,12 +60,32 @@ export interface FlushReport {
   error?: SyncError;
 }
 
+/**
+ * Whether the account has another device that may act for it, asked of the key
+ * service at most once per flush and only when a read sync is due.
+ */
+function otherDevicesOnce(conn: Connection): () => Promise<boolean> {
+  let answer: Promise<boolean> | undefined;
+  return () => {
+    // A failed question is asked again by the next entry; this one's error goes to its retry.
+    answer ??= conn
+      .call((auth) => conn.client.listDevices(auth))
+      .then((devices) => devices.some((x) => !x.current && x.revokedAt === null))
+      .catch((e: unknown) => {
+        answer = undefined;
+        throw e;
+      });
+    return answer;
+  };
+}
+
 /** A short, stable reference to an inbox token (never store or log the token itself where a reference does). */
 export const inboxRef = (token: string): string => createHash('sha256').update(token).digest('hex').slice(0, 16);
 
 export async function flushOutbox(d: FlushDeps): Promise<FlushReport> {
   const report: FlushReport = { sent: 0, receipts: 0, readSyncs: 0, failed: 0, retrying: 0 };
   const policy = d.backoff ?? DEFAULT_BACKOFF;
+  const ownDevices = otherDevicesOnce(d.conn);
   let total = 0;
   for (;;) {
     if (report.error) break;
@@ -106,6 +126,11 @@ export async function flushOutbox(d: FlushDeps): Promise<FlushReport> {
           continue;
         }
         try {
+          // With no other device of ours to tell, a read sync is not sent: it would only tell the key service when we read.
+          if (entry.kind === READ_SYNC_KIND && !(await ownDevices())) {
+            dropEntry(d.db, entry.clientId);
+            continue;
+          }
           const receipt = entry.kind === RECEIPT_KIND ? await sendReadReceipt(d, entry) : entry.kind === READ_SYNC_KIND ? await sendReadSync(d.conn, entry).then(() => null) : await sendEntry(d, entry);
           acked.push({ clientId: entry.clientId, kind: entry.kind, receipt });
           if (acked.length >= SENT_GROUP) recordSent();

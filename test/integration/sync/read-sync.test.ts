@@ -3,7 +3,7 @@
  * "Read on our other devices"): bob has two desktops (the second set up from his
  * identity file); reading on one queues a sealed read sync to his own inbox, and
  * the other marks the same messages read on its next pull, with or without read
- * receipts. The device that sent it pulls it too (a no-op); one naming messages
+ * receipts; a user with no other device sends none. The device that sent it pulls it too (a no-op); one naming messages
  * not held marks nothing; one claiming to be bob's but signed by alice is refused.
  */
 import path from 'node:path';
@@ -142,6 +142,28 @@ describe('read sync across our own devices', () => {
     const report = await bob2.ok('sync:now', {});
     expect(report.received).toBe(1);
     expect(await find(bob2)).toMatchObject({ read: true });
+  });
+
+  it('a user with no other device sends none: the entry goes unsent, so the key service does not learn when they read', async () => {
+    const sent = await bob.ok('messages:send', { to: ['alice'], text: 'for alice, who has one device' });
+    await syncUntilSent(bob);
+    let id: number | undefined;
+    await syncUntil(alice, async () => (id = (await alice.ok('messages:list', { conversation: ids.bob! })).find((m) => m.text === 'for alice, who has one device')?.id) !== undefined, 'the message on alice');
+    expect(sent.messageIds).toHaveLength(1);
+    await alice.ok('messages:read', { id: id! });
+    const [entry] = outboxOf(alice, READ_SYNC_KIND);
+    expect(entry).toBeDefined();
+    await syncUntilQueuedSent(alice);
+    // The entry is gone and nothing with its client id reached the key service.
+    expect(outboxOf(alice, READ_SYNC_KIND)).toEqual([]);
+    const stored = await ks.server.store.sql().all('SELECT id FROM messages WHERE client_id = $1', [entry!.clientId]);
+    expect(stored).toEqual([]);
+    // bob's read sync, for comparison, is stored (he has a second device).
+    const m = await aliceWrites('bob reads this one');
+    await bob.ok('messages:read', { id: m.bob });
+    const [bobs] = outboxOf(bob, READ_SYNC_KIND);
+    await syncUntilQueuedSent(bob);
+    expect(await ks.server.store.sql().all('SELECT id FROM messages WHERE client_id = $1', [bobs!.clientId])).toHaveLength(1);
   });
 
   it('a read sync naming messages this device does not hold marks nothing', async () => {
