@@ -8,43 +8,28 @@
  * read. It is sent whether read receipts are on or off: it goes only to us.
  * @module
  */
-import { z } from 'zod';
 import { envelopeRecipients, type OpenedEnvelope, sealEnvelope, toWire } from '../crypto/envelope.js';
 import { publicKeyFromPrivate } from '../crypto/rsa.js';
 import type { UnlockedKeys } from '../service/unlocked-keys.js';
-import type { Db } from '../vault/_sql.js';
 import type { OutboxEntry } from '../vault/outbox.js';
 import { enqueue } from '../vault/outbox.js';
 import { MAX_RECEIPT_DIGESTS } from '../vault/receipts.js';
 import { newClientId } from './client-id.js';
-import type { Connection, Registration } from './connection.js';
-import { parseJsonBody, Party } from './content.js';
+import type { Connection } from './connection.js';
+import { parseReceipt, ReceiptContent, type ReceiptDeps } from './receipts.js';
 import { SyncError } from './errors.js';
 
 export const READ_SYNC_CONTENT_TYPE = 'application/vnd.sealpost.read-sync+json';
 /** The outbox kind of a read sync: its payload is the sealed envelope (no message row; not "waiting to send"). */
 export const READ_SYNC_KIND = 'read-sync';
 
-export const ReadSyncContent = z
-  .object({
-    v: z.literal(1),
-    /** Our own account: the signer must be our identity key. */
-    from: Party,
-    /** The incoming messages read, by the SHA-256 of each sealed envelope as it travelled. */
-    read: z.array(z.string().regex(/^[0-9a-f]{64}$/)).min(1).max(MAX_RECEIPT_DIGESTS),
-  })
-  .strict();
-export type ReadSyncContent = z.infer<typeof ReadSyncContent>;
-
-/** Parses an opened read sync body. @returns null when it is not one */
-export const parseReadSync = (body: Uint8Array): ReadSyncContent | null => parseJsonBody(ReadSyncContent, body);
-
-export interface ReadSyncDeps {
-  db: Db;
-  keys: UnlockedKeys;
-  registration: Registration;
-  now: number;
-}
+/**
+ * A read sync has a read receipt's shape (docs/format.md §9.2) under its own
+ * content type: `from` is our own account, `read` our incoming messages.
+ */
+export const ReadSyncContent = ReceiptContent;
+export type ReadSyncContent = ReceiptContent;
+export type ReadSyncDeps = ReceiptDeps;
 
 /**
  * Queues read syncs for the digests of messages just marked read (cut at
@@ -89,7 +74,7 @@ export type ReadSyncVerdict = { ok: true; read: string[] } | { ok: false; reason
  * filed under our own account); one that names another account is not ours to apply.
  */
 export function judgeReadSync(opened: OpenedEnvelope, keys: UnlockedKeys, self: string | null): ReadSyncVerdict {
-  const content = parseReadSync(opened.body);
+  const content = parseReceipt(opened.body);
   if (!content) return { ok: false, reason: 'invalid-content', peer: 'unknown' };
   if (self === null || content.from.userid !== self) return { ok: false, reason: 'invalid-content', peer: 'unknown' };
   if (!Buffer.from(opened.senderPublicKey).equals(Buffer.from(keys.sender.publicKey))) return { ok: false, reason: 'sender-mismatch', peer: self };

@@ -180,31 +180,26 @@ describe('read sync across our own devices', () => {
   it("one that claims to be bob's but is signed by alice is refused like any sender mismatch, and marks nothing", async () => {
     const m = await aliceWrites('not yours to mark');
     const digest = (engineOf(bob2.service).db.prepare('SELECT digest FROM message_info WHERE message_id = ?').get(m.bob2) as { digest: string }).digest;
-    const a = engineOf(alice.service);
-    const forged = sealEnvelope({
-      body: JSON.stringify({ v: 1, from: { username: 'bob', userid: ids.bob }, read: [digest] }),
-      contentType: READ_SYNC_CONTENT_TYPE,
-      sender: a.unlocked().sender,
-      recipients: listContactKeys(a.db, ids.bob!).map((k) => k.publicPem),
-      sentAt: Date.now(),
-    });
-    // Sent to bob's inbox the way alice's engine sends a receipt to him.
-    enqueue(a.db, { clientId: newClientId(), kind: RECEIPT_KIND, recipient: ids.bob!, payload: forged, now: Date.now() });
-    await syncUntilQueuedSent(alice);
+    /** A read sync naming `from`, signed by alice, sent to bob's inbox the way her engine sends him a receipt. */
+    const aliceSends = async (from: { username: string; userid: string }) => {
+      const a = engineOf(alice.service);
+      const forged = sealEnvelope({
+        body: JSON.stringify({ v: 1, from, read: [digest] }),
+        contentType: READ_SYNC_CONTENT_TYPE,
+        sender: a.unlocked().sender,
+        recipients: listContactKeys(a.db, ids.bob!).map((k) => k.publicPem),
+        sentAt: Date.now(),
+      });
+      enqueue(a.db, { clientId: newClientId(), kind: RECEIPT_KIND, recipient: ids.bob!, payload: forged, now: Date.now() });
+      await syncUntilQueuedSent(alice);
+    };
+    await aliceSends({ username: 'bob', userid: ids.bob! });
     await syncUntil(bob2, async () => (await bob2.ok('messages:list', { peer: ids.bob! })).some((x) => x.sender === 'rejected'), 'the forgery on bob2');
     expect(await isRead(bob2, m.bob2)).toBe(false);
     expect((await bob2.ok('messages:list', { peer: ids.bob! })).find((x) => x.sender === 'rejected')).toMatchObject({ reason: 'sender-mismatch', text: null });
 
     // A read sync that names alice herself is not one of bob's: refused, marks nothing.
-    const own = sealEnvelope({
-      body: JSON.stringify({ v: 1, from: { username: 'alice', userid: ids.alice }, read: [digest] }),
-      contentType: READ_SYNC_CONTENT_TYPE,
-      sender: a.unlocked().sender,
-      recipients: listContactKeys(a.db, ids.bob!).map((k) => k.publicPem),
-      sentAt: Date.now(),
-    });
-    enqueue(a.db, { clientId: newClientId(), kind: RECEIPT_KIND, recipient: ids.bob!, payload: own, now: Date.now() });
-    await syncUntilQueuedSent(alice);
+    await aliceSends({ username: 'alice', userid: ids.alice! });
     const rejectedOn = async () => (await bob2.ok('messages:list', { limit: 100 })).filter((x) => x.sender === 'rejected');
     await syncUntil(bob2, async () => (await rejectedOn()).length === 2, 'the second refusal on bob2');
     expect((await rejectedOn()).map((x) => x.reason).sort()).toEqual(['invalid-content', 'sender-mismatch']);

@@ -1,8 +1,8 @@
 /**
- * Read sync in the vault (vault/read-sync.ts) and its content (sync/read-sync.ts):
+ * Read sync in the vault (vault/read-sync.ts; its content is a receipt's, tested in receipts.test.ts):
  * the digests of the incoming messages a markRead changes, any opened sender's,
  * never a rejected one's; applying a read sync marks only unread incoming copies
- * with a named digest, once, and never an outgoing row; what is not one does not parse.
+ * with a named digest, once, and never an outgoing row.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as v from '../../../electron/engine/vault/index.js';
@@ -10,7 +10,6 @@ import { markReadFromSync, readSyncDigests } from '../../../electron/engine/vaul
 import { setSentDigest } from '../../../electron/engine/vault/receipts.js';
 import { putMessageInfo, type SenderState } from '../../../electron/engine/vault/sync-store.js';
 import { setThread } from '../../../electron/engine/vault/threads.js';
-import { parseReadSync } from '../../../electron/engine/sync/read-sync.js';
 import { bytes, tempVault, type TempVault } from './helpers.js';
 
 let t: TempVault;
@@ -66,24 +65,5 @@ describe('markReadFromSync', () => {
     const many = Array.from({ length: 500 }, (_, i) => i.toString(16).padStart(64, '0'));
     expect(markReadFromSync(db(), [...many, D1])).toEqual([]);
     expect(isRead(last)).toBe(false);
-  });
-});
-
-describe('parseReadSync', () => {
-  const enc = (x: unknown) => new TextEncoder().encode(JSON.stringify(x));
-  const good = { v: 1, from: { username: 'bob', userid: 'u-bob' }, read: [D1] };
-  it('accepts a read sync and refuses anything else', () => {
-    expect(parseReadSync(enc(good))).toEqual(good);
-    for (const bad of [
-      { ...good, v: 2 },
-      { ...good, read: [] },
-      { ...good, read: ['A'.repeat(64)] },
-      { ...good, read: Array.from({ length: 501 }, () => D1) },
-      { ...good, extra: true },
-      { v: 1, read: [D1] },
-    ]) {
-      expect(parseReadSync(enc(bad))).toBeNull();
-    }
-    expect(parseReadSync(Uint8Array.from([0xff, 0xfe]))).toBeNull();
   });
 });
