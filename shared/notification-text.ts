@@ -44,3 +44,13 @@ export function newMessagesToNotify(event: EngineEvent, userIsLooking: boolean):
   if (event.type !== 'messages' || event.received === 0 || userIsLooking) return 0;
   return event.received;
 }
+
+/**
+ * Whether an engine event may have left nothing unread: messages changed state
+ * and none arrived (read here, or on another of our devices by a read sync).
+ * Then a new-message notice still on screen is withdrawn if nothing is unread
+ * any more, as the user has seen what it announced.
+ */
+export function mayWithdrawNotice(event: EngineEvent): boolean {
+  return event.type === 'messages' && event.received === 0 && event.changed > 0;
+}

@@ -142,6 +142,7 @@ async function createWindow(): Promise<void> {
     isFocused: () => mainWindow?.isFocused() ?? false,
     onClick: showWindow,
     preview: () => service?.messaging.notificationPreview() ?? null,
+    hasUnread: () => (service?.messaging.unreadCount() ?? 1) > 0,
   });
   notifyApprovals({
     subscribe: onEvent,

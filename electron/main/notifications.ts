@@ -5,11 +5,12 @@
  * who or what: the notification centre keeps and shows text outside the app
  * (and on the lock screen), so no plaintext goes there — unless the user
  * turned on "show message text in notifications" (notifications:set, off by
- * default); then `preview` returns the newest unread messages.
+ * default); then `preview` returns the newest unread messages. A notice still
+ * shown goes once nothing is unread (read here or on another of our devices).
  */
 import { Notification } from 'electron';
 import type { SubscribeEvents } from '../../shared/contract.js';
-import { newMessagesToNotify, notificationContent, type NotificationPreview } from '../../shared/notification-text.js';
+import { mayWithdrawNotice, newMessagesToNotify, notificationContent, type NotificationPreview } from '../../shared/notification-text.js';
 
 export interface NewMessageNotices {
   subscribe: SubscribeEvents;
@@ -18,12 +19,20 @@ export interface NewMessageNotices {
   onClick: () => void;
   /** The opt-in preview, or null (opt-in off, or locked). */
   preview: () => NotificationPreview[] | null;
+  /** Whether any incoming message is still unread. */
+  hasUnread: () => boolean;
 }
 
 export function notifyNewMessages(options: NewMessageNotices): () => void {
   // The last one is replaced, not stacked: a burst of events is one notice with the newest count.
   let shown: Notification | null = null;
   return options.subscribe((event) => {
+    // Read here or on another of our devices: a notice about messages already seen goes.
+    if (shown && mayWithdrawNotice(event) && !options.hasUnread()) {
+      shown.close();
+      shown = null;
+      return;
+    }
     const count = newMessagesToNotify(event, options.isFocused());
     if (count === 0 || !Notification.isSupported()) return;
     let previews: NotificationPreview[] | null = null;

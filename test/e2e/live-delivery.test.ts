@@ -15,31 +15,8 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ATTENTION_AND_NOTICES, noticesShown } from './attention.js';
 import { screenshot, startTwoDesktops, ui, type TwoDesktops } from './harness.js';
-
-/**
- * Headless Chromium has no user whose attention moves: every page is visible
- * and focused. This stands in for the user looking away (the page hidden and
- * unfocused), and records each Web Notification the page shows while still
- * making it.
- */
-const ATTENTION_AND_NOTICES = `(() => {
-  let away = false;
-  window.__notices = [];
-  window.__setAway = (value) => { away = value; document.dispatchEvent(new Event('visibilitychange')); };
-  Object.defineProperty(Document.prototype, 'visibilityState', { get: () => (away ? 'hidden' : 'visible') });
-  Document.prototype.hasFocus = () => !away;
-  const Real = window.Notification;
-  window.Notification = new Proxy(Real, {
-    construct(target, args) {
-      window.__notices.push({ title: args[0], body: args[1] && args[1].body });
-      return Reflect.construct(target, args);
-    },
-  });
-})()`;
-
-/** Runs in the page (a function, not a string: the app's CSP allows no eval). */
-const noticesShown = (count: number) => (globalThis as unknown as { __notices: unknown[] }).__notices.length >= count;
 
 /** Well inside the app's one-minute safety reload, well beyond a busy machine's delivery time. */
 const LIVE_MS = 30_000;
@@ -111,7 +88,7 @@ describe('live delivery between two desktops', () => {
     await reply.fill('Are you free on Friday?');
     await a.getByRole('button', { name: 'Send', exact: true }).click();
     await b.waitForFunction(noticesShown, 1, { timeout: LIVE_MS });
-    expect(await b.evaluate('window.__notices[0]')).toEqual({ title: 'Sealpost', body: 'A new message arrived.' });
+    expect(await b.evaluate('window.__notices[0]')).toMatchObject({ title: 'Sealpost', body: 'A new message arrived.' });
 
     await b.evaluate('window.__setAway(false)');
     await b.getByLabel('Show sender and message text in notifications').check();
@@ -120,7 +97,7 @@ describe('live delivery between two desktops', () => {
     await reply.fill('Bring the wine.');
     await a.getByRole('button', { name: 'Send', exact: true }).click();
     await b.waitForFunction(noticesShown, 2, { timeout: LIVE_MS });
-    expect(await b.evaluate('window.__notices[1]')).toEqual({ title: 'Sealpost · alice', body: 'Bring the wine.' });
+    expect(await b.evaluate('window.__notices[1]')).toMatchObject({ title: 'Sealpost · alice', body: 'Bring the wine.' });
     await b.evaluate('window.__setAway(false)');
   });
 

@@ -4,11 +4,13 @@
  * desktop set up from his identity file, every engine syncing as the app does (live
  * stream and timer). A message from alice shows unread on both of bob's desktops;
  * bob opens it on one, and the other's chat list drops the unread count by itself,
- * without a click or a Sync now.
+ * without a click or a Sync now, and the notification it showed in the background
+ * is withdrawn.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../electron/engine/dispatch.js';
+import { ATTENTION_AND_NOTICES, noticeClosed, noticesShown } from './attention.js';
 import { screenshot, startApp, startTwoDesktops, ui, type RunningApp, type TwoDesktops } from './harness.js';
 
 /** Well beyond a busy machine's delivery time. */
@@ -37,7 +39,14 @@ describe("read state follows bob from one of his desktops to the other", () => {
       if (r.code !== 0) throw new Error(`${channel}: ${r.message}`);
     }
     b2 = await bob2.open(t.browser);
+    await b2.context().addInitScript(ATTENTION_AND_NOTICES);
+    await b2.reload();
     await b2.getByRole('navigation', { name: 'Main' }).waitFor();
+    // Browser notifications allowed on the second desktop, as its user would in Settings.
+    await ui.goTo(b2, 'Settings');
+    await b2.context().grantPermissions(['notifications'], { origin: bob2.webhost.origin });
+    await b2.getByRole('button', { name: 'Allow browser notifications' }).click();
+    await b2.getByTestId('browser-notifications').filter({ hasText: 'shows a notification when messages arrive' }).waitFor();
   });
 
   afterAll(async () => {
@@ -45,12 +54,15 @@ describe("read state follows bob from one of his desktops to the other", () => {
     await t?.close();
   });
 
-  it("bob reads alice's message on one desktop, and the other's unread count goes by itself", async () => {
+  it("bob reads alice's message on one desktop, and the other's unread count and notification go by themselves", async () => {
+    // The second desktop is in the background (bob is at the first).
+    await ui.goTo(b2, 'Chats');
+    await b2.evaluate('window.__setAway(true)');
     const sent = await dispatch(t.alice.service.handlers, 'messages:send', { to: ['bob'], text: 'Lunch at noon?' });
     expect(sent.code).toBe(0);
 
-    // Both of bob's desktops show it unread (live: no Sync now).
-    await ui.goTo(b2, 'Chats');
+    // Both of bob's desktops show it unread (live: no Sync now); the one in the background notifies.
+    await b2.waitForFunction(noticesShown, 1, { timeout: LIVE_MS });
     await rowOn(b2, /^alice, 1 unread/).waitFor({ timeout: LIVE_MS });
     await ui.goTo(t.b, 'Chats');
     const onFirst = rowOn(t.b, /^alice, 1 unread/);
@@ -60,9 +72,11 @@ describe("read state follows bob from one of his desktops to the other", () => {
     await onFirst.click();
     await t.b.getByRole('log', { name: 'alice', exact: true }).getByText('Lunch at noon?').waitFor();
 
-    // The second desktop, untouched, drops the count.
+    // The second desktop, untouched, drops the count and withdraws its notification.
     await rowOn(b2, /^alice: /).waitFor({ timeout: LIVE_MS });
     expect(await rowOn(b2, /unread/).count()).toBe(0);
+    await b2.waitForFunction(noticeClosed, 0, { timeout: LIVE_MS });
+    await b2.evaluate('window.__setAway(false)');
     await screenshot(b2, 'read-sync-second-desktop');
   });
 });

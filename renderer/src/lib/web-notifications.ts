@@ -4,9 +4,10 @@
  * button (allowWebNotifications). Shown on the engine's `messages` event while
  * the page is hidden or not focused; they say how many arrived, and who wrote
  * and what only when the user turned previews on (notifications:get), exactly
- * as the desktop's (shared/notification-text.ts).
+ * as the desktop's (shared/notification-text.ts). A notice still shown goes
+ * once nothing is unread (read here or on another of our devices).
  */
-import { newMessagesToNotify, notificationContent, type NotificationPreview } from '../../../shared/notification-text';
+import { mayWithdrawNotice, newMessagesToNotify, notificationContent, type NotificationPreview } from '../../../shared/notification-text';
 import { browserMode, sealpost } from '../bridge';
 import { call } from './call';
 import { useEngineEvent } from './events';
@@ -38,19 +39,39 @@ async function previews(): Promise<NotificationPreview[] | null> {
   );
 }
 
+/** The notice on screen (one tag: a burst replaces it), so it can be withdrawn. */
+let shown: Notification | null = null;
+
+/** Withdraws the notice once nothing is unread (read here or on another of our devices). */
+async function withdrawIfAllRead(): Promise<void> {
+  const unread = await call(sealpost.messages.list({ unreadOnly: true, limit: 1 }));
+  if (unread.ok && unread.value.length === 0) {
+    shown?.close();
+    shown = null;
+  }
+}
+
 /** Mounted once (App): notifies on new messages while the page is in the background. */
 export function useWebNotifications(): void {
   useEngineEvent('messages', (event) => {
     if (webNotificationState() !== 'granted') return;
+    if (shown && mayWithdrawNotice(event)) {
+      void withdrawIfAllRead();
+      return;
+    }
     const count = newMessagesToNotify(event, userIsLooking());
     if (count === 0) return;
     void previews().then((p) => {
       const content = notificationContent(count, p);
       // One tag: a burst replaces the notice instead of stacking them.
       const notice = new Notification(content.title, { body: content.body, tag: 'sealpost-new-messages' });
+      shown = notice;
       notice.onclick = () => {
         window.focus();
         notice.close();
+      };
+      notice.onclose = () => {
+        if (shown === notice) shown = null;
       };
     });
   });

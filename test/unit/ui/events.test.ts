@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../../shared/contract-events.js';
 import { buildApi } from '../../../shared/contract.js';
-import { newMessagesToNotify, notificationContent } from '../../../shared/notification-text.js';
+import { mayWithdrawNotice, newMessagesToNotify, notificationContent } from '../../../shared/notification-text.js';
 
 function transport() {
   const raw = new Set<(value: unknown) => void>();
@@ -54,6 +54,13 @@ describe('new-message notifications', () => {
     expect(newMessagesToNotify({ type: 'messages', received: 0, changed: 3 }, false)).toBe(0);
     expect(newMessagesToNotify({ type: 'sync' }, false)).toBe(0);
     expect(newMessagesToNotify({ type: 'lock', unlocked: false }, false)).toBe(0);
+  });
+
+  it('may be withdrawn after messages changed state and none arrived (read here or on another device)', () => {
+    expect(mayWithdrawNotice({ type: 'messages', received: 0, changed: 1 })).toBe(true);
+    expect(mayWithdrawNotice({ type: 'messages', received: 1, changed: 1 })).toBe(false);
+    expect(mayWithdrawNotice({ type: 'messages', received: 0, changed: 0 })).toBe(false);
+    expect(mayWithdrawNotice({ type: 'sync' })).toBe(false);
   });
 
   it('say only how many without the opt-in', () => {
