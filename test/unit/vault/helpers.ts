@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import { openVault, type Vault } from '../../../electron/engine/vault/index.js';
 
 export interface TempVault {
@@ -27,6 +28,16 @@ export function tempVault(): TempVault {
     },
   };
   return t;
+}
+
+/** A fresh vault for each test of the calling file (removed after it): the vault's database. */
+export function eachTestDb(): () => Vault['db'] {
+  let t: TempVault | undefined;
+  beforeEach(() => {
+    t = tempVault();
+  });
+  afterEach(() => t?.cleanup());
+  return () => t!.vault.db;
 }
 
 export const bytes = (...b: number[]): Uint8Array => Uint8Array.from(b);

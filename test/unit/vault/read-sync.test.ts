@@ -4,20 +4,15 @@
  * never a rejected one's; applying a read sync marks only unread incoming copies
  * with a named digest, once, and never an outgoing row.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as v from '../../../electron/engine/vault/index.js';
 import { markReadFromSync, readSyncDigests } from '../../../electron/engine/vault/read-sync.js';
 import { setSentDigest } from '../../../electron/engine/vault/receipts.js';
 import { putMessageInfo, type SenderState } from '../../../electron/engine/vault/sync-store.js';
 import { setThread } from '../../../electron/engine/vault/threads.js';
-import { bytes, tempVault, type TempVault } from './helpers.js';
+import { bytes, eachTestDb } from './helpers.js';
 
-let t: TempVault;
-const db = () => t.vault.db;
-beforeEach(() => {
-  t = tempVault();
-});
-afterEach(() => t.cleanup());
+const db = eachTestDb();
 
 const D1 = 'a'.repeat(64);
 const D2 = 'b'.repeat(64);

@@ -4,19 +4,14 @@
  * time kept between the message's own time and now; what is not a receipt
  * does not parse.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as v from '../../../electron/engine/vault/index.js';
 import { backfillSentDigests, hasUndigested, markReadBy, receiptTargets, setSentDigest } from '../../../electron/engine/vault/receipts.js';
 import { putMessageInfo } from '../../../electron/engine/vault/sync-store.js';
 import { parseReceipt } from '../../../electron/engine/sync/receipts.js';
-import { bytes, tempVault, type TempVault } from './helpers.js';
+import { bytes, eachTestDb } from './helpers.js';
 
-let t: TempVault;
-const db = () => t.vault.db;
-beforeEach(() => {
-  t = tempVault();
-});
-afterEach(() => t.cleanup());
+const db = eachTestDb();
 
 const D1 = 'a'.repeat(64);
 const D2 = 'b'.repeat(64);
