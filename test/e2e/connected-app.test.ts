@@ -182,6 +182,7 @@ describe('connected app: sign in by approving on the desktop', () => {
     await shown.getByRole('button', { name: 'Approve' }).waitFor({ timeout: LIVE_MS });
     // The card's own timer turns it at the expiry; refreshes after that keep it (the key service no longer lists it).
     await shown.getByTestId('approval-expired').waitFor({ timeout: 30_000 + LIVE_MS });
+    await shown.getByRole('heading', { name: 'Acme Notes asked for your personal encryption key for this application' }).waitFor();
     expect(await shown.getByRole('button', { name: 'Approve' }).count()).toBe(0);
     expect((await rp.read(created.id)).state).toBe('expired');
     await screenshotEverySize(d, 'connected-apps-expired');

@@ -22,7 +22,7 @@ import { PinField } from './PinField';
 import './approvals.css';
 
 const WHAT: Record<Approval['kind'], string> = {
-  key: 'your personal encryption key for this application',
+  key: 'for your personal encryption key for this application',
   'sign-in': 'to sign you in',
   'sign-in+key': 'to sign you in, with your personal encryption key for this application',
 };
@@ -66,7 +66,7 @@ function Request({ a, pinSet, busy, expired, onDecide, onDismiss }: RequestProps
       <header className="panel-header">
         <AppWindow size={16} aria-hidden="true" />
         <h2 id={titleId}>
-          {a.app.name} asks {WHAT[a.kind]}
+          {a.app.name} {expired ? 'asked' : 'asks'} {WHAT[a.kind]}
         </h2>
         <span className="tags">
           {TAGS[a.kind].map((t) => (
