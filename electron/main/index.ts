@@ -142,7 +142,10 @@ async function createWindow(): Promise<void> {
     isFocused: () => mainWindow?.isFocused() ?? false,
     onClick: showWindow,
     preview: () => service?.messaging.notificationPreview() ?? null,
-    hasUnread: () => (service?.messaging.unreadCount() ?? 1) > 0,
+    unread: async () => {
+      const r = await service?.handlers['sync:status']({});
+      return r?.code === 0 ? r.value.unread : null;
+    },
   });
   notifyApprovals({
     subscribe: onEvent,

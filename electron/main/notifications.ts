@@ -19,8 +19,8 @@ export interface NewMessageNotices {
   onClick: () => void;
   /** The opt-in preview, or null (opt-in off, or locked). */
   preview: () => NotificationPreview[] | null;
-  /** Whether any incoming message is still unread. */
-  hasUnread: () => boolean;
+  /** How many incoming messages are still unread (sync:status's count); null when it cannot tell. */
+  unread: () => Promise<number | null>;
 }
 
 export function notifyNewMessages(options: NewMessageNotices): () => void {
@@ -28,9 +28,15 @@ export function notifyNewMessages(options: NewMessageNotices): () => void {
   let shown: Notification | null = null;
   return options.subscribe((event) => {
     // Read here or on another of our devices: a notice about messages already seen goes.
-    if (shown && mayWithdrawNotice(event) && !options.hasUnread()) {
-      shown.close();
-      shown = null;
+    if (shown && mayWithdrawNotice(event)) {
+      const notice = shown;
+      void options.unread().then((n) => {
+        // Not when a newer notice replaced it meanwhile.
+        if (n === 0 && shown === notice) {
+          notice.close();
+          shown = null;
+        }
+      });
       return;
     }
     const count = newMessagesToNotify(event, options.isFocused());

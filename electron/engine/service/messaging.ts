@@ -128,11 +128,6 @@ export class Messaging {
     return notificationPreview(this.c, limit);
   }
 
-  /** Incoming messages not read yet (the shell withdraws a new-message notice when none are left). */
-  unreadCount(): number {
-    return countUnread(this.c.db);
-  }
-
   private withKey<T>(op: (key: Uint8Array) => T): T {
     return withMessageKey(this.c.unlocked(), op);
   }

@@ -10,8 +10,8 @@
 import { z } from 'zod';
 import type { Handlers } from '../../../shared/contract.js';
 import { markRead } from '../vault/messages.js';
-import { readSyncDigests } from '../vault/read-sync.js';
-import { receiptTargets } from '../vault/receipts.js';
+import { readSyncDigestsOf } from '../vault/read-sync.js';
+import { type ReadTargetInput, toReceiptTargets, unreadIncoming } from '../vault/receipts.js';
 import { getSetting, setSetting } from '../vault/settings.js';
 import { queueReadSync } from '../sync/read-sync.js';
 import { queueReadReceipts } from '../sync/receipts.js';
@@ -24,7 +24,7 @@ const SETTING_KEY = 'readReceipts';
 /** The effective setting: the user's choice (default on), unless the managed policy forces receipts off. */
 export const receiptsEnabled = (c: MessagingContext): boolean => (c.receiptsAllowed?.() ?? true) && (getSetting(c.db, SETTING_KEY, z.boolean()) ?? true);
 
-export type ReadTargetInput = { ids: readonly number[] } | { peer: string } | { thread: string };
+export type { ReadTargetInput };
 
 /**
  * Marks incoming messages read and, with receipts on, queues a receipt to each
@@ -41,8 +41,9 @@ export function markReadWithReceipts(c: MessagingContext, target: ReadTargetInpu
   const send = signed && receiptsEnabled(c);
   return c.db
     .transaction(() => {
-      const targets = send ? receiptTargets(c.db, target) : [];
-      const digests = signed ? readSyncDigests(c.db, target) : [];
+      const unread = signed ? unreadIncoming(c.db, target) : [];
+      const targets = send ? toReceiptTargets(unread) : [];
+      const digests = readSyncDigestsOf(unread);
       const changed = markRead(c.db, target);
       const deps = signed ? { db: c.db, keys: keys!, registration: registration!, now: c.now() } : null;
       const receipts = deps && targets.length > 0 ? queueReadReceipts(deps, targets) : 0;

@@ -7,28 +7,13 @@
  * @module
  */
 import { type Db, stmt } from './_sql.js';
-import { MAX_RECEIPT_DIGESTS } from './receipts.js';
+import { MAX_RECEIPT_DIGESTS, type ReadTargetInput, type UnreadIncoming, unreadIncoming } from './receipts.js';
 
-type Target = { ids: readonly number[] } | { peer: string } | { thread: string };
+/** The digests a read sync names for `rows`: any opened sender's (our other devices hold the same), once each. */
+export const readSyncDigestsOf = (rows: readonly UnreadIncoming[]): string[] => [...new Set(rows.map((r) => r.digest))];
 
-/**
- * The digests of the unread incoming messages a markRead of `target` will
- * change: any opened message (an unknown sender's too, unlike a receipt; our
- * other devices hold the same), not a rejected one (it has no digest). Read in
- * the same transaction as the marking.
- */
-export function readSyncDigests(db: Db, target: Target): string[] {
-  const base = `SELECT i.digest FROM messages m JOIN message_info i ON i.message_id = m.id
-    WHERE m.direction = 'in' AND m.read = 0 AND i.digest IS NOT NULL`;
-  let rows: { digest: string }[];
-  if ('peer' in target) rows = stmt(db, `${base} AND m.peer = ?`).all(target.peer) as { digest: string }[];
-  else if ('thread' in target) rows = stmt(db, `${base} AND (m.thread = ? OR (m.thread IS NULL AND m.peer = ?))`).all(target.thread, target.thread) as { digest: string }[];
-  else {
-    const one = stmt(db, `${base} AND m.id = ?`);
-    rows = target.ids.flatMap((id) => one.all(id) as { digest: string }[]);
-  }
-  return [...new Set(rows.map((r) => r.digest))];
-}
+/** The digests of the unread incoming messages a markRead of `target` will change. */
+export const readSyncDigests = (db: Db, target: ReadTargetInput): string[] => readSyncDigestsOf(unreadIncoming(db, target));
 
 /**
  * Marks read our incoming messages whose digest is among `digests` (at most

@@ -86,16 +86,34 @@ export interface ReadTarget {
   digest: string;
 }
 
-/**
- * The unread incoming messages a markRead of `target` will change that may get
- * a receipt: opened, from a sender the directory checked (not 'unknown', not
- * rejected), with their digest. Read in the same transaction as the marking.
- */
-export function receiptTargets(db: Db, target: { ids: readonly number[] } | { peer: string } | { thread: string }): ReadTarget[] {
-  const base = `SELECT m.id, m.peer, i.digest FROM messages m JOIN message_info i ON i.message_id = m.id
-    WHERE m.direction = 'in' AND m.read = 0 AND i.digest IS NOT NULL AND i.sender IN ('verified', 'unverified', 'key-changed')`;
-  if ('peer' in target) return stmt(db, `${base} AND m.peer = ?`).all(target.peer) as ReadTarget[];
-  if ('thread' in target) return stmt(db, `${base} AND (m.thread = ? OR (m.thread IS NULL AND m.peer = ?))`).all(target.thread, target.thread) as ReadTarget[];
-  const one = stmt(db, `${base} AND m.id = ?`);
-  return target.ids.flatMap((id) => one.all(id) as ReadTarget[]);
+/** What a markRead marks: messages by id, one person's, or one conversation's. */
+export type ReadTargetInput = { ids: readonly number[] } | { peer: string } | { thread: string };
+
+/** An unread incoming message a markRead will change, with its digest and how its sender checked out. */
+export interface UnreadIncoming extends ReadTarget {
+  sender: string;
 }
+
+/**
+ * The unread incoming messages a markRead of `target` will change that have a
+ * digest (opened; a rejected one has none). Read in the same transaction as the
+ * marking; receipts and the read sync are both cut from this one read.
+ */
+export function unreadIncoming(db: Db, target: ReadTargetInput): UnreadIncoming[] {
+  const base = `SELECT m.id, m.peer, i.digest, i.sender FROM messages m JOIN message_info i ON i.message_id = m.id
+    WHERE m.direction = 'in' AND m.read = 0 AND i.digest IS NOT NULL`;
+  if ('peer' in target) return stmt(db, `${base} AND m.peer = ?`).all(target.peer) as UnreadIncoming[];
+  if ('thread' in target) return stmt(db, `${base} AND (m.thread = ? OR (m.thread IS NULL AND m.peer = ?))`).all(target.thread, target.thread) as UnreadIncoming[];
+  const one = stmt(db, `${base} AND m.id = ?`);
+  return target.ids.flatMap((id) => one.all(id) as UnreadIncoming[]);
+}
+
+/** Senders a receipt may go to: ones the directory checked (not 'unknown', not rejected). */
+const RECEIPTED = new Set(['verified', 'unverified', 'key-changed']);
+
+/** Of `rows`, the ones that may get a receipt. */
+export const toReceiptTargets = (rows: readonly UnreadIncoming[]): ReadTarget[] =>
+  rows.filter((r) => RECEIPTED.has(r.sender)).map(({ id, peer, digest }) => ({ id, peer, digest }));
+
+/** The unread incoming messages a markRead of `target` will change that may get a receipt. */
+export const receiptTargets = (db: Db, target: ReadTargetInput): ReadTarget[] => toReceiptTargets(unreadIncoming(db, target));

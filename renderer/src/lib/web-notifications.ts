@@ -42,11 +42,11 @@ async function previews(): Promise<NotificationPreview[] | null> {
 /** The notice on screen (one tag: a burst replaces it), so it can be withdrawn. */
 let shown: Notification | null = null;
 
-/** Withdraws the notice once nothing is unread (read here or on another of our devices). */
-async function withdrawIfAllRead(): Promise<void> {
-  const unread = await call(sealpost.messages.list({ unreadOnly: true, limit: 1 }));
-  if (unread.ok && unread.value.length === 0) {
-    shown?.close();
+/** Withdraws `notice` once nothing is unread (read here or on another of our devices), unless a newer one replaced it. */
+async function withdrawIfAllRead(notice: Notification): Promise<void> {
+  const status = await call(sealpost.sync.status({}));
+  if (status.ok && status.value.unread === 0 && shown === notice) {
+    notice.close();
     shown = null;
   }
 }
@@ -56,7 +56,7 @@ export function useWebNotifications(): void {
   useEngineEvent('messages', (event) => {
     if (webNotificationState() !== 'granted') return;
     if (shown && mayWithdrawNotice(event)) {
-      void withdrawIfAllRead();
+      void withdrawIfAllRead(shown);
       return;
     }
     const count = newMessagesToNotify(event, userIsLooking());
